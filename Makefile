@@ -1,0 +1,105 @@
+# nerd — build, test, benchmark.  See README.md.
+#
+#   make run     build and run the main job (installs missing Debian packages)
+#   make test    unit + reference tests, again under ASan+UBSan, short fuzz runs
+#   make bench   speed figures (docs/performance.md)
+#   make model   rebuild models/en_core_web_sm-2.2.5.nerd from ../shared
+#
+CC      ?= cc
+SHARED  ?= ../shared
+BUILD   ?= build
+SANBUILD = build-san
+FUZZBUILD = build-fuzz
+MODEL   = models/en_core_web_sm-2.2.5.nerd
+SPACY   = $(SHARED)/data/models/en_core_web_sm-2.2.5
+SPECS   = $(SHARED)/specs/sm225
+FUZZ_SECONDS ?= 20
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+          -Wmissing-prototypes -Wvla -Wformat=2
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib $(CFLAGS) $(EXTRA_CFLAGS)
+LIBS    = -lpcre2-8 -lm
+CLI_LIBS = -lmsgpackc -ljansson -lpthread
+
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev
+TEST_DEBS = clang libclang-rt-14-dev python3
+
+LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
+          lib/nn.c lib/ner.c
+CONV_SRC = lib/convert.c
+CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
+          cli/cmd_eval.c cli/cmd_bench.c
+UNIT_TESTS = test_hash test_unicode test_model test_extract test_reference
+
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
+HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h tests/*.h) lib/unicode_tables.inc
+
+.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model
+
+all: $(BUILD)/nerd
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libnerd.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/nerd: $(CLI_OBJ) $(BUILD)/libnerd.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CLI_LIBS) $(LIBS)
+
+$(BUILD)/tests/%: tests/lib/%.c $(BUILD)/libnerd.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libnerd.a -o $@ -ljansson -lpthread $(LIBS)
+
+# ---- Debian packages ---------------------------------------------------
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+test-deps: deps
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+# ---- main job ------------------------------------------------------------
+run: deps
+	$(MAKE) all
+	$(BUILD)/nerd extract --model $(MODEL) "Alan Turing was born on June 23, 1912, in London, England."
+
+# ---- model ---------------------------------------------------------------
+model: deps
+	$(MAKE) all
+	$(BUILD)/nerd convert --specs $(SPECS) $(SPACY) $(MODEL)
+
+# ---- tests ---------------------------------------------------------------
+unit: all $(UNIT_TESTS:%=$(BUILD)/tests/%)
+	NERD=$(BUILD)/nerd MODEL=$(MODEL) SHARED=$(SHARED) TESTBIN=$(BUILD)/tests \
+	  tests/run.sh "$(UNIT_TESTS)"
+
+san:
+	$(MAKE) unit BUILD=$(SANBUILD) CC=gcc OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+fuzz:
+	@if command -v clang >/dev/null 2>&1; then \
+	  $(MAKE) -f tests/fuzz/fuzz.mk FUZZBUILD=$(FUZZBUILD) MODEL=$(MODEL) \
+	    FUZZ_SECONDS=$(FUZZ_SECONDS) run; \
+	else echo "fuzz: clang not installed, skipped"; fi
+
+test: test-deps
+	$(MAKE) unit
+	$(MAKE) san
+	$(MAKE) fuzz
+
+# ---- benchmarks ----------------------------------------------------------
+bench: deps
+	$(MAKE) all
+	$(BUILD)/nerd bench --model $(MODEL) --shared $(SHARED)
+
+clean:
+	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)

@@ -1,0 +1,39 @@
+/*
+ * Shared helpers of the `nerd` command-line tool: model resolution, JSON
+ * output of results, reading lines with a size cap.  Each subcommand lives
+ * in its own cmd_*.c file and has the signature of cli_cmd.
+ */
+#ifndef NERD_CLI_H
+#define NERD_CLI_H
+
+#include <stdio.h>
+
+#include "nerd/ner.h"
+
+typedef int (*cli_cmd)(int argc, char **argv);
+
+int cmd_extract(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* Default model path: $NERD_MODEL, else models/en_core_web_sm-2.2.5.nerd
+ * beside the executable's parent directory, else in the working directory. */
+const char *cli_default_model(void);
+
+/* Loads a model (path NULL: the default), printing errors to stderr. */
+int cli_load_model(const char *path, ner_model **out);
+
+/* Writes s[0..n) as a JSON string (with quotes). */
+void cli_json_str(FILE *f, const char *s, size_t n);
+
+/* Writes {"entities":[...]} (and "tokens" when with_tokens) for doc. */
+void cli_json_doc(FILE *f, const ner_model *m, const char *text,
+                  const ner_doc *d, int with_tokens);
+
+/* Reads one line (without its "\n" or "\r\n") into *buf (grown up to
+ * cap bytes).  Returns the length, -1 at EOF, -2 if the line exceeds cap
+ * (the rest of the line is skipped). */
+long cli_read_line(FILE *f, char **buf, size_t *bufcap, size_t cap);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Internals shared by the engine's files: lexical features (feat_), dense
+ * kernels (nn_).  Not part of the public API.
+ */
+#ifndef NERD_ENGINE_H
+#define NERD_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* Column tile of the packed weight layout: B (K x N, N % 24 == 0) is stored
+ * as N/24 panels of K x 24 floats. */
+#define NN_TILE 24
+
+/* Computes spaCy's four feature IDs (NORM, PREFIX, SUFFIX, SHAPE) of the
+ * token s[0..n) (valid UTF-8).  norm/norm_len: a NORM given by a tokenizer
+ * special case, or NULL.  scratch must hold 3*n + 512 bytes. */
+void feat_ids(const struct ner_model *m, const char *s, size_t n,
+              const char *norm, size_t norm_len, char *scratch,
+              uint64_t ids[4]);
+
+/* ID of a string as spaCy's StringStore gives it: the fixed symbol ID if
+ * it is a symbol, else MurmurHash64A(s, 1). */
+uint64_t feat_string_id(const struct ner_model *m, const char *s, size_t n);
+
+/* Sums the four hashed embedding rows of each feature into out[384]. */
+void feat_embed(const struct ner_model *m, const uint64_t ids[4], float *out);
+
+/* Returns 1 when the CPU supports the AVX2+FMA kernels. */
+int nn_have_avx2(void);
+
+/* C[M x N] = A[M x K] * B, B packed (see NN_TILE); A rows lda floats apart,
+ * C rows ldc apart.  use_avx2 selects the kernel. */
+void nn_gemm(int use_avx2, const float *A, size_t lda, int M, const float *Bp,
+             int K, int N, float *C, size_t ldc);
+
+/* y = LayerNorm(maxout(t + bias)) (pieces of 96 at t, t+96, t+192); with
+ * residual != 0, x += y instead of x = y.  Both kernels round the same. */
+void nn_maxout_ln(int use_avx2, const float *t, const float *bias,
+                  const float *g, const float *beta, float *x, int residual);
+
+/* Parser state scores: h = low_b + sum of the six slot vectors v[f] (128
+ * floats: piece 0 then piece 1), maxout, then scores[80] = h * up_w + up_b.
+ * max(piece1, piece0) order and sums as in the portable version. */
+void nn_parser_scores(int use_avx2, const float *const v[NN_NF],
+                      const float *low_b, const float *up_w, const float *up_b,
+                      float *scores);
+
+/* Runs the network and decoder over already-tokenized text (tt[0..n),
+ * offsets into text); fills out as ner_extract() does.  The token spans in
+ * out are c's (filled by the caller for ner_extract). */
+int ner__run(struct ner_ctx *c, const char *text, const tok_token *tt,
+             size_t n, struct ner_doc *out);
+
+#endif

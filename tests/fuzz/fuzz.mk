@@ -1,0 +1,30 @@
+# Builds and briefly runs nerd's libFuzzer targets (clang).  Included by the
+# top Makefile's `fuzz` target: make -f tests/fuzz/fuzz.mk run
+FUZZBUILD ?= build-fuzz
+MODEL ?= models/en_core_web_sm-2.2.5.nerd
+FUZZ_SECONDS ?= 20
+FCC = clang
+FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -fsanitize=fuzzer,address,undefined \
+         -fno-sanitize-recover=undefined -Wall -Wextra -Werror
+LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
+          lib/nn.c lib/ner.c
+TARGETS = fuzz_extract fuzz_model
+
+.PHONY: run build
+build: $(TARGETS:%=$(FUZZBUILD)/%)
+
+$(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h)
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) $< $(LIB_SRC) -o $@ -lpcre2-8 -lm
+
+run: build
+	@pass=0; fail=0; \
+	for t in $(TARGETS); do \
+	  c=$${t#fuzz_}; rm -rf $(FUZZBUILD)/corpus_$$c; mkdir -p $(FUZZBUILD)/corpus_$$c; \
+	  if NERD_MODEL=$(MODEL) $(FUZZBUILD)/$$t -max_total_time=$(FUZZ_SECONDS) \
+	       -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	       $(FUZZBUILD)/corpus_$$c tests/fuzz/corpus/$$c > $(FUZZBUILD)/$$t.log 2>&1; then \
+	    pass=$$((pass+1)); echo "  $$t: ok ($$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZBUILD)/$$t.log | grep -o '[0-9]*$$') runs)"; \
+	  else fail=$$((fail+1)); tail -40 $(FUZZBUILD)/$$t.log; fi; \
+	done; \
+	echo "fuzz: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]

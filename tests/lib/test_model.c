@@ -1,0 +1,103 @@
+/* Model files: the committed model loads; corrupt, truncated, foreign and
+ * wrong-version files are refused with the right error, never a crash. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "model.h"
+#include "nerd/ner.h"
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = malloc((size_t)n);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+static int load_mem(const unsigned char *p, size_t n)
+{
+    ner_model *m = NULL;
+    int rc = ner_model_load_mem(p, n, &m);
+    CHECK((rc == 0) == (m != NULL), "out set iff success");
+    ner_model_free(m);
+    return rc;
+}
+
+int main(void)
+{
+    const char *path = getenv("MODEL");
+    if (!path)
+        path = "models/en_core_web_sm-2.2.5.nerd";
+    size_t n;
+    unsigned char *good = slurp(path, &n);
+    CHECK(good != NULL, "read %s", path);
+    if (!good)
+        return check_done("test_model");
+
+    ner_model *m = NULL;
+    CHECK(ner_model_load(path, &m) == NER_OK, "load %s", path);
+    CHECK(ner_model_nlabels(m) == 18, "18 labels, got %d", ner_model_nlabels(m));
+    int has_person = 0;
+    for (int i = 0; i < ner_model_nlabels(m); i++)
+        has_person |= strcmp(ner_model_label(m, i), "PERSON") == 0;
+    CHECK(has_person, "PERSON label");
+    CHECK(strstr(ner_model_about(m), "Explosion") != NULL, "attribution kept");
+    CHECK(strcmp(ner_model_label(m, 99), "") == 0, "bad label index");
+    ner_model_free(m);
+    ner_model_free(NULL);
+
+    CHECK(load_mem(good, n) == NER_OK, "load from memory");
+    /* misaligned buffer is copied */
+    unsigned char *mis = malloc(n + 1);
+    memcpy(mis + 1, good, n);
+    CHECK(load_mem(mis + 1, n) == NER_OK, "misaligned buffer");
+    free(mis);
+
+    unsigned char *bad = malloc(n);
+    /* flipped byte in the weights -> checksum */
+    memcpy(bad, good, n);
+    bad[n / 2] ^= 0x40;
+    CHECK(load_mem(bad, n) == NER_ECHECKSUM, "flipped byte");
+    /* truncated at several points */
+    size_t cuts[] = {0, 4, 8, 63, 64, 100, 4096, n / 2, n - 1};
+    for (unsigned i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        int rc = load_mem(good, cuts[i]);
+        CHECK(rc == NER_ECORRUPT || rc == NER_EMAGIC, "truncated at %zu: %s",
+              cuts[i], ner_strerror(rc));
+    }
+    /* wrong magic / version */
+    memcpy(bad, good, n);
+    memcpy(bad, "GGUF\0\0\0\0", 8);
+    CHECK(load_mem(bad, n) == NER_EMAGIC, "bad magic");
+    memcpy(bad, good, n);
+    bad[8] = 2;
+    CHECK(load_mem(bad, n) == NER_EVERSION, "version 2");
+    /* a section pointing outside the file */
+    memcpy(bad, good, n);
+    model_section s;
+    memcpy(&s, bad + sizeof(model_header), sizeof s);
+    s.size = (uint64_t)n * 4;
+    memcpy(bad + sizeof(model_header), &s, sizeof s);
+    CHECK(load_mem(bad, n) != NER_OK, "section out of bounds");
+    free(bad);
+
+    CHECK(ner_model_load("/nonexistent/model.nerd", &m) == NER_EIO, "missing file");
+    CHECK(ner_model_load("/dev/null", &m) != NER_OK, "/dev/null");
+    CHECK(ner_model_load(NULL, &m) == NER_EINVAL, "NULL path");
+    for (int e = 0; e <= NER_ERR_COUNT; e++)
+        CHECK(ner_strerror(e) && *ner_strerror(e), "strerror %d", e);
+    free(good);
+    return check_done("test_model");
+}
