@@ -97,9 +97,12 @@ test: test-deps
 	$(MAKE) fuzz
 
 # ---- benchmarks ----------------------------------------------------------
+BENCH_DEBS = python3-numpy python3-msgpack
 bench: deps
+	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	$(MAKE) all
-	$(BUILD)/nerd bench --model $(MODEL) --shared $(SHARED)
+	bench/run.sh $(BUILD)/nerd $(MODEL) $(SHARED)
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)

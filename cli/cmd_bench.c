@@ -171,6 +171,7 @@ typedef struct worker {
     int passes;
     double secs;
     size_t tokens;
+    ner_stats st;
 } worker;
 
 static void *run_worker(void *arg)
@@ -188,9 +189,12 @@ static void *run_worker(void *arg)
                 w->tokens += d.n_tokens;
         }
     w->secs = now() - a;
+    ner_ctx_stats(c, &w->st);
     ner_ctx_free(c);
     return NULL;
 }
+
+static ner_stats last_stats;
 
 static double bulk(const ner_model *m, const corpus *c, int threads, int passes,
                    size_t *tokens)
@@ -199,7 +203,7 @@ static double bulk(const ner_model *m, const corpus *c, int threads, int passes,
     pthread_t th[16];
     for (int i = 0; i < threads; i++) {
         w[i] = (worker){m, c, c->n * (size_t)i / (size_t)threads,
-                        c->n * (size_t)(i + 1) / (size_t)threads, passes, 0, 0};
+                        c->n * (size_t)(i + 1) / (size_t)threads, passes, 0, 0, {0}};
         pthread_create(&th[i], NULL, run_worker, &w[i]);
     }
     double secs = 0;
@@ -209,6 +213,8 @@ static double bulk(const ner_model *m, const corpus *c, int threads, int passes,
         if (w[i].secs > secs)
             secs = w[i].secs;
         *tokens += w[i].tokens;
+        if (i == 0)
+            last_stats = w[i].st;
     }
     return (double)*tokens / secs;
 }
@@ -218,20 +224,33 @@ static double bulk(const ner_model *m, const corpus *c, int threads, int passes,
 /* Measured FMA peak of one core: 12 independent 8-wide FMA chains. */
 __attribute__((target("avx2,fma"))) static double fma_peak(void)
 {
-    __m256 a[12];
-    for (int i = 0; i < 12; i++)
-        a[i] = _mm256_set1_ps(1.0f + (float)i * 1e-3f);
+    __m256 a0 = _mm256_set1_ps(1.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
+           a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
     const __m256 m = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-    long iters = 2000000;
+    long iters = 20000000;
     double t = now();
-    for (long k = 0; k < iters; k++)
-        for (int i = 0; i < 12; i++)
-            a[i] = _mm256_fmadd_ps(a[i], m, b);
+    for (long k = 0; k < iters; k++) {
+        a0 = _mm256_fmadd_ps(a0, m, b);
+        a1 = _mm256_fmadd_ps(a1, m, b);
+        a2 = _mm256_fmadd_ps(a2, m, b);
+        a3 = _mm256_fmadd_ps(a3, m, b);
+        a4 = _mm256_fmadd_ps(a4, m, b);
+        a5 = _mm256_fmadd_ps(a5, m, b);
+        a6 = _mm256_fmadd_ps(a6, m, b);
+        a7 = _mm256_fmadd_ps(a7, m, b);
+        a8 = _mm256_fmadd_ps(a8, m, b);
+        a9 = _mm256_fmadd_ps(a9, m, b);
+        a10 = _mm256_fmadd_ps(a10, m, b);
+        a11 = _mm256_fmadd_ps(a11, m, b);
+        __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4),
+                         "+x"(a5), "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9),
+                         "+x"(a10), "+x"(a11));
+    }
     t = now() - t;
     float sink[8];
-    __m256 s = a[0];
-    for (int i = 1; i < 12; i++)
-        s = _mm256_add_ps(s, a[i]);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
     _mm256_storeu_ps(sink, s);
     if (sink[0] == 12345.0f)
         printf(" ");
@@ -317,18 +336,26 @@ int cmd_bench(int argc, char **argv)
             r[i] = bulk(m, &cp, 1, passes, &tokens);
         double tps = pct(r, 5, 0.5);
         double gflops = tps * FLOPS_PER_TOKEN / 1e9;
+        ner_stats st = last_stats;
+        double exec_per_tok = st.tokens ? st.flops / (double)st.tokens : 0;
         printf("bulk     %zu texts, %zu tokens/pass, 1 core: %.0f tokens/s (median of 5), "
                "%.0f texts/s\n", cp.n, tokens / (size_t)passes, tps,
                tps * (double)cp.n / (double)(tokens / (size_t)passes));
         printf("compute  %.2f MFLOP/token nominal x %.0f tokens/s = %.1f GFLOP/s = "
                "%.0f%% of %.0f GFLOP/s nominal peak\n", FLOPS_PER_TOKEN / 1e6, tps,
                gflops, 100.0 * gflops / peak, peak);
+        printf("compute  executed: %.2f MFLOP/token (padding rows and margins in, "
+               "cached first layer out: word cache hit rate %.0f%%) = %.1f GFLOP/s\n",
+               exec_per_tok / 1e6,
+               100.0 * (double)st.word_hits / (double)(st.word_hits + st.word_misses + 1),
+               exec_per_tok * tps / 1e9);
 #if defined(__x86_64__)
         __builtin_cpu_init();
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
             double mp = fma_peak();
-            printf("compute  measured AVX2 FMA peak of this core: %.1f GFLOP/s; "
-                   "engine at %.0f%% of it\n", mp, 100.0 * gflops / mp);
+            printf("compute  measured AVX2 FMA peak of this core: %.1f GFLOP/s; nominal "
+                   "work at %.0f%%, executed work at %.0f%% of it\n", mp,
+                   100.0 * gflops / mp, 100.0 * exec_per_tok * tps / 1e9 / mp);
         }
 #endif
         int nt = ncpu > 16 ? 16 : (int)ncpu;

@@ -386,7 +386,7 @@ static int build_moves(conv *c, const char *dir, uint32_t ncls_expected,
     uint32_t ncls = 0;
     model_class cls[NN_CLS_PAD];
     for (int a = 0; a <= 5; a++) {
-        char key[4];
+        char key[16];
         snprintf(key, sizeof key, "%d", a);
         json_t *m = json_object_get(js, key);
         if (!json_is_object(m))

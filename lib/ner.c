@@ -41,6 +41,7 @@ struct ner_ctx {
     int *miss_row, *miss_slot;
     char *scratch;
     size_t scratch_cap;
+    ner_stats st;
 };
 
 static void *xalloc(size_t n)
@@ -136,6 +137,17 @@ void ner_ctx_free(ner_ctx *c)
     free(c);
 }
 
+void ner_ctx_stats(const ner_ctx *c, ner_stats *out)
+{
+    if (!out)
+        return;
+    if (!c) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = c->st;
+}
+
 static int tokenize(ner_ctx *c, const char *text, size_t len,
                     const tok_token **tt, size_t *nt)
 {
@@ -207,6 +219,7 @@ static int fill_first(ner_ctx *c, const char *text, const tok_token *tt,
             if (e->used && e->hash == h && e->len == len &&
                 memcmp(e->key, s, len) == 0) {
                 memcpy(x, c->wcv + (size_t)slot * NN_W, sizeof(float) * NN_W);
+                c->st.word_hits++;
                 continue;
             }
             e->used = 0;
@@ -225,6 +238,8 @@ static int fill_first(ner_ctx *c, const char *text, const tok_token *tt,
     }
     if (!nmiss)
         return NER_OK;
+    c->st.word_misses += (uint64_t)nmiss;
+    c->st.flops += 2.0 * nmiss * NN_EMB_IN * NN_P * NN_W;
     first_layer(c, c->E, nmiss, c->ET);
     for (int i = 0; i < nmiss; i++) {
         float *x = c->X + (size_t)c->miss_row[i] * NN_W;
@@ -302,6 +317,8 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
             return rc;
         for (int l = 1; l <= NN_DEPTH; l++) {
             int M = m0 - 2 * l;
+            c->st.cnn_rows += (uint64_t)M;
+            c->st.flops += 2.0 * M * NN_WIN * NN_P * NN_W;
             nn_gemm(c->avx2, c->X + (size_t)(l - 1) * NN_W, NN_W, M,
                     t->cnn_w[l - 1], NN_WIN, NN_P * NN_W, c->T, NN_P * NN_W);
             for (int i = 0; i < M; i++)
@@ -310,6 +327,7 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
                              c->X + (size_t)(l + i) * NN_W, 1);
         }
         int nb = (int)(t1e - t0);
+        c->st.flops += 2.0 * nb * NN_W * NN_LOWER + 2.0 * (double)(t1 - t0) * NN_H * m->n_classes;
         nn_gemm(c->avx2, c->X + (size_t)NN_PAD * NN_W, NN_W, nb, t->low_w, NN_W,
                 NN_LOWER, c->P, NN_LOWER);
 
@@ -414,6 +432,8 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
         k++;
     }
     c->n_ents = k;
+    c->st.calls++;
+    c->st.tokens += n;
     out->n_tokens = n;
     out->tokens = c->toks;
     out->n_ents = k;

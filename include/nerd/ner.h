@@ -99,6 +99,19 @@ void ner_ctx_free(ner_ctx *c);
  * describes tokens and entities, valid until the next call on c. */
 int ner_extract(ner_ctx *c, const char *text, size_t len, ner_doc *out);
 
+/* Work counters of a context since ner_ctx_new() (for benchmarks). */
+typedef struct ner_stats {
+    uint64_t calls;        /* ner_extract() calls that succeeded */
+    uint64_t tokens;       /* tokens run through the network */
+    uint64_t cnn_rows;     /* CNN rows computed (padding and margins too) */
+    uint64_t word_hits;    /* first-layer vectors found in the word cache */
+    uint64_t word_misses;  /* first-layer vectors computed */
+    double flops;          /* multiply-adds x 2 of the dense layers run */
+} ner_stats;
+
+/* Copies c's counters into *out. */
+void ner_ctx_stats(const ner_ctx *c, ner_stats *out);
+
 /* Tokenizes only (out->n_ents is 0).  Same contract as ner_extract(). */
 int ner_tokenize(ner_ctx *c, const char *text, size_t len, ner_doc *out);
 
