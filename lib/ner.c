@@ -44,12 +44,11 @@ struct ner_ctx {
     ner_stats st;
 };
 
+/* Zeroed scratch memory; large blocks come as fresh pages that are only
+ * touched (made resident) when used. */
 static void *xalloc(size_t n)
 {
-    void *p = aligned_alloc(64, (n + 63) / 64 * 64);
-    if (p)
-        memset(p, 0, (n + 63) / 64 * 64);
-    return p;
+    return calloc(1, n);
 }
 
 static int scratch_reserve(ner_ctx *c, size_t n)
