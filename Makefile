@@ -92,9 +92,9 @@ fuzz:
 	else echo "fuzz: clang not installed, skipped"; fi
 
 test: test-deps
-	$(MAKE) unit
-	$(MAKE) san
-	$(MAKE) fuzz
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory san
+	$(MAKE) --no-print-directory fuzz
 
 # ---- benchmarks ----------------------------------------------------------
 BENCH_DEBS = python3-numpy python3-msgpack
