@@ -27,11 +27,11 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev
 TEST_DEBS = clang libclang-rt-14-dev python3
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c
+          lib/nn.c lib/ner.c lib/http.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c
-UNIT_TESTS = test_hash test_unicode test_model test_extract test_reference
+UNIT_TESTS = test_hash test_unicode test_model test_extract test_reference test_http
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)

@@ -7,8 +7,8 @@ FCC = clang
 FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -fsanitize=fuzzer,address,undefined \
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c
-TARGETS = fuzz_extract fuzz_model
+          lib/nn.c lib/ner.c lib/http.c
+TARGETS = fuzz_extract fuzz_model fuzz_http
 
 .PHONY: run build
 build: $(TARGETS:%=$(FUZZBUILD)/%)
