@@ -19,11 +19,11 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wformat=2
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS    = -lpcre2-8 -lm
 CLI_LIBS = -lmsgpackc -ljansson -lpthread
 
-DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev
 TEST_DEBS = clang libclang-rt-14-dev python3
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
@@ -31,11 +31,14 @@ LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c
-UNIT_TESTS = test_hash test_unicode test_model test_extract test_reference test_http
+PLATFORM_SRC = platform/template.c
+UNIT_TESTS = test_hash test_unicode test_model test_extract test_reference test_http \
+             platform/test_template
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
-HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h tests/*.h) lib/unicode_tables.inc
+HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h tests/*.h) lib/unicode_tables.inc
 
 .PHONY: all run test unit san fuzz bench model deps test-deps clean check-model
 
@@ -54,6 +57,10 @@ $(BUILD)/nerd: $(CLI_OBJ) $(BUILD)/libnerd.a
 $(BUILD)/tests/%: tests/lib/%.c $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libnerd.a -o $@ -ljansson -lpthread $(LIBS)
+
+$(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(LIBS)
 
 # ---- Debian packages ---------------------------------------------------
 deps:

@@ -1,16 +1,25 @@
 /*
- * `nerd eval`: accuracy of the engine.
- *  - spaCy reference JSONL ({"text","tokens","entities"}): token and entity
- *    agreement with real spaCy output, per file and in total;
- *  - gold CoNLL/IOB corpora (wikigold "word TAG", WNUT "word<TAB>TAG",
- *    UNER CoNLL-U-like with "# text =" lines): precision, recall and F1 per
- *    label after mapping OntoNotes to PER/ORG/LOC (PERSON->PER, ORG->ORG,
- *    GPE/LOC/FAC->LOC) and the gold labels likewise (person->PER,
- *    corporation/group->ORG, location->LOC; MISC and others are dropped).
- * Spans match when their character offsets and mapped label are equal.
+ * `nerd eval`: accuracy of the engine on two kinds of files.
+ *  - spaCy reference JSONL (one {"text","tokens","entities"} per line, code
+ *    point offsets, written by real spaCy 2.2.4 + en_core_web_sm 2.2.5):
+ *    agreement of our tokens and entities with spaCy's, per file and in
+ *    total; --strict makes any disagreement an exit status of 1.
+ *  - gold CoNLL/IOB corpora in three layouts: "word TAG" (wikigold, IOB1,
+ *    -DOCSTART- lines), "word<TAB>TAG" (WNUT, BIO), and CoNLL-U-like rows
+ *    "id<TAB>word<TAB>TAG..." with "# text = ..." lines (UNER).  The text
+ *    is the "# text =" line (gold tokens aligned in it) or the words joined
+ *    by single spaces.  Predictions are mapped from OntoNotes (PERSON->PER,
+ *    ORG->ORG, GPE/LOC/FAC->LOC, others dropped), gold labels likewise
+ *    (PER/person->PER, ORG/corporation/group->ORG, LOC/location->LOC, MISC
+ *    and the rest dropped); a span is correct when its character offsets
+ *    and mapped label are equal.  Prints P/R/F1 per label and micro-averaged.
+ * Malformed input is reported as FILE:LINE on stderr, the offending line or
+ * sentence is skipped, and the exit status is 1.  Output is a table, or one
+ * JSON object with --json.
  */
 #define _DEFAULT_SOURCE
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,38 +27,76 @@
 
 #include "cli.h"
 
-#define MAX_TOKENS 20000   /* per gold sentence */
-#define MAX_LINE (1u << 20)
+#define MAX_TOKENS 20000          /* gold tokens per sentence */
+#define MAX_CONLL_LINE (1u << 20) /* bytes per corpus line */
+#define MAX_TAG 64                /* bytes of a gold entity type */
+#define MAX_ERRORS_SHOWN 10       /* error messages per file */
+#define MAX_VERBOSE 10            /* differing texts shown per file */
+#define MAX_DIFFS 8               /* differences listed per text */
 
 enum { L_PER, L_ORG, L_LOC, L_N };
 static const char *const LNAMES[L_N] = {"PER", "ORG", "LOC"};
 
+enum { F_AUTO, F_CONLL, F_REF };
+
 typedef struct opts {
     const char *model;
-    int format; /* 0 auto, 1 conll, 2 reference */
-    int strict, verbose, json;
+    int format, strict, verbose, json;
 } opts;
 
+/* Counters of one reference file (or the total). */
 typedef struct ref_stats {
-    long texts, texts_tok_ok, tok_ref, tok_ok, ent_ref, ent_ok, ent_pred, errors;
+    const char *file;
+    long texts, texts_tok_ok, tok_ref, tok_pred, tok_ok;
+    long ent_ref, ent_pred, ent_ok, ent_extra, errors;
 } ref_stats;
 
+/* Counters of one gold corpus (or the total). */
 typedef struct gold_stats {
+    const char *file;
     long sents, tokens, tp[L_N], fp[L_N], fn[L_N], errors;
-    double secs;
+    double secs; /* time spent in ner_extract */
 } gold_stats;
+
+/* What one file run needs: model, context, options, error budget. */
+typedef struct evalr {
+    const opts *o;
+    const ner_model *m;
+    ner_ctx *c;
+    const char *path;
+    long errors, shown;
+} evalr;
 
 static void usage(FILE *f)
 {
     fputs("usage: nerd eval [--model FILE] [--format auto|conll|reference] [--strict]\n"
           "                 [--verbose] [--json] FILE...\n"
           "\n"
-          "Reference JSONL (*.jsonl): agreement with spaCy's tokens and entities.\n"
-          "  --strict exits 1 unless agreement is 100%.\n"
-          "Gold CoNLL/IOB corpora (other files): P/R/F1 per label, OntoNotes labels\n"
-          "mapped to PER/ORG/LOC (PERSON; ORG; GPE, LOC, FAC), gold labels likewise\n"
-          "(PER/person; ORG/corporation/group; LOC/location; others dropped).\n"
-          "  --json prints the figures as one JSON object.\n", f);
+          "Measures the engine on each FILE:\n"
+          "  reference JSONL (*.jsonl, or --format reference): one line per text,\n"
+          "    {\"text\":...,\"tokens\":[[start,end],...],\"entities\":[[start,end,\"LABEL\"],...]}\n"
+          "    with code point offsets, as written by spaCy.  Prints the share of\n"
+          "    reference tokens and entities reproduced exactly, the share of texts\n"
+          "    with identical tokens, and the extra entities predicted.\n"
+          "  gold CoNLL/IOB corpus (anything else): \"word TAG\", \"word<TAB>TAG\" or\n"
+          "    CoNLL-U-like \"id<TAB>word<TAB>TAG...\" rows, a blank line between\n"
+          "    sentences, IOB1 or BIO tags; the text is the \"# text = \" comment when\n"
+          "    present, else the words joined by spaces.  Prints precision, recall\n"
+          "    and F1 per label (PER, ORG, LOC) and micro-averaged, with tp/fp/fn,\n"
+          "    after mapping predictions PERSON->PER, ORG->ORG, GPE/LOC/FAC->LOC and\n"
+          "    gold labels PER/person->PER, ORG/corporation/group->ORG,\n"
+          "    LOC/location->LOC (other labels are ignored on both sides).\n"
+          "\n"
+          "  --model FILE     model file (default: $NERD_MODEL or the bundled model)\n"
+          "  --format F       auto (default: by file name), conll or reference\n"
+          "  --strict         exit 1 unless reference agreement is 100% (tokens,\n"
+          "                   entities, no extra entity)\n"
+          "  --verbose        show the first differing texts / sentences on stderr\n"
+          "  --json           print the figures as one JSON object\n"
+          "\n"
+          "Exit status: 0 when every file was processed, 1 on malformed input or a\n"
+          "failed --strict, 2 on a usage error.\n",
+          f);
 }
 
 static double now(void)
@@ -57,6 +104,41 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Reports malformed input at path:line (the first few per file). */
+static void bad_input(evalr *ev, long lineno, const char *msg, const char *arg)
+{
+    ev->errors++;
+    if (ev->errors > MAX_ERRORS_SHOWN)
+        return;
+    if (arg)
+        fprintf(stderr, "nerd eval: %s:%ld: %s%.80s\n", ev->path, lineno, msg, arg);
+    else
+        fprintf(stderr, "nerd eval: %s:%ld: %s\n", ev->path, lineno, msg);
+}
+
+static void errors_done(const evalr *ev)
+{
+    if (ev->errors > MAX_ERRORS_SHOWN)
+        fprintf(stderr, "nerd eval: %s: %ld more errors not shown\n", ev->path,
+                ev->errors - MAX_ERRORS_SHOWN);
+}
+
+/* Grows *p (elements of size sz) to hold at least n. */
+static int grow(void *pp, size_t *cap, size_t n, size_t sz)
+{
+    if (n <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < n)
+        nc *= 2;
+    void *q = realloc(*(void **)pp, nc * sz);
+    if (!q)
+        return NER_ENOMEM;
+    *(void **)pp = q;
+    *cap = nc;
+    return 0;
 }
 
 static int map_pred(const char *l)
@@ -72,7 +154,7 @@ static int map_pred(const char *l)
 
 static int map_gold(const char *l)
 {
-    if (!strcasecmp(l, "PER") || !strcasecmp(l, "person") || !strcasecmp(l, "PERSON"))
+    if (!strcasecmp(l, "PER") || !strcasecmp(l, "person"))
         return L_PER;
     if (!strcasecmp(l, "ORG") || !strcasecmp(l, "corporation") || !strcasecmp(l, "group"))
         return L_ORG;
@@ -81,345 +163,627 @@ static int map_gold(const char *l)
     return -1;
 }
 
-/* ---- reference JSONL ---- */
-
-static int eval_reference(const opts *o, const ner_model *m, ner_ctx *c,
-                          const char *path, ref_stats *st)
+/* Byte offset of code point cp in s[0..n) (n if past the end). */
+static size_t cp_byte(const char *s, size_t n, uint32_t cp)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "nerd eval: %s: cannot open\n", path);
-        return 1;
+    size_t i = 0;
+    for (uint32_t k = 0; i < n && k < cp; k++)
+        do
+            i++;
+        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80);
+    return i;
+}
+
+/* ---------------------------------------------------------------------------
+ * Reference JSONL
+ */
+
+typedef struct rspan {
+    uint32_t start, end;
+    const char *label; /* entities only */
+} rspan;
+
+typedef struct ref_buf {
+    rspan *tok, *ent;
+    size_t tok_cap, ent_cap;
+} ref_buf;
+
+static int rspan_cmp(const void *a, const void *b)
+{
+    const rspan *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return strcmp(x->label ? x->label : "", y->label ? y->label : "");
+}
+
+/* Reads [start,end] or [start,end,"LABEL"] (with_label) from j. */
+static int ref_span(json_t *j, int with_label, rspan *out)
+{
+    json_t *a = json_array_get(j, 0), *b = json_array_get(j, 1);
+    if (!json_is_array(j) || json_array_size(j) != (size_t)(with_label ? 3 : 2) ||
+        !json_is_integer(a) || !json_is_integer(b))
+        return -1;
+    json_int_t s = json_integer_value(a), e = json_integer_value(b);
+    if (s < 0 || e < s || e > (json_int_t)NER_MAX_TEXT)
+        return -1;
+    out->start = (uint32_t)s;
+    out->end = (uint32_t)e;
+    out->label = NULL;
+    if (with_label) {
+        out->label = json_string_value(json_array_get(j, 2));
+        if (!out->label)
+            return -1;
     }
+    return 0;
+}
+
+/* Parses the spans of array j into *arr.  Returns the count, -1 if bad. */
+static long ref_spans(json_t *j, int with_label, rspan **arr, size_t *cap)
+{
+    size_t n = json_array_size(j);
+    if (grow(arr, cap, n ? n : 1, sizeof **arr))
+        return -2;
+    for (size_t i = 0; i < n; i++)
+        if (ref_span(json_array_get(j, i), with_label, &(*arr)[i]))
+            return -1;
+    qsort(*arr, n, sizeof **arr, rspan_cmp);
+    return (long)n;
+}
+
+/* Is [s,e) a predicted span (label: entity label name, or NULL for tokens)? */
+static int pred_has(const ner_model *m, const ner_span *p, size_t n, uint32_t s,
+                    uint32_t e, const char *label)
+{
+    size_t lo = 0, hi = n; /* predicted spans are sorted and disjoint */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid].start < s)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && p[lo].start == s && p[lo].end == e &&
+           (!label || !strcmp(ner_model_label(m, p[lo].label), label));
+}
+
+static int ref_has(const rspan *r, size_t n, uint32_t s, uint32_t e, const char *label)
+{
+    rspan key = {s, e, label};
+    return bsearch(&key, r, n, sizeof *r, rspan_cmp) != NULL;
+}
+
+/* Prints what differs between spaCy's reference and our doc. */
+static void ref_show(const evalr *ev, long lineno, const char *text, size_t len,
+                     const rspan *rt, size_t nt, const rspan *re, size_t ne,
+                     const ner_doc *d)
+{
+    const ner_model *m = ev->m;
+    int shown = 0;
+    fprintf(stderr, "%s:%ld: differs: ", ev->path, lineno);
+    cli_json_str(stderr, text, len > 300 ? cp_byte(text, len, 200) : len);
+    fputc('\n', stderr);
+    for (size_t i = 0; i < nt && shown < MAX_DIFFS; i++)
+        if (!pred_has(m, d->tokens, d->n_tokens, rt[i].start, rt[i].end, NULL)) {
+            size_t b0 = cp_byte(text, len, rt[i].start), b1 = cp_byte(text, len, rt[i].end);
+            fprintf(stderr, "  spaCy token  [%u,%u) ", rt[i].start, rt[i].end);
+            cli_json_str(stderr, text + b0, b1 - b0);
+            fputs(" not reproduced\n", stderr);
+            shown++;
+        }
+    for (size_t i = 0; i < d->n_tokens && shown < MAX_DIFFS; i++) {
+        const ner_span *t = &d->tokens[i];
+        if (!ref_has(rt, nt, t->start, t->end, NULL)) {
+            fprintf(stderr, "  nerd token   [%u,%u) ", t->start, t->end);
+            cli_json_str(stderr, text + t->byte_start, t->byte_end - t->byte_start);
+            fputs(" not in spaCy's\n", stderr);
+            shown++;
+        }
+    }
+    for (size_t i = 0; i < ne && shown < MAX_DIFFS; i++)
+        if (!pred_has(m, d->ents, d->n_ents, re[i].start, re[i].end, re[i].label)) {
+            size_t b0 = cp_byte(text, len, re[i].start), b1 = cp_byte(text, len, re[i].end);
+            fprintf(stderr, "  spaCy entity [%u,%u) %s ", re[i].start, re[i].end,
+                    re[i].label);
+            cli_json_str(stderr, text + b0, b1 - b0);
+            fputs(" not reproduced\n", stderr);
+            shown++;
+        }
+    for (size_t i = 0; i < d->n_ents && shown < MAX_DIFFS; i++) {
+        const ner_span *t = &d->ents[i];
+        const char *l = ner_model_label(m, t->label);
+        if (!ref_has(re, ne, t->start, t->end, l)) {
+            fprintf(stderr, "  nerd entity  [%u,%u) %s ", t->start, t->end, l);
+            cli_json_str(stderr, text + t->byte_start, t->byte_end - t->byte_start);
+            fputs(" not in spaCy's\n", stderr);
+            shown++;
+        }
+    }
+}
+
+/* Compares one reference line; malformed lines are reported and skipped. */
+static int ref_line(evalr *ev, const char *line, size_t n, long lineno,
+                    ref_buf *rb, ref_stats *st)
+{
+    json_error_t je;
+    json_t *j = json_loadb(line, n, JSON_ALLOW_NUL, &je);
+    json_t *jt = json_object_get(j, "text");
+    json_t *jtok = json_object_get(j, "tokens"), *jent = json_object_get(j, "entities");
+    int rc = 0;
+    if (!j) {
+        bad_input(ev, lineno, "invalid JSON: ", je.text);
+        goto out;
+    }
+    if (!json_is_string(jt) || !json_is_array(jtok) || !json_is_array(jent)) {
+        bad_input(ev, lineno, "expected {\"text\":string,\"tokens\":[...],\"entities\":[...]}",
+                  NULL);
+        goto out;
+    }
+    long nt = ref_spans(jtok, 0, &rb->tok, &rb->tok_cap);
+    long ne = nt < 0 ? nt : ref_spans(jent, 1, &rb->ent, &rb->ent_cap);
+    if (nt == -2 || ne == -2) {
+        rc = NER_ENOMEM;
+        goto out;
+    }
+    if (nt < 0 || ne < 0) {
+        bad_input(ev, lineno, nt < 0 ? "a token is not [start,end]"
+                                     : "an entity is not [start,end,\"LABEL\"]", NULL);
+        goto out;
+    }
+    const char *text = json_string_value(jt);
+    size_t len = json_string_length(jt);
+    ner_doc d;
+    int e = ner_extract(ev->c, text, len, &d);
+    if (e) {
+        bad_input(ev, lineno, ner_strerror(e), NULL);
+        goto out;
+    }
+    long tok_ok = 0, ent_ok = 0, extra = 0;
+    for (long i = 0; i < nt; i++)
+        tok_ok += pred_has(ev->m, d.tokens, d.n_tokens, rb->tok[i].start,
+                           rb->tok[i].end, NULL);
+    for (long i = 0; i < ne; i++)
+        ent_ok += pred_has(ev->m, d.ents, d.n_ents, rb->ent[i].start, rb->ent[i].end,
+                           rb->ent[i].label);
+    for (size_t i = 0; i < d.n_ents; i++)
+        extra += !ref_has(rb->ent, (size_t)ne, d.ents[i].start, d.ents[i].end,
+                          ner_model_label(ev->m, d.ents[i].label));
+    int same_tok = tok_ok == nt && (size_t)nt == d.n_tokens;
+    st->texts++;
+    st->texts_tok_ok += same_tok;
+    st->tok_ref += nt;
+    st->tok_pred += (long)d.n_tokens;
+    st->tok_ok += tok_ok;
+    st->ent_ref += ne;
+    st->ent_pred += (long)d.n_ents;
+    st->ent_ok += ent_ok;
+    st->ent_extra += extra;
+    if (ev->o->verbose && (!same_tok || ent_ok != ne || extra) && ev->shown++ < MAX_VERBOSE)
+        ref_show(ev, lineno, text, len, rb->tok, (size_t)nt, rb->ent, (size_t)ne, &d);
+out:
+    json_decref(j);
+    return rc;
+}
+
+static int eval_reference(evalr *ev, ref_stats *st)
+{
+    FILE *f = fopen(ev->path, "rb");
     char *line = NULL;
     size_t cap = 0;
     long n, lineno = 0;
+    ref_buf rb = {0};
     int rc = 0;
-    while ((n = cli_read_line(f, &line, &cap, MAX_LINE)) != -1) {
-        lineno++;
-        if (n == 0)
-            continue;
-        json_error_t je;
-        json_t *j = n > 0 ? json_loadb(line, (size_t)n, 0, &je) : NULL;
-        const char *text = json_string_value(json_object_get(j, "text"));
-        json_t *toks = json_object_get(j, "tokens"), *es = json_object_get(j, "entities");
-        if (!text || !json_is_array(toks) || !json_is_array(es)) {
-            fprintf(stderr, "nerd eval: %s:%ld: not a reference line "
-                    "{\"text\",\"tokens\",\"entities\"}\n", path, lineno);
-            json_decref(j);
-            st->errors++;
-            rc = 1;
-            continue;
-        }
-        ner_doc d;
-        int e = ner_extract(c, text, json_string_length(json_object_get(j, "text")), &d);
-        if (e) {
-            fprintf(stderr, "nerd eval: %s:%ld: %s\n", path, lineno, ner_strerror(e));
-            json_decref(j);
-            st->errors++;
-            rc = 1;
-            continue;
-        }
-        st->texts++;
-        size_t nt = json_array_size(toks), k = 0, ok = 0;
-        for (size_t i = 0; i < nt; i++) {
-            json_t *t = json_array_get(toks, i);
-            long s0 = (long)json_integer_value(json_array_get(t, 0));
-            long s1 = (long)json_integer_value(json_array_get(t, 1));
-            while (k < d.n_tokens && d.tokens[k].start < s0)
-                k++;
-            if (k < d.n_tokens && d.tokens[k].start == s0 && d.tokens[k].end == s1)
-                ok++;
-        }
-        st->tok_ref += (long)nt;
-        st->tok_ok += (long)ok;
-        if (ok == nt && nt == d.n_tokens)
-            st->texts_tok_ok++;
-        size_t ne = json_array_size(es), eok = 0;
-        for (size_t i = 0; i < ne; i++) {
-            json_t *t = json_array_get(es, i);
-            long s0 = (long)json_integer_value(json_array_get(t, 0));
-            long s1 = (long)json_integer_value(json_array_get(t, 1));
-            const char *lab = json_string_value(json_array_get(t, 2));
-            for (size_t q = 0; q < d.n_ents; q++)
-                if (d.ents[q].start == s0 && d.ents[q].end == s1 && lab &&
-                    !strcmp(ner_model_label(m, d.ents[q].label), lab)) {
-                    eok++;
-                    break;
-                }
-        }
-        st->ent_ref += (long)ne;
-        st->ent_ok += (long)eok;
-        st->ent_pred += (long)d.n_ents;
-        if (o->verbose && (eok != ne || ne != d.n_ents || ok != nt || nt != d.n_tokens))
-            fprintf(stderr, "%s:%ld: differs: %.160s\n", path, lineno, text);
-        json_decref(j);
+    if (!f) {
+        fprintf(stderr, "nerd eval: %s: cannot open\n", ev->path);
+        st->errors = ++ev->errors;
+        return 0;
     }
-    if (n == -2)
-        rc = 1;
+    while ((n = cli_read_line(f, &line, &cap, NER_MAX_TEXT)) != -1) {
+        lineno++;
+        if (n == -2) {
+            bad_input(ev, lineno, "line too long (or out of memory)", NULL);
+            continue;
+        }
+        if (strspn(line, " \t") == (size_t)n)
+            continue;
+        rc = ref_line(ev, line, (size_t)n, lineno, &rb, st);
+        if (rc)
+            goto out;
+    }
+    if (ferror(f))
+        bad_input(ev, lineno, "read error", NULL);
+out:
+    errors_done(ev);
+    st->errors = ev->errors;
+    free(rb.tok);
+    free(rb.ent);
     free(line);
     fclose(f);
     return rc;
 }
 
-static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 100.0; }
+/* ---------------------------------------------------------------------------
+ * Gold CoNLL/IOB corpora
+ */
 
-static void print_ref(const char *name, const ref_stats *s)
-{
-    printf("%-40s texts %6ld  tokens %6.2f%% (%ld/%ld, texts identical %.2f%%)  "
-           "entities %6.2f%% (%ld/%ld, %ld extra predicted)\n", name, s->texts,
-           pct(s->tok_ok, s->tok_ref), s->tok_ok, s->tok_ref,
-           pct(s->texts_tok_ok, s->texts), pct(s->ent_ok, s->ent_ref), s->ent_ok,
-           s->ent_ref, s->ent_pred - s->ent_ok);
-}
-
-/* ---- gold CoNLL/IOB ---- */
+typedef struct gtok {
+    size_t word, tag; /* offsets of NUL-terminated strings in the pool */
+    size_t b0, b1;    /* byte span in the sentence text */
+    long line;
+} gtok;
 
 typedef struct gspan {
     size_t b0, b1;
     int label;
 } gspan;
 
+/* One sentence being read, and scratch reused across sentences. */
 typedef struct sent {
-    char *text;         /* "# text =" line, or NULL */
-    char **words;
-    char **tags;
-    size_t n;
+    char *text; /* "# text =" line, or NULL */
+    long text_line, first_line;
+    int bad;    /* a malformed row: skip the sentence */
+    gtok *tok;
+    size_t n, tok_cap;
+    char *pool;
+    size_t pool_len, pool_cap;
+    char *joined;
+    size_t joined_cap;
+    gspan *gold;
+    size_t gold_cap;
 } sent;
 
-static void sent_clear(sent *s)
+static void sent_reset(sent *s)
 {
     free(s->text);
     s->text = NULL;
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->words[i]);
-        free(s->tags[i]);
-    }
-    s->n = 0;
+    s->n = s->pool_len = 0;
+    s->bad = 0;
+    s->first_line = 0;
 }
 
-/* Scores one sentence. */
-static int score_sent(const ner_model *m, ner_ctx *c, sent *s, gold_stats *st,
-                      char **buf, size_t *bufcap)
+static void sent_free(sent *s)
 {
-    if (s->n == 0)
+    sent_reset(s);
+    free(s->tok);
+    free(s->pool);
+    free(s->joined);
+    free(s->gold);
+}
+
+static int pool_add(sent *s, const char *str, size_t *off)
+{
+    size_t l = strlen(str) + 1;
+    if (s->pool_len + l > NER_MAX_TEXT)
+        return NER_ETOOBIG;
+    if (grow(&s->pool, &s->pool_cap, s->pool_len + l, 1))
+        return NER_ENOMEM;
+    memcpy(s->pool + s->pool_len, str, l);
+    *off = s->pool_len;
+    s->pool_len += l;
+    return 0;
+}
+
+/* Is t an IOB tag: "O", or one of B I E S L U, '-', a type? */
+static int is_tag(const char *t)
+{
+    if (!strcmp(t, "O"))
+        return 1;
+    return t[0] && strchr("BIESLU", t[0]) && t[1] == '-' && t[2];
+}
+
+/* Splits line in place into at most max fields (by tab when the line has
+ * one, else by spaces; *tabs tells which).  Returns the number of fields. */
+static int split(char *line, char **fields, int max, int *tabs)
+{
+    *tabs = strchr(line, '\t') != NULL;
+    const char *sep = *tabs ? "\t" : " ";
+    int nf = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(line, sep, &save); t && nf < max; t = strtok_r(NULL, sep, &save))
+        fields[nf++] = t;
+    return nf;
+}
+
+/* CoNLL-U row id: "1" (a word), "1-2" or "1.1" (ranges, empty nodes). */
+static int conllu_id(const char *s)
+{
+    size_t d = strspn(s, "0123456789");
+    if (!d)
         return 0;
-    size_t *b0 = malloc(s->n * sizeof *b0), *b1 = malloc(s->n * sizeof *b1);
-    gspan *gold = malloc(s->n * sizeof *gold);
-    int rc = 0;
-    if (!b0 || !b1 || !gold) {
-        rc = 1;
-        goto out;
-    }
-    /* build the text and the byte span of every gold token */
-    const char *text;
-    size_t tlen;
+    if (!s[d])
+        return 1;
+    if ((s[d] == '-' || s[d] == '.') && s[d + 1] && !s[d + 1 + strspn(s + d + 1, "0123456789")])
+        return 2;
+    return 0;
+}
+
+/* Lays out the gold tokens in the sentence text.  Returns 0, or -1 after
+ * reporting a token not found. */
+static int sent_layout(evalr *ev, sent *s, const char **text, size_t *tlen)
+{
     if (s->text) {
-        text = s->text;
-        tlen = strlen(text);
-        size_t cur = 0;
+        const char *t = s->text;
+        size_t n = strlen(t), cur = 0;
         for (size_t i = 0; i < s->n; i++) {
-            size_t wl = strlen(s->words[i]);
-            while (cur < tlen && (text[cur] == ' ' || text[cur] == '\t'))
+            const char *w = s->pool + s->tok[i].word;
+            size_t wl = strlen(w);
+            while (cur < n && (t[cur] == ' ' || t[cur] == '\t'))
                 cur++;
-            if (strncmp(text + cur, s->words[i], wl) != 0) {
-                const char *p = strstr(text + cur, s->words[i]);
-                if (p)
-                    cur = (size_t)(p - text);
+            if (n - cur < wl || memcmp(t + cur, w, wl) != 0) {
+                bad_input(ev, s->tok[i].line, "word not found in the \"# text =\" line: ", w);
+                return -1;
             }
-            b0[i] = cur;
-            b1[i] = cur + wl <= tlen ? cur + wl : tlen;
-            cur = b1[i];
+            s->tok[i].b0 = cur;
+            s->tok[i].b1 = cur + wl;
+            cur += wl;
         }
-    } else {
-        size_t need = 1;
-        for (size_t i = 0; i < s->n; i++)
-            need += strlen(s->words[i]) + 1;
-        if (need > *bufcap) {
-            char *p = realloc(*buf, need);
-            if (!p) {
-                rc = 1;
-                goto out;
-            }
-            *buf = p;
-            *bufcap = need;
-        }
-        size_t o = 0;
-        for (size_t i = 0; i < s->n; i++) {
-            size_t wl = strlen(s->words[i]);
-            if (i)
-                (*buf)[o++] = ' ';
-            b0[i] = o;
-            memcpy(*buf + o, s->words[i], wl);
-            o += wl;
-            b1[i] = o;
-        }
-        (*buf)[o] = 0;
-        text = *buf;
-        tlen = o;
+        *text = t;
+        *tlen = n;
+        return 0;
     }
-    /* gold spans (IOB1 and IOB2) */
-    size_t ng = 0;
-    char cur_type[64] = "";
+    size_t need = 1;
+    for (size_t i = 0; i < s->n; i++)
+        need += strlen(s->pool + s->tok[i].word) + 1;
+    if (grow(&s->joined, &s->joined_cap, need, 1))
+        return NER_ENOMEM;
+    size_t o = 0;
     for (size_t i = 0; i < s->n; i++) {
-        const char *t = s->tags[i];
-        if (!strcmp(t, "O") || strlen(t) < 3 || t[1] != '-') {
-            cur_type[0] = 0;
+        const char *w = s->pool + s->tok[i].word;
+        size_t wl = strlen(w);
+        if (i)
+            s->joined[o++] = ' ';
+        s->tok[i].b0 = o;
+        memcpy(s->joined + o, w, wl);
+        o += wl;
+        s->tok[i].b1 = o;
+    }
+    s->joined[o] = 0;
+    *text = s->joined;
+    *tlen = o;
+    return 0;
+}
+
+/* Gold spans from IOB1/IOB2/BIOES tags.  Returns the count. */
+static size_t sent_gold(sent *s)
+{
+    size_t ng = 0;
+    const char *cur = NULL; /* type of the open span */
+    for (size_t i = 0; i < s->n; i++) {
+        const char *t = s->pool + s->tok[i].tag;
+        if (t[0] == 'O') {
+            cur = NULL;
             continue;
         }
-        int begin = t[0] == 'B' || (t[0] == 'I' && strcmp(cur_type, t + 2) != 0);
-        if (begin) {
-            snprintf(cur_type, sizeof cur_type, "%s", t + 2);
-            gold[ng].b0 = b0[i];
-            gold[ng].b1 = b1[i];
-            gold[ng].label = map_gold(t + 2);
+        const char *type = t + 2;
+        if (strchr("BSU", t[0]) || !cur || strcmp(cur, type)) {
+            s->gold[ng].b0 = s->tok[i].b0;
+            s->gold[ng].label = map_gold(type);
             ng++;
-        } else if (ng) {
-            gold[ng - 1].b1 = b1[i];
+            cur = type;
         }
+        s->gold[ng - 1].b1 = s->tok[i].b1;
+        if (strchr("SUEL", t[0]))
+            cur = NULL;
     }
+    return ng;
+}
+
+static void show_span(const char *what, int l, const char *text, size_t b0, size_t b1)
+{
+    fprintf(stderr, "  %s %s ", what, LNAMES[l]);
+    cli_json_str(stderr, text + b0, b1 - b0);
+    fputc('\n', stderr);
+}
+
+/* Scores the sentence read so far. */
+static int sent_score(evalr *ev, sent *s, gold_stats *st)
+{
+    if (!s->n || s->bad)
+        return 0;
+    const char *text;
+    size_t tlen;
+    int rc = sent_layout(ev, s, &text, &tlen);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (grow(&s->gold, &s->gold_cap, s->n, sizeof *s->gold))
+        return NER_ENOMEM;
+    size_t ng = sent_gold(s);
     ner_doc d;
-    int e = ner_extract(c, text, tlen, &d);
+    double t0 = now();
+    int e = ner_extract(ev->c, text, tlen, &d);
+    st->secs += now() - t0;
     if (e) {
-        st->errors++;
-        goto out;
+        bad_input(ev, s->first_line, ner_strerror(e), NULL);
+        return 0;
     }
     st->sents++;
     st->tokens += (long)s->n;
+    int show = ev->o->verbose && ev->shown < MAX_VERBOSE, head = 0;
     for (size_t i = 0; i < ng; i++) {
-        if (gold[i].label < 0)
-            continue;
-        int hit = 0;
-        for (size_t q = 0; q < d.n_ents && !hit; q++)
-            hit = d.ents[q].byte_start == gold[i].b0 && d.ents[q].byte_end == gold[i].b1 &&
-                  map_pred(ner_model_label(m, d.ents[q].label)) == gold[i].label;
-        if (hit)
-            st->tp[gold[i].label]++;
-        else
-            st->fn[gold[i].label]++;
-    }
-    for (size_t q = 0; q < d.n_ents; q++) {
-        int l = map_pred(ner_model_label(m, d.ents[q].label));
+        int l = s->gold[i].label, hit = 0;
         if (l < 0)
             continue;
-        int hit = 0;
+        for (size_t q = 0; q < d.n_ents && !hit; q++)
+            hit = d.ents[q].byte_start == s->gold[i].b0 &&
+                  d.ents[q].byte_end == s->gold[i].b1 &&
+                  map_pred(ner_model_label(ev->m, d.ents[q].label)) == l;
+        if (hit) {
+            st->tp[l]++;
+            continue;
+        }
+        st->fn[l]++;
+        if (show && !head++)
+            fprintf(stderr, "%s:%ld: %.300s\n", ev->path, s->first_line, text);
+        if (show)
+            show_span("missed  ", l, text, s->gold[i].b0, s->gold[i].b1);
+    }
+    for (size_t q = 0; q < d.n_ents; q++) {
+        int l = map_pred(ner_model_label(ev->m, d.ents[q].label)), hit = 0;
+        if (l < 0)
+            continue;
         for (size_t i = 0; i < ng && !hit; i++)
-            hit = gold[i].label == l && gold[i].b0 == d.ents[q].byte_start &&
-                  gold[i].b1 == d.ents[q].byte_end;
-        if (!hit)
-            st->fp[l]++;
+            hit = s->gold[i].label == l && s->gold[i].b0 == d.ents[q].byte_start &&
+                  s->gold[i].b1 == d.ents[q].byte_end;
+        if (hit)
+            continue;
+        st->fp[l]++;
+        if (show && !head++)
+            fprintf(stderr, "%s:%ld: %.300s\n", ev->path, s->first_line, text);
+        if (show)
+            show_span("spurious", l, text, d.ents[q].byte_start, d.ents[q].byte_end);
     }
-out:
-    free(b0);
-    free(b1);
-    free(gold);
-    return rc;
+    ev->shown += head > 0;
+    return 0;
 }
 
-static int is_int(const char *s)
+/* Reads one non-blank corpus line into the sentence. */
+static int conll_line(evalr *ev, sent *s, char *line, size_t n, long lineno)
 {
-    if (!*s)
+    if (memchr(line, 0, n)) {
+        bad_input(ev, lineno, "NUL byte in line", NULL);
+        s->bad = 1;
         return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
+    }
+    if (!strncmp(line, "# text = ", 9) || !strncmp(line, "# text=", 7)) {
+        const char *t = line + (line[6] == '=' ? 7 : 9);
+        free(s->text);
+        s->text = strdup(t);
+        s->text_line = lineno;
+        return s->text ? 0 : NER_ENOMEM;
+    }
+    char *fields[16];
+    int tabs, nf = split(line, fields, 16, &tabs);
+    if (line[0] == '#' && !(nf == 2 && is_tag(fields[1])))
+        return 0; /* a comment, not the token "#" */
+    if (!s->first_line)
+        s->first_line = lineno;
+    const char *word, *tag;
+    int id = tabs && nf >= 3 ? conllu_id(fields[0]) : 0;
+    if (id == 2)
+        return 0; /* CoNLL-U multiword range or empty node */
+    if (id == 1) {
+        word = fields[1];
+        tag = fields[2];
+    } else if (nf >= 2) {
+        word = fields[0];
+        tag = fields[nf - 1];
+    } else {
+        bad_input(ev, lineno, "expected \"word TAG\" or \"id<TAB>word<TAB>TAG\": ", line);
+        s->bad = 1;
+        return 0;
+    }
+    if (!is_tag(tag) || strlen(tag) >= MAX_TAG) {
+        bad_input(ev, lineno, "not an IOB tag (O, B-X, I-X): ", tag);
+        s->bad = 1;
+        return 0;
+    }
+    if (s->n >= MAX_TOKENS) {
+        if (!s->bad)
+            bad_input(ev, lineno, "sentence too long (tokens)", NULL);
+        s->bad = 1;
+        return 0;
+    }
+    if (grow(&s->tok, &s->tok_cap, s->n + 1, sizeof *s->tok))
+        return NER_ENOMEM;
+    gtok *t = &s->tok[s->n];
+    int rc = pool_add(s, word, &t->word);
+    if (!rc)
+        rc = pool_add(s, tag, &t->tag);
+    if (rc == NER_ETOOBIG) {
+        bad_input(ev, lineno, "sentence too long (bytes)", NULL);
+        s->bad = 1;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    t->line = lineno;
+    s->n++;
+    return 0;
 }
 
-static int eval_conll(const ner_model *m, ner_ctx *c, const char *path, gold_stats *st)
+static int eval_conll(evalr *ev, gold_stats *st)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "nerd eval: %s: cannot open\n", path);
-        return 1;
-    }
+    FILE *f = fopen(ev->path, "rb");
+    char *line = NULL;
+    size_t cap = 0;
+    long n, lineno = 0;
     sent s = {0};
-    size_t cap_tok = 0;
-    char *line = NULL, *buf = NULL;
-    size_t cap = 0, bufcap = 0;
-    long n, lineno = 0, bad = 0;
     int rc = 0;
-    double t0 = now();
-    while ((n = cli_read_line(f, &line, &cap, MAX_LINE)) != -1) {
+    if (!f) {
+        fprintf(stderr, "nerd eval: %s: cannot open\n", ev->path);
+        st->errors = ++ev->errors;
+        return 0;
+    }
+    while ((n = cli_read_line(f, &line, &cap, MAX_CONLL_LINE)) != -1) {
         lineno++;
         if (n == -2) {
-            fprintf(stderr, "nerd eval: %s:%ld: line too long\n", path, lineno);
-            rc = 1;
-            break;
-        }
-        if (n == 0 || strspn(line, " \t") == (size_t)n) {
-            if (score_sent(m, c, &s, st, &buf, &bufcap)) {
-                rc = 1;
-                break;
-            }
-            sent_clear(&s);
+            bad_input(ev, lineno, "line too long", NULL);
+            s.bad = 1;
             continue;
         }
-        if (line[0] == '#') {
-            const char *p = strstr(line, "# text = ");
-            if (p == line) {
-                free(s.text);
-                s.text = strdup(line + 9);
-            }
+        if (strspn(line, " \t") == (size_t)n || !strncmp(line, "-DOCSTART-", 10)) {
+            rc = sent_score(ev, &s, st);
+            if (rc)
+                goto out;
+            sent_reset(&s);
             continue;
         }
-        if (!strncmp(line, "-DOCSTART-", 10))
-            continue;
-        /* fields: tab-separated, else space-separated */
-        char *fields[16];
-        int nf = 0;
-        const char *sep = strchr(line, '\t') ? "\t" : " ";
-        for (char *save = NULL, *tok = strtok_r(line, sep, &save); tok && nf < 16;
-             tok = strtok_r(NULL, sep, &save))
-            fields[nf++] = tok;
-        const char *word, *tag;
-        if (nf >= 3 && is_int(fields[0])) {
-            word = fields[1];
-            tag = fields[2];
-        } else if (nf >= 2) {
-            word = fields[0];
-            tag = fields[nf - 1];
-        } else {
-            if (bad++ < 3)
-                fprintf(stderr, "nerd eval: %s:%ld: expected 'word TAG'\n", path, lineno);
-            st->errors++;
-            rc = 1;
-            continue;
-        }
-        if (s.n >= MAX_TOKENS) {
-            fprintf(stderr, "nerd eval: %s:%ld: sentence longer than %d tokens\n",
-                    path, lineno, MAX_TOKENS);
-            rc = 1;
-            break;
-        }
-        if (s.n == cap_tok) {
-            size_t nc = cap_tok ? 2 * cap_tok : 64;
-            char **w = realloc(s.words, nc * sizeof *w);
-            if (w)
-                s.words = w;
-            char **t = realloc(s.tags, nc * sizeof *t);
-            if (t)
-                s.tags = t;
-            if (!w || !t) {
-                rc = 1;
-                break;
-            }
-            cap_tok = nc;
-        }
-        s.words[s.n] = strdup(word);
-        s.tags[s.n] = strdup(tag);
-        s.n++;
+        rc = conll_line(ev, &s, line, (size_t)n, lineno);
+        if (rc)
+            goto out;
     }
-    if (!rc && score_sent(m, c, &s, st, &buf, &bufcap))
-        rc = 1;
-    st->secs += now() - t0;
-    sent_clear(&s);
-    free(s.words);
-    free(s.tags);
+    if (ferror(f))
+        bad_input(ev, lineno, "read error", NULL);
+    rc = sent_score(ev, &s, st);
+    if (!rc && !st->sents && !ev->errors)
+        fprintf(stderr, "nerd eval: %s: warning: no sentences\n", ev->path);
+out:
+    errors_done(ev);
+    st->errors = ev->errors;
+    sent_free(&s);
     free(line);
-    free(buf);
     fclose(f);
     return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Output
+ */
+
+static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 100.0; }
+
+static void ref_add(ref_stats *t, const ref_stats *s)
+{
+    t->texts += s->texts;
+    t->texts_tok_ok += s->texts_tok_ok;
+    t->tok_ref += s->tok_ref;
+    t->tok_pred += s->tok_pred;
+    t->tok_ok += s->tok_ok;
+    t->ent_ref += s->ent_ref;
+    t->ent_pred += s->ent_pred;
+    t->ent_ok += s->ent_ok;
+    t->ent_extra += s->ent_extra;
+    t->errors += s->errors;
+}
+
+static int ref_perfect(const ref_stats *s)
+{
+    return !s->errors && s->tok_ok == s->tok_ref && s->texts_tok_ok == s->texts &&
+           s->ent_ok == s->ent_ref && !s->ent_extra;
+}
+
+static void gold_add(gold_stats *t, const gold_stats *s)
+{
+    t->sents += s->sents;
+    t->tokens += s->tokens;
+    for (int l = 0; l < L_N; l++) {
+        t->tp[l] += s->tp[l];
+        t->fp[l] += s->fp[l];
+        t->fn[l] += s->fn[l];
+    }
+    t->errors += s->errors;
+    t->secs += s->secs;
 }
 
 static void prf(long tp, long fp, long fn, double *p, double *r, double *f1)
@@ -429,65 +793,179 @@ static void prf(long tp, long fp, long fn, double *p, double *r, double *f1)
     *f1 = *p + *r > 0 ? 2 * *p * *r / (*p + *r) : 0;
 }
 
-static void print_gold(const char *name, const gold_stats *s, int json)
+static void ref_text(const ref_stats *s, const char *name)
+{
+    char tok[48], ent[48];
+    snprintf(tok, sizeof tok, "%.2f%% (%ld/%ld)", pct(s->tok_ok, s->tok_ref), s->tok_ok,
+             s->tok_ref);
+    snprintf(ent, sizeof ent, "%.2f%% (%ld/%ld)", pct(s->ent_ok, s->ent_ref), s->ent_ok,
+             s->ent_ref);
+    printf("%7ld %8.2f%%  %-26s %-24s %6ld %6ld  %s\n", s->texts,
+           pct(s->texts_tok_ok, s->texts), tok, ent, s->ent_extra, s->errors, name);
+}
+
+static void ref_json(const ref_stats *s, const char *name)
+{
+    if (name) {
+        fputs("{\"file\":", stdout);
+        cli_json_str(stdout, name, strlen(name));
+        putchar(',');
+    } else {
+        putchar('{');
+    }
+    printf("\"texts\":%ld,\"texts_tokens_identical\":%ld,\"tokens_reference\":%ld,"
+           "\"tokens_predicted\":%ld,\"tokens_matched\":%ld,\"token_agreement\":%.4f,"
+           "\"entities_reference\":%ld,\"entities_predicted\":%ld,"
+           "\"entities_matched\":%ld,\"entity_agreement\":%.4f,\"extra_entities\":%ld,"
+           "\"errors\":%ld,\"perfect\":%s}",
+           s->texts, s->texts_tok_ok, s->tok_ref, s->tok_pred, s->tok_ok,
+           pct(s->tok_ok, s->tok_ref), s->ent_ref, s->ent_pred, s->ent_ok,
+           pct(s->ent_ok, s->ent_ref), s->ent_extra, s->errors,
+           ref_perfect(s) ? "true" : "false");
+}
+
+static void gold_text(const gold_stats *s, const char *name)
 {
     long tp = 0, fp = 0, fn = 0;
     double p, r, f1;
-    if (json) {
-        printf("{\"file\":");
-        cli_json_str(stdout, name, strlen(name));
-        printf(",\"sentences\":%ld,\"tokens\":%ld,\"labels\":{", s->sents, s->tokens);
-    } else {
-        printf("%s: %ld sentences, %ld tokens, %.0f tokens/s\n", name, s->sents,
-               s->tokens, s->secs > 0 ? (double)s->tokens / s->secs : 0);
-        printf("  label      P       R       F1     tp    fp    fn\n");
+    printf("%s: %ld sentences, %ld tokens, %.2f s, %.0f tokens/s%s", name, s->sents,
+           s->tokens, s->secs, s->secs > 0 ? (double)s->tokens / s->secs : 0.0,
+           s->errors ? "" : "\n");
+    if (s->errors)
+        printf(", errors: %ld (skipped)\n", s->errors);
+    printf("  label       P       R      F1      tp      fp      fn\n");
+    for (int l = 0; l <= L_N; l++) {
+        if (l < L_N) {
+            tp += s->tp[l];
+            fp += s->fp[l];
+            fn += s->fn[l];
+            prf(s->tp[l], s->fp[l], s->fn[l], &p, &r, &f1);
+            printf("  %-5s  %6.4f  %6.4f  %6.4f  %6ld  %6ld  %6ld\n", LNAMES[l], p, r, f1,
+                   s->tp[l], s->fp[l], s->fn[l]);
+        } else {
+            prf(tp, fp, fn, &p, &r, &f1);
+            printf("  micro  %6.4f  %6.4f  %6.4f  %6ld  %6ld  %6ld\n", p, r, f1, tp, fp, fn);
+        }
     }
+}
+
+static void gold_json(const gold_stats *s, const char *name)
+{
+    long tp = 0, fp = 0, fn = 0;
+    double p, r, f1;
+    if (name) {
+        fputs("{\"file\":", stdout);
+        cli_json_str(stdout, name, strlen(name));
+        putchar(',');
+    } else {
+        putchar('{');
+    }
+    printf("\"sentences\":%ld,\"tokens\":%ld,\"seconds\":%.4f,\"tokens_per_s\":%.0f,"
+           "\"errors\":%ld,\"labels\":{", s->sents, s->tokens, s->secs,
+           s->secs > 0 ? (double)s->tokens / s->secs : 0.0, s->errors);
     for (int l = 0; l < L_N; l++) {
         prf(s->tp[l], s->fp[l], s->fn[l], &p, &r, &f1);
         tp += s->tp[l];
         fp += s->fp[l];
         fn += s->fn[l];
-        if (json)
-            printf("%s\"%s\":{\"p\":%.4f,\"r\":%.4f,\"f1\":%.4f,\"tp\":%ld,\"fp\":%ld,\"fn\":%ld}",
-                   l ? "," : "", LNAMES[l], p, r, f1, s->tp[l], s->fp[l], s->fn[l]);
-        else
-            printf("  %-5s  %6.4f  %6.4f  %6.4f  %5ld %5ld %5ld\n", LNAMES[l], p, r, f1,
-                   s->tp[l], s->fp[l], s->fn[l]);
+        printf("%s\"%s\":{\"p\":%.4f,\"r\":%.4f,\"f1\":%.4f,\"tp\":%ld,\"fp\":%ld,\"fn\":%ld}",
+               l ? "," : "", LNAMES[l], p, r, f1, s->tp[l], s->fp[l], s->fn[l]);
     }
     prf(tp, fp, fn, &p, &r, &f1);
-    if (json)
-        printf("},\"micro\":{\"p\":%.4f,\"r\":%.4f,\"f1\":%.4f,\"tp\":%ld,\"fp\":%ld,\"fn\":%ld}}\n",
-               p, r, f1, tp, fp, fn);
-    else
-        printf("  micro  %6.4f  %6.4f  %6.4f  %5ld %5ld %5ld\n", p, r, f1, tp, fp, fn);
+    printf("},\"micro\":{\"p\":%.4f,\"r\":%.4f,\"f1\":%.4f,\"tp\":%ld,\"fp\":%ld,\"fn\":%ld}}",
+           p, r, f1, tp, fp, fn);
+}
+
+static void print_all(const opts *o, const ref_stats *rs, int nref, const gold_stats *gs,
+                      int ngold, int status)
+{
+    ref_stats rt = {0};
+    gold_stats gt = {0};
+    for (int i = 0; i < nref; i++)
+        ref_add(&rt, &rs[i]);
+    for (int i = 0; i < ngold; i++)
+        gold_add(&gt, &gs[i]);
+    if (o->json) {
+        printf("{\"status\":%d", status);
+        if (nref) {
+            fputs(",\"reference\":{\"files\":[", stdout);
+            for (int i = 0; i < nref; i++) {
+                if (i)
+                    putchar(',');
+                ref_json(&rs[i], rs[i].file);
+            }
+            fputs("],\"total\":", stdout);
+            ref_json(&rt, NULL);
+            putchar('}');
+        }
+        if (ngold) {
+            fputs(",\"gold\":{\"files\":[", stdout);
+            for (int i = 0; i < ngold; i++) {
+                if (i)
+                    putchar(',');
+                gold_json(&gs[i], gs[i].file);
+            }
+            fputs("],\"total\":", stdout);
+            gold_json(&gt, NULL);
+            putchar('}');
+        }
+        fputs("}\n", stdout);
+        return;
+    }
+    if (nref) {
+        printf("agreement with spaCy reference output\n"
+               "  texts  tok-same  tokens                     entities                  "
+               "extra errors  file\n");
+        for (int i = 0; i < nref; i++)
+            ref_text(&rs[i], rs[i].file);
+        if (nref > 1)
+            ref_text(&rt, "total");
+    }
+    for (int i = 0; i < ngold; i++) {
+        if (i || nref)
+            putchar('\n');
+        gold_text(&gs[i], gs[i].file);
+    }
+    if (ngold > 1) {
+        putchar('\n');
+        gold_text(&gt, "total");
+    }
 }
 
 int cmd_eval(int argc, char **argv)
 {
     opts o = {0};
-    int i, nfiles = 0;
+    int i, nfiles = 0, nref = 0, ngold = 0, status = 0, rc = 0;
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+        } else if (!strcmp(a, "--model") && i + 1 < argc) {
             o.model = argv[++i];
-        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+        } else if (!strcmp(a, "--format") && i + 1 < argc) {
             const char *fm = argv[++i];
-            o.format = !strcmp(fm, "conll") ? 1 : !strcmp(fm, "reference") ? 2
-                       : !strcmp(fm, "auto") ? 0 : -1;
-            if (o.format < 0) {
-                fprintf(stderr, "nerd eval: unknown format %s\n", fm);
+            if (!strcmp(fm, "auto"))
+                o.format = F_AUTO;
+            else if (!strcmp(fm, "conll"))
+                o.format = F_CONLL;
+            else if (!strcmp(fm, "reference"))
+                o.format = F_REF;
+            else {
+                fprintf(stderr, "nerd eval: unknown format %s (auto, conll, reference)\n", fm);
                 return 2;
             }
-        } else if (!strcmp(argv[i], "--strict")) {
+        } else if (!strcmp(a, "--strict")) {
             o.strict = 1;
-        } else if (!strcmp(argv[i], "--verbose")) {
+        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
             o.verbose = 1;
-        } else if (!strcmp(argv[i], "--json")) {
+        } else if (!strcmp(a, "--json")) {
             o.json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "nerd eval: unknown option %s\n", argv[i]);
+        } else if (!strcmp(a, "--")) {
+            nfiles += argc - i - 1;
+            break;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "nerd eval: unknown option or missing argument: %s\n", a);
             usage(stderr);
             return 2;
         } else {
@@ -495,59 +973,63 @@ int cmd_eval(int argc, char **argv)
         }
     }
     if (!nfiles) {
+        fputs("nerd eval: no input file\n", stderr);
         usage(stderr);
         return 2;
     }
     ner_model *m = NULL;
     ner_ctx *c = NULL;
-    if (cli_load_model(o.model, &m))
-        return 1;
-    if (ner_ctx_new(m, &c)) {
-        ner_model_free(m);
-        return 1;
+    ref_stats *rs = calloc((size_t)nfiles, sizeof *rs);
+    gold_stats *gs = calloc((size_t)nfiles, sizeof *gs);
+    if (!rs || !gs) {
+        rc = NER_ENOMEM;
+        goto fail;
     }
-    int status = 0;
-    ref_stats rt = {0};
-    int nref = 0;
+    if ((rc = cli_load_model(o.model, &m)))
+        goto out; /* reported */
+    if ((rc = ner_ctx_new(m, &c)))
+        goto fail;
+    int opts_done = 0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (a[0] == '-' && a[1]) {
+        if (!opts_done && !strcmp(a, "--")) {
+            opts_done = 1;
+            continue;
+        }
+        if (!opts_done && a[0] == '-' && a[1]) {
             if (!strcmp(a, "--model") || !strcmp(a, "--format"))
                 i++;
             continue;
         }
         size_t l = strlen(a);
-        int is_ref = o.format == 2 || (o.format == 0 && l > 6 && !strcmp(a + l - 6, ".jsonl"));
+        int is_ref = o.format == F_REF ||
+                     (o.format == F_AUTO && l >= 6 && !strcmp(a + l - 6, ".jsonl"));
+        evalr ev = {&o, m, c, a, 0, 0};
         if (is_ref) {
-            ref_stats s = {0};
-            status |= eval_reference(&o, m, c, a, &s);
-            if (o.json)
-                printf("{\"file\":\"%s\",\"texts\":%ld,\"token_agreement\":%.4f,"
-                       "\"entity_agreement\":%.4f,\"extra_entities\":%ld}\n", a, s.texts,
-                       pct(s.tok_ok, s.tok_ref), pct(s.ent_ok, s.ent_ref),
-                       s.ent_pred - s.ent_ok);
-            else
-                print_ref(a, &s);
-            if (o.strict && (s.tok_ok != s.tok_ref || s.ent_ok != s.ent_ref ||
-                             s.ent_pred != s.ent_ok || s.texts_tok_ok != s.texts))
+            ref_stats *s = &rs[nref++];
+            s->file = a;
+            rc = eval_reference(&ev, s);
+            if (o.strict && !ref_perfect(s) && !status)
                 status = 1;
-            rt.texts += s.texts;
-            rt.texts_tok_ok += s.texts_tok_ok;
-            rt.tok_ref += s.tok_ref;
-            rt.tok_ok += s.tok_ok;
-            rt.ent_ref += s.ent_ref;
-            rt.ent_ok += s.ent_ok;
-            rt.ent_pred += s.ent_pred;
-            nref++;
         } else {
-            gold_stats s = {0};
-            status |= eval_conll(m, c, a, &s);
-            print_gold(a, &s, o.json);
+            gold_stats *s = &gs[ngold++];
+            s->file = a;
+            rc = eval_conll(&ev, s);
         }
+        if (rc)
+            goto fail;
+        if (ev.errors)
+            status = 1;
     }
-    if (nref > 1 && !o.json)
-        print_ref("total", &rt);
+    print_all(&o, rs, nref, gs, ngold, status);
+    goto out;
+fail:
+    fprintf(stderr, "nerd eval: %s\n", ner_strerror(rc));
+out:
+    fflush(stdout);
+    free(rs);
+    free(gs);
     ner_ctx_free(c);
     ner_model_free(m);
-    return status;
+    return rc ? 1 : status;
 }

@@ -4,18 +4,18 @@ FUZZBUILD ?= build-fuzz
 MODEL ?= models/en_core_web_sm-2.2.5.nerd
 FUZZ_SECONDS ?= 20
 FCC = clang
-FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -fsanitize=fuzzer,address,undefined \
+FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,undefined \
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c
-TARGETS = fuzz_extract fuzz_model fuzz_http
+          lib/nn.c lib/ner.c lib/http.c platform/template.c
+TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template
 
 .PHONY: run build
 build: $(TARGETS:%=$(FUZZBUILD)/%)
 
-$(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h)
+$(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h platform/*.h)
 	@mkdir -p $(FUZZBUILD)
-	$(FCC) $(FFLAGS) $< $(LIB_SRC) -o $@ -lpcre2-8 -lm
+	$(FCC) $(FFLAGS) $< $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -lm
 
 run: build
 	@pass=0; fail=0; \
