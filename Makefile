@@ -24,14 +24,14 @@ LIBS    = -lpcre2-8 -lm
 CLI_LIBS = -lmsgpackc -ljansson -lpthread
 
 DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev
-TEST_DEBS = clang libclang-rt-14-dev python3
+TEST_DEBS = clang libclang-rt-14-dev python3 curl
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
-          cli/cmd_eval.c cli/cmd_bench.c
-PLATFORM_SRC = platform/template.c
+          cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c
+PLATFORM_SRC = platform/template.c platform/runtime.c
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_reference test_http \
              platform/test_template
 
@@ -51,8 +51,8 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/libnerd.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/nerd: $(CLI_OBJ) $(BUILD)/libnerd.a
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CLI_LIBS) $(LIBS)
+$(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(BUILD)/libnerd.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CLI_LIBS) -lyaml $(LIBS)
 
 $(BUILD)/tests/%: tests/lib/%.c $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)

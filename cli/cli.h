@@ -16,6 +16,7 @@ int cmd_extract(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_local(int argc, char **argv);
 
 /* Default model path: $NERD_MODEL, else models/en_core_web_sm-2.2.5.nerd
  * beside the executable's parent directory, else in the working directory. */

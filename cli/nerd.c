@@ -14,6 +14,7 @@ static const struct {
     {"eval", cmd_eval, "accuracy on gold CoNLL/IOB corpora or spaCy reference JSONL"},
     {"bench", cmd_bench, "speed: bulk tokens/s, per-call latency, load time, memory"},
     {"convert", cmd_convert, "convert a spaCy en_core_web_sm directory to a model file"},
+    {"local", cmd_local, "local serverless platform: invoke a SAM function (like sam local)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,142 @@
+/*
+ * `nerd local`: the local serverless platform.  So far `invoke` (one event
+ * through one execution environment, like `sam local invoke`) and
+ * `validate` (read the template and print what would run); `start-api`
+ * lands with the gateway.
+ */
+#define _DEFAULT_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runtime.h"
+#include "template.h"
+
+#define MAX_EVENT (6u * 1024 * 1024)
+#define MAX_OVERRIDES 64
+
+static void usage(FILE *f)
+{
+    fputs("usage: nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-]\n"
+          "                         [--parameter-overrides NAME=VALUE ...]\n"
+          "       nerd local validate [--template FILE] [--parameter-overrides ...]\n"
+          "\n"
+          "invoke: runs FUNCTION (a logical id of the SAM template; optional when there\n"
+          "is one function) once with the event (default {}), as Lambda would: a fresh\n"
+          "execution environment running CodeUri/bootstrap against a Runtime API on\n"
+          "127.0.0.1.  The result payload goes to stdout; START/END/REPORT lines and the\n"
+          "function's output to stderr.  Exit status 0 on success, 1 when the function\n"
+          "failed (error, crash, timeout: the error JSON is printed), 2 on usage errors.\n"
+          "validate: loads the template and prints its functions and routes.\n"
+          "  --template FILE   default template.yaml\n", f);
+}
+
+static char *read_event(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f)
+        return NULL;
+    char *buf = malloc(MAX_EVENT + 1);
+    size_t n = buf ? fread(buf, 1, MAX_EVENT + 1, f) : 0;
+    if (f != stdin)
+        fclose(f);
+    if (!buf || n > MAX_EVENT) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+int cmd_local(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
+    const char *ov[MAX_OVERRIDES];
+    size_t nov = 0;
+    if (strcmp(sub, "invoke") && strcmp(sub, "validate")) {
+        fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
+        usage(stderr);
+        return 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--template") && i + 1 < argc) {
+            tpl = argv[++i];
+        } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
+            event_path = argv[++i];
+        } else if (!strcmp(argv[i], "--parameter-overrides")) {
+            while (i + 1 < argc && argv[i + 1][0] != '-' && nov < MAX_OVERRIDES)
+                ov[nov++] = argv[++i];
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "nerd local: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (!fname) {
+            fname = argv[i];
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    char err[1024];
+    sam_template *t;
+    if (sam_load(tpl, ov, nov, &t, err, sizeof err)) {
+        fprintf(stderr, "nerd local: %s\n", err);
+        return 2;
+    }
+    if (!strcmp(sub, "validate")) {
+        for (size_t i = 0; i < t->n_functions; i++) {
+            const sam_function *f = &t->functions[i];
+            printf("function %s: %s/bootstrap, %s, %s, %d MB, %d s timeout, reserved %d, "
+                   "provisioned %d\n", f->name, f->code_uri, f->runtime, f->arch, f->memory_mb,
+                   f->timeout_s, f->reserved, f->provisioned);
+        }
+        for (size_t i = 0; i < t->n_routes; i++)
+            printf("route %s %s -> %s (%s)\n", t->routes[i].method, t->routes[i].path,
+                   t->functions[t->routes[i].function].name, t->apis[t->routes[i].api].name);
+        free(t);
+        return 0;
+    }
+    const sam_function *f = NULL;
+    for (size_t i = 0; i < t->n_functions; i++)
+        if (!fname || !strcmp(t->functions[i].name, fname))
+            f = f && !fname ? NULL : &t->functions[i];
+    if (!f) {
+        fprintf(stderr, "nerd local: %s\n", fname ? "no such function in the template"
+                                                  : "the template has several functions: name one");
+        free(t);
+        return 2;
+    }
+    size_t elen = 2;
+    char *event = event_path ? read_event(event_path, &elen) : strdup("{}");
+    if (!event) {
+        fprintf(stderr, "nerd local: %s: cannot read the event (or over 6 MB)\n", event_path);
+        free(t);
+        return 2;
+    }
+    lam_env *e;
+    int status = 1;
+    if (lam_env_start(f, stderr, &e, err, sizeof err)) {
+        fprintf(stderr, "nerd local: %s\n", err);
+    } else {
+        lam_result r;
+        if (lam_env_invoke(e, event, elen, &r) == 0) {
+            fwrite(r.payload ? r.payload : "", 1, r.payload ? r.payload_len : 0, stdout);
+            fputc('\n', stdout);
+            fflush(stdout);
+            status = r.outcome == LAM_OK ? 0 : 1;
+        }
+        lam_result_fini(&r);
+        lam_env_free(e);
+    }
+    free(event);
+    free(t);
+    return status;
+}

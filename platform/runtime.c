@@ -1,0 +1,724 @@
+/*
+ * A Lambda execution environment: bootstrap process + Runtime API server
+ * (see runtime.h).  Single-threaded: a poll() loop over the listening
+ * socket, the runtime's connections (keep-alive, pipelining, chunked
+ * bodies via nerd/http.h), and the pipe carrying the runtime's output.
+ */
+#define _GNU_SOURCE
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nerd/http.h"
+
+#define MAX_CONNS 8
+#define CONN_CAP (LAM_MAX_PAYLOAD + 65536)
+#define INIT_LIMIT_MS 10000.0
+#define LINE_MAX_LOG 8192
+
+enum { ST_IDLE, ST_PENDING, ST_RUNNING, ST_DONE };
+
+typedef struct conn {
+    int fd;
+    char *buf;
+    size_t len, cap;
+    http_parser p;
+    int parked;     /* a GET /next waiting for an event */
+    int continued;  /* 100 Continue sent */
+} conn;
+
+struct lam_env {
+    sam_function f;
+    FILE *log;
+    int lfd, port;
+    pid_t pid;
+    int out_fd;
+    char line[LINE_MAX_LOG];
+    size_t line_len;
+    int alive, inited, cold_reported;
+    double spawn_t, init_ms;
+    conn conns[MAX_CONNS];
+    /* the current invocation */
+    int state;
+    char rid[40];
+    const char *event;
+    size_t event_len;
+    double t_start, t_deliver;
+    long long deadline_ms;
+    lam_result *res;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static long long epoch_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void uuid4(char out[37])
+{
+    unsigned char b[16];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, b, sizeof b) != (ssize_t)sizeof b) {
+        for (int i = 0; i < 16; i++)
+            b[i] = (unsigned char)(rand() ^ (int)epoch_ms());
+    }
+    if (fd >= 0)
+        close(fd);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
+}
+
+static void logf_(lam_env *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(e->log, fmt, ap);
+    va_end(ap);
+    fflush(e->log);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void respond(conn *c, int status, const char *extra_headers, const char *body,
+                    size_t blen, int keep)
+{
+    char head[2048];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n", status,
+                     http_reason(status), blen, extra_headers ? extra_headers : "",
+                     keep ? "" : "Connection: close\r\n");
+    if (write_all(c->fd, head, (size_t)n) == 0 && blen)
+        write_all(c->fd, body, blen);
+}
+
+static void respond_error(conn *c, int status, const char *type, const char *msg)
+{
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"errorMessage\":\"%s\",\"errorType\":\"%s\"}", msg,
+                     type);
+    respond(c, status, "Content-Type: application/json\r\n", body, (size_t)n, 1);
+}
+
+static void conn_close(conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->buf);
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+static void flush_output(lam_env *e, int all)
+{
+    char *nl;
+    while ((nl = memchr(e->line, '\n', e->line_len))) {
+        size_t k = (size_t)(nl - e->line) + 1;
+        fwrite(e->line, 1, k, e->log);
+        memmove(e->line, e->line + k, e->line_len - k);
+        e->line_len -= k;
+    }
+    if ((all || e->line_len == sizeof e->line) && e->line_len) {
+        fwrite(e->line, 1, e->line_len, e->log);
+        fputc('\n', e->log);
+        e->line_len = 0;
+    }
+    fflush(e->log);
+}
+
+static void read_output(lam_env *e)
+{
+    ssize_t r = read(e->out_fd, e->line + e->line_len, sizeof e->line - e->line_len);
+    if (r > 0) {
+        e->line_len += (size_t)r;
+        flush_output(e, 0);
+    } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+        flush_output(e, 1);
+        close(e->out_fd);
+        e->out_fd = -1;
+    }
+}
+
+static long max_memory_mb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kb = atol(line + 6);
+    if (f)
+        fclose(f);
+    return (kb + 1023) / 1024;
+}
+
+static void kill_env(lam_env *e)
+{
+    if (e->pid > 0 && e->alive) {
+        kill(-e->pid, SIGKILL);
+        kill(e->pid, SIGKILL);
+        waitpid(e->pid, NULL, 0);
+    }
+    e->alive = 0;
+}
+
+static void set_result(lam_env *e, lam_outcome o, const char *payload, size_t len)
+{
+    lam_result *r = e->res;
+    if (!r || e->state == ST_DONE)
+        return;
+    r->outcome = o;
+    free(r->payload);
+    r->payload = malloc(len + 1);
+    if (r->payload) {
+        memcpy(r->payload, payload, len);
+        r->payload[len] = 0;
+        r->payload_len = len;
+    }
+    e->state = ST_DONE;
+}
+
+static void deliver(lam_env *e, conn *c)
+{
+    char hdr[1024];
+    char trace[128];
+    unsigned char tb[12];
+    for (int i = 0; i < 12; i++)
+        tb[i] = (unsigned char)e->rid[(i * 3) % 36];
+    snprintf(trace, sizeof trace, "Root=1-%08llx-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x;"
+             "Parent=%.16s;Sampled=0", (unsigned long long)(epoch_ms() / 1000) & 0xffffffffULL,
+             tb[0], tb[1], tb[2], tb[3], tb[4], tb[5], tb[6], tb[7], tb[8], tb[9], tb[10], tb[11],
+             "0000000000000000");
+    snprintf(hdr, sizeof hdr,
+             "Content-Type: application/json\r\n"
+             "Lambda-Runtime-Aws-Request-Id: %s\r\n"
+             "Lambda-Runtime-Deadline-Ms: %lld\r\n"
+             "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:%s\r\n"
+             "Lambda-Runtime-Trace-Id: %s\r\n",
+             e->rid, e->deadline_ms, e->f.name, trace);
+    if (e->state == ST_PENDING) {
+        e->state = ST_RUNNING;
+        e->t_deliver = now_ms();
+    }
+    c->parked = 0;
+    respond(c, 200, hdr, e->event, e->event_len, 1);
+}
+
+static int path_id(const char *t, size_t tl, const char *suffix, char *id, size_t cap)
+{
+    static const char pre[] = "/2018-06-01/runtime/invocation/";
+    size_t pl = sizeof pre - 1, sl = strlen(suffix);
+    if (tl <= pl + sl || memcmp(t, pre, pl) || memcmp(t + tl - sl, suffix, sl))
+        return 0;
+    size_t il = tl - pl - sl;
+    if (il >= cap)
+        il = cap - 1;
+    memcpy(id, t + pl, il);
+    id[il] = 0;
+    return 1;
+}
+
+/* Handles one complete request on c. */
+static void handle(lam_env *e, conn *c)
+{
+    const http_request *r = &c->p.req;
+    const char *m = c->buf + r->method, *t = c->buf + r->target;
+    size_t ml = r->method_len, tl = r->target_len;
+    const char *body = c->buf + r->body;
+    char id[128];
+    int is_get = ml == 3 && !memcmp(m, "GET", 3), is_post = ml == 4 && !memcmp(m, "POST", 4);
+    if (is_get && tl == 35 && !memcmp(t, "/2018-06-01/runtime/invocation/next", 35)) {
+        if (!e->inited) {
+            e->inited = 1;
+            e->init_ms = now_ms() - e->spawn_t;
+        }
+        if (e->state == ST_PENDING || e->state == ST_RUNNING)
+            deliver(e, c);
+        else
+            c->parked = 1;
+        return;
+    }
+    if (is_post && tl == 30 && !memcmp(t, "/2018-06-01/runtime/init/error", 30)) {
+        respond(c, 202, "Content-Type: application/json\r\n", "{\"status\":\"OK\"}", 15, 1);
+        if (!e->inited && e->res) {
+            set_result(e, LAM_INIT_ERROR, body, r->body_len);
+        } else if (!e->inited) {
+            e->inited = -1; /* remembered until the first invocation */
+        }
+        return;
+    }
+    int is_resp = is_post && path_id(t, tl, "/response", id, sizeof id);
+    int is_err = !is_resp && is_post && path_id(t, tl, "/error", id, sizeof id);
+    if (is_resp || is_err) {
+        if (strcmp(id, e->rid) != 0 || !e->rid[0]) {
+            respond_error(c, 400, "InvalidRequestID", "Invalid request ID");
+            return;
+        }
+        if (e->state != ST_RUNNING) {
+            respond_error(c, 403, "InvalidStateTransition",
+                          "State transition from ResponseSent to InvocationResponse failed "
+                          "for runtime. Error: invalid state transition");
+            return;
+        }
+        respond(c, 202, "Content-Type: application/json\r\n", "{\"status\":\"OK\"}", 15, 1);
+        if (is_resp) {
+            set_result(e, LAM_OK, body, r->body_len);
+        } else {
+            size_t hl;
+            const char *type = http_header(r, c->buf, "lambda-runtime-function-error-type", &hl, 1);
+            if (r->body_len) {
+                set_result(e, LAM_FUNCTION_ERROR, body, r->body_len);
+            } else {
+                char js[512];
+                int n = snprintf(js, sizeof js, "{\"errorMessage\":\"Unhandled\",\"errorType\":\"%.*s\"}",
+                                 type ? (int)(hl < 200 ? hl : 200) : 9, type ? type : "Unhandled");
+                set_result(e, LAM_FUNCTION_ERROR, js, (size_t)n);
+            }
+        }
+        return;
+    }
+    respond_error(c, 404, "NotFound", "Not found");
+}
+
+static void on_readable(lam_env *e, conn *c)
+{
+    if (c->len == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 65536;
+        if (cap > CONN_CAP)
+            cap = CONN_CAP;
+        if (cap == c->cap) {
+            conn_close(c);
+            return;
+        }
+        char *b = realloc(c->buf, cap);
+        if (!b) {
+            conn_close(c);
+            return;
+        }
+        c->buf = b;
+        c->cap = cap;
+    }
+    ssize_t r = read(c->fd, c->buf + c->len, c->cap - c->len);
+    if (r <= 0) {
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        conn_close(c);
+        return;
+    }
+    c->len += (size_t)r;
+    for (;;) {
+        size_t used = 0;
+        int rc = http_parse(&c->p, c->buf, c->len, &used);
+        if (rc == HTTP_MORE) {
+            if (http_wants_continue(&c->p) && !c->continued) {
+                write_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+                c->continued = 1;
+            }
+            return;
+        }
+        if (rc < 0) {
+            int st = http_error_status(rc);
+            if (st == 413) {
+                respond_error(c, 413, "RequestEntityTooLarge",
+                              "Exceeded maximum allowed payload size (6291556 bytes).");
+                static const char too_large[] =
+                    "{\"errorMessage\":\"Response payload size exceeded maximum allowed "
+                    "payload size (6291556 bytes).\",\"errorType\":"
+                    "\"Function.ResponseSizeTooLarge\"}";
+                if (e->state == ST_RUNNING)
+                    set_result(e, LAM_TOO_LARGE, too_large, sizeof too_large - 1);
+            } else {
+                respond_error(c, st, "InvalidRequest", http_reason(st));
+            }
+            conn_close(c);
+            return;
+        }
+        handle(e, c);
+        if (c->fd < 0)
+            return;
+        int keep = c->p.req.keep_alive;
+        memmove(c->buf, c->buf + used, c->len - used);
+        c->len -= used;
+        http_parser_init(&c->p, 65536, LAM_MAX_PAYLOAD);
+        c->continued = 0;
+        if (!keep && !c->parked) {
+            conn_close(c);
+            return;
+        }
+        if (c->parked || c->len == 0)
+            return;
+    }
+}
+
+static void accept_conn(lam_env *e)
+{
+    int fd = accept4(e->lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (e->conns[i].fd < 0) {
+            conn *c = &e->conns[i];
+            c->fd = fd;
+            http_parser_init(&c->p, 65536, LAM_MAX_PAYLOAD);
+            return;
+        }
+    close(fd); /* too many connections from one runtime */
+}
+
+/* Checks whether the process exited; reports it. */
+static void reap(lam_env *e)
+{
+    int st;
+    if (!e->alive || waitpid(e->pid, &st, WNOHANG) != e->pid)
+        return;
+    e->alive = 0;
+    if (e->out_fd >= 0) {
+        while (e->out_fd >= 0)
+            read_output(e);
+    }
+    char msg[256], js[512];
+    if (WIFSIGNALED(st))
+        snprintf(msg, sizeof msg, "signal: %s", WTERMSIG(st) == SIGKILL ? "killed"
+                                                                        : strsignal(WTERMSIG(st)));
+    else
+        snprintf(msg, sizeof msg, "exit status %d", WEXITSTATUS(st));
+    if (!e->inited || e->state == ST_PENDING) {
+        int n = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Runtime exited "
+                         "with error: %s\",\"errorType\":\"Runtime.ExitError\"}", e->rid, msg);
+        set_result(e, LAM_INIT_ERROR, js, (size_t)n);
+    } else if (e->state == ST_RUNNING) {
+        int n = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Runtime exited "
+                         "with error: %s\",\"errorType\":\"Runtime.ExitError\"}", e->rid, msg);
+        set_result(e, LAM_EXIT_ERROR, js, (size_t)n);
+    }
+}
+
+/* Runs the loop until the current invocation is done (or forever-ish: the
+ * caller's deadline applies). */
+static int run(lam_env *e)
+{
+    while (e->state != ST_DONE) {
+        struct pollfd pf[2 + MAX_CONNS];
+        int n = 0, map[2 + MAX_CONNS];
+        pf[n] = (struct pollfd){e->lfd, POLLIN, 0};
+        map[n++] = -1;
+        if (e->out_fd >= 0) {
+            pf[n] = (struct pollfd){e->out_fd, POLLIN, 0};
+            map[n++] = -2;
+        }
+        for (int i = 0; i < MAX_CONNS; i++)
+            if (e->conns[i].fd >= 0) {
+                pf[n] = (struct pollfd){e->conns[i].fd, POLLIN, 0};
+                map[n++] = i;
+            }
+        int pr = poll(pf, (nfds_t)n, 20);
+        if (pr < 0 && errno != EINTR)
+            return -1;
+        for (int k = 0; pr > 0 && k < n; k++) {
+            if (!pf[k].revents)
+                continue;
+            if (map[k] == -1)
+                accept_conn(e);
+            else if (map[k] == -2)
+                read_output(e);
+            else
+                on_readable(e, &e->conns[map[k]]);
+        }
+        /* an event waiting for a parked /next */
+        if (e->state == ST_PENDING && e->inited > 0)
+            for (int i = 0; i < MAX_CONNS; i++)
+                if (e->conns[i].fd >= 0 && e->conns[i].parked) {
+                    deliver(e, &e->conns[i]);
+                    break;
+                }
+        if (e->inited < 0 && e->state == ST_PENDING) {
+            static const char init_err[] = "{\"errorType\":\"Runtime.InitError\"}";
+            set_result(e, LAM_INIT_ERROR, init_err, sizeof init_err - 1);
+            kill_env(e);
+        }
+        reap(e);
+        double t = now_ms();
+        if (e->state != ST_DONE && !e->inited && t - e->spawn_t > INIT_LIMIT_MS) {
+            kill_env(e);
+            char js[256];
+            int k = snprintf(js, sizeof js, "{\"errorMessage\":\"Init timed out after 10.00 "
+                             "seconds\",\"errorType\":\"Sandbox.Timedout\"}");
+            set_result(e, LAM_INIT_ERROR, js, (size_t)k);
+        }
+        if (e->state != ST_DONE && e->inited > 0 && (long long)epoch_ms() > e->deadline_ms) {
+            kill_env(e);
+            char js[256];
+            int k = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Task timed "
+                             "out after %d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
+                             e->rid, e->f.timeout_s);
+            set_result(e, LAM_TIMEOUT, js, (size_t)k);
+        }
+    }
+    return 0;
+}
+
+static int spawn(lam_env *e, char *err, size_t errlen)
+{
+    char exe[1200];
+    snprintf(exe, sizeof exe, "%s/bootstrap", e->f.code_uri);
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    char (*envs)[2200] = malloc(sizeof(char[2200]) * (SAM_MAX_ENV + 32));
+    char *envp[SAM_MAX_ENV + 33];
+    if (!envs) {
+        close(pfd[0]);
+        close(pfd[1]);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int k = 0;
+    const char *path = getenv("PATH");
+#define ENV(...) snprintf(envs[k], sizeof envs[k], __VA_ARGS__), envp[k] = envs[k], k++
+    for (size_t i = 0; i < e->f.n_env; i++)
+        ENV("%s=%s", e->f.env[i].key, e->f.env[i].value);
+    ENV("AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", e->port);
+    ENV("_HANDLER=%s", e->f.handler);
+    ENV("LAMBDA_TASK_ROOT=%s", e->f.code_uri);
+    ENV("LAMBDA_RUNTIME_DIR=%s", e->f.code_uri);
+    ENV("AWS_LAMBDA_FUNCTION_NAME=%s", e->f.name);
+    ENV("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", e->f.memory_mb);
+    ENV("AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
+    ENV("AWS_LAMBDA_FUNCTION_TIMEOUT=%d", e->f.timeout_s);
+    ENV("AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", e->f.name);
+    ENV("AWS_LAMBDA_LOG_STREAM_NAME=$LATEST");
+    ENV("AWS_LAMBDA_INITIALIZATION_TYPE=on-demand");
+    ENV("AWS_REGION=us-east-1");
+    ENV("AWS_DEFAULT_REGION=us-east-1");
+    ENV("AWS_ACCESS_KEY_ID=local");
+    ENV("AWS_SECRET_ACCESS_KEY=local");
+    ENV("AWS_SESSION_TOKEN=local");
+    ENV("TZ=:UTC");
+    ENV("LANG=en_US.UTF-8");
+    ENV("PATH=%s", path && strlen(path) < 1000 ? path : "/usr/local/bin:/usr/bin:/bin");
+    ENV("LD_LIBRARY_PATH=%s:%s/lib", e->f.code_uri, e->f.code_uri);
+#undef ENV
+    envp[k] = NULL;
+    e->spawn_t = now_ms();
+    pid_t pid = fork();
+    if (pid != 0)
+        free(envs);
+    if (pid < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
+        if (chdir(e->f.code_uri) != 0)
+            _exit(126);
+        char *argv[] = {(char *)"bootstrap", NULL};
+        execve(exe, argv, envp);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(pfd[1]);
+    e->out_fd = pfd[0];
+    fcntl(e->out_fd, F_SETFL, O_NONBLOCK);
+    e->pid = pid;
+    e->alive = 1;
+    logf_(e, "INIT_START Runtime Version: provided:al2023.v1\tRuntime Version ARN: "
+             "arn:aws:lambda:us-east-1::runtime:nerd-local\n");
+    return 0;
+}
+
+int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    lam_env *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    e->f = *f;
+    char abs[PATH_MAX];
+    if (realpath(f->code_uri, abs) && strlen(abs) < sizeof e->f.code_uri)
+        snprintf(e->f.code_uri, sizeof e->f.code_uri, "%s", abs);
+    e->log = log ? log : stderr;
+    e->out_fd = -1;
+    e->pid = -1;
+    for (int i = 0; i < MAX_CONNS; i++)
+        e->conns[i].fd = -1;
+    e->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    if (e->lfd < 0 || bind(e->lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(e->lfd, 16) != 0 || getsockname(e->lfd, (struct sockaddr *)&a, &al) != 0) {
+        snprintf(err, errlen, "Runtime API socket: %s", strerror(errno));
+        lam_env_free(e);
+        return -1;
+    }
+    e->port = ntohs(a.sin_port);
+    char exe[1200];
+    snprintf(exe, sizeof exe, "%s/bootstrap", f->code_uri);
+    if (access(exe, X_OK) != 0) {
+        /* as Lambda: the environment starts, invocations fail */
+        e->alive = 0;
+        e->inited = -2;
+        *out = e;
+        return 0;
+    }
+    if (spawn(e, err, errlen)) {
+        lam_env_free(e);
+        return -1;
+    }
+    *out = e;
+    return 0;
+}
+
+int lam_env_alive(const lam_env *e) { return e && e->alive && e->inited >= 0; }
+
+int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->init_ms = -1;
+    uuid4(e->rid);
+    snprintf(res->request_id, sizeof res->request_id, "%s", e->rid);
+    e->res = res;
+    if (e->inited == -2) {
+        char js[512];
+        int n = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Couldn't find "
+                         "valid bootstrap(s): [%s/bootstrap]\",\"errorType\":"
+                         "\"Runtime.InvalidEntrypoint\"}", e->rid, e->f.code_uri);
+        e->state = ST_PENDING;
+        set_result(e, LAM_INIT_ERROR, js, (size_t)n);
+        e->res = NULL;
+        logf_(e, "START RequestId: %s Version: $LATEST\nEND RequestId: %s\n"
+                 "REPORT RequestId: %s\tDuration: 0.00 ms\tBilled Duration: 0 ms\t"
+                 "Memory Size: %d MB\tMax Memory Used: 0 MB\t\n", e->rid, e->rid, e->rid,
+              e->f.memory_mb);
+        return 0;
+    }
+    if (!e->alive) {
+        e->res = NULL;
+        return -1;
+    }
+    e->event = event;
+    e->event_len = len;
+    e->state = ST_PENDING;
+    e->t_start = now_ms();
+    e->t_deliver = 0;
+    e->deadline_ms = epoch_ms() + (long long)e->f.timeout_s * 1000;
+    int cold = !e->cold_reported;
+    logf_(e, "START RequestId: %s Version: $LATEST\n", e->rid);
+    int rc = run(e);
+    double t_end = now_ms();
+    if (e->out_fd >= 0)
+        flush_output(e, 0);
+    double dur = e->t_deliver > 0 ? t_end - e->t_deliver : t_end - e->t_start;
+    res->duration_ms = dur;
+    res->max_memory_mb = e->pid > 0 ? max_memory_mb(e->pid) : 0;
+    if (cold && e->inited > 0) {
+        res->init_ms = e->init_ms;
+        e->cold_reported = 1;
+    }
+    double billed = ceil(dur + (res->init_ms > 0 ? res->init_ms : 0));
+    logf_(e, "END RequestId: %s\n", e->rid);
+    if (res->init_ms >= 0)
+        logf_(e, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
+                 "Memory Size: %d MB\tMax Memory Used: %ld MB\tInit Duration: %.2f ms\t\n",
+              e->rid, dur, billed, e->f.memory_mb, res->max_memory_mb, res->init_ms);
+    else
+        logf_(e, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
+                 "Memory Size: %d MB\tMax Memory Used: %ld MB\t\n",
+              e->rid, dur, billed, e->f.memory_mb, res->max_memory_mb);
+    if (res->outcome == LAM_TIMEOUT) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char ts[32];
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        logf_(e, "%s %s Task timed out after %d.00 seconds\n", ts, e->rid, e->f.timeout_s);
+    }
+    e->res = NULL;
+    e->state = ST_IDLE;
+    e->event = NULL;
+    return rc;
+}
+
+void lam_result_fini(lam_result *r)
+{
+    if (!r)
+        return;
+    free(r->payload);
+    r->payload = NULL;
+}
+
+void lam_env_free(lam_env *e)
+{
+    if (!e)
+        return;
+    if (e->pid > 0 && e->alive) {
+        kill(-e->pid, SIGTERM);
+        kill(e->pid, SIGTERM);
+        for (int i = 0; i < 200; i++) { /* 2 s */
+            if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
+                e->alive = 0;
+                break;
+            }
+            struct timespec ts = {0, 10000000};
+            nanosleep(&ts, NULL);
+        }
+        kill_env(e);
+    }
+    if (e->out_fd >= 0) {
+        flush_output(e, 1);
+        close(e->out_fd);
+    }
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (e->conns[i].fd >= 0)
+            conn_close(&e->conns[i]);
+    if (e->lfd >= 0)
+        close(e->lfd);
+    free(e);
+}

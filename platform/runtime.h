@@ -1,0 +1,64 @@
+/*
+ * One Lambda execution environment on this machine: a `bootstrap` process
+ * (CodeUri/bootstrap, Lambda's environment variables, its own process
+ * group) and the Runtime API 2018-06-01 server it talks to on 127.0.0.1.
+ * lam_env_invoke() delivers one event and runs the environment until the
+ * runtime answers, fails, exits or passes its deadline, with Lambda's state
+ * machine, status codes and error payloads; it prints START/END/REPORT and
+ * the function's own output, line by line, to the log stream.
+ *
+ * An environment is driven by one thread at a time.
+ */
+#ifndef NERD_RUNTIME_H
+#define NERD_RUNTIME_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "template.h"
+
+#define LAM_MAX_PAYLOAD 6291556u /* 6 MB + 100, as RIE enforces */
+
+typedef struct lam_env lam_env;
+
+typedef enum lam_outcome {
+    LAM_OK = 0,          /* the runtime posted /response */
+    LAM_FUNCTION_ERROR,  /* it posted /error: payload is its error JSON */
+    LAM_INIT_ERROR,      /* /init/error, or the runtime failed to start */
+    LAM_EXIT_ERROR,      /* the process exited during the invocation */
+    LAM_TIMEOUT,         /* deadline passed (environment killed) */
+    LAM_TOO_LARGE        /* response over LAM_MAX_PAYLOAD */
+} lam_outcome;
+
+typedef struct lam_result {
+    lam_outcome outcome;
+    char request_id[40];
+    char *payload;           /* response body or error JSON (malloc'd) */
+    size_t payload_len;
+    double duration_ms;      /* /next delivery to response */
+    double init_ms;          /* spawn to first /next; < 0 when warm */
+    long max_memory_mb;
+} lam_result;
+
+/* Creates an environment for f: binds the Runtime API on 127.0.0.1 (an
+ * ephemeral port) and spawns bootstrap.  log: where platform lines and the
+ * function's output go.  Returns 0 or -1 with a message in err. */
+int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err,
+                  size_t errlen);
+
+/* Invokes the function with event[0..len); fills *res (free with
+ * lam_result_fini).  Returns 0 when a result was produced (whatever the
+ * outcome), -1 on an internal error.  After LAM_TIMEOUT, LAM_EXIT_ERROR and
+ * LAM_INIT_ERROR the environment is dead: free it and start another. */
+int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res);
+
+/* 1 while the environment can take another invocation. */
+int lam_env_alive(const lam_env *e);
+
+void lam_result_fini(lam_result *r);
+
+/* Shuts the environment down (SIGTERM, SIGKILL after 2 s) and frees it.
+ * lam_env_free(NULL) is a no-op. */
+void lam_env_free(lam_env *e);
+
+#endif

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# nerd local invoke with a real custom runtime (bash + curl, as in AWS's
+# tutorial: tests/data/functions/modes/bootstrap) in a real process, over a
+# real Runtime API socket: success, handled error, crash, timeout, init
+# error, bad request id / unknown route, oversized and chunked responses,
+# missing bootstrap; the START/END/REPORT lines and the payloads.
+NERD=${1:-build/nerd}
+T=tests/data/functions/modes.yaml
+pass=0; fail=0
+ok()  { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+printf '{"text":"Alan Turing"}' > "$tmp/event.json"
+inv() { # FUNCTION -> $tmp/out, $tmp/log, $rc
+    timeout 30 "$NERD" local invoke "$1" --template "$T" --event "$tmp/event.json" \
+        > "$tmp/out" 2> "$tmp/log"; rc=$?
+}
+has() { grep -qE -- "$2" "$tmp/$1" && ok || bad "$3: /$2/ not in $1: $(head -c 600 "$tmp/$1")"; }
+
+inv Echo
+[ $rc -eq 0 ] && ok || bad "echo exit $rc"
+[ "$(cat "$tmp/out")" = '{"echo":{"text":"Alan Turing"}}' ] && ok || bad "echo payload: $(cat "$tmp/out")"
+has log '^INIT_START Runtime Version: provided:al2023' "init line"
+has log '^START RequestId: [0-9a-f-]{36} Version: \$LATEST$' "START"
+has log '^END RequestId: [0-9a-f-]{36}$' "END"
+has log $'^REPORT RequestId: [0-9a-f-]{36}\tDuration: [0-9]+\\.[0-9]{2} ms\tBilled Duration: [0-9]+ ms\tMemory Size: 256 MB\tMax Memory Used: [0-9]+ MB\tInit Duration: [0-9]+\\.[0-9]{2} ms\t$' "REPORT with Init Duration"
+has log '^init mode=echo fn=Echo mem=256$' "environment variables and function output"
+has log '^deadline header ok$' "Lambda-Runtime-Deadline-Ms"
+has log '^arn header ok$' "Lambda-Runtime-Invoked-Function-Arn"
+
+inv Error
+[ $rc -eq 1 ] && ok || bad "error exit $rc"
+[ "$(cat "$tmp/out")" = '{"errorMessage":"bad input","errorType":"Handled"}' ] && ok || bad "error payload"
+
+inv Crash
+[ $rc -eq 1 ] && ok || bad "crash exit $rc"
+has out '"errorType":"Runtime.ExitError"' "crash type"
+has out 'Runtime exited with error: exit status 42' "crash message"
+has log '^crashing$' "output before the crash"
+
+inv Slow
+[ $rc -eq 1 ] && ok || bad "timeout exit $rc"
+has out '"errorType":"Sandbox.Timedout"' "timeout type"
+has out 'Task timed out after 1.00 seconds' "timeout message"
+has log 'Z [0-9a-f-]{36} Task timed out after 1.00 seconds$' "timeout log line"
+pgrep -f "tests/data/functions/modes/bootstrap" > /dev/null && bad "timed-out runtime still running" || ok
+
+inv InitErr
+[ $rc -eq 1 ] && ok || bad "init error exit $rc"
+[ "$(cat "$tmp/out")" = '{"errorMessage":"cannot load model","errorType":"Runtime.Boom"}' ] && ok || bad "init error payload: $(cat "$tmp/out")"
+
+inv BadId
+[ $rc -eq 0 ] && ok || bad "badid exit $rc"
+has log '^wrong id: 400$' "400 InvalidRequestID"
+has log '^unknown route: 404$' "404 unknown route"
+[ "$(cat "$tmp/out")" = '"first"' ] && ok || bad "badid payload"
+
+inv Big
+[ $rc -eq 1 ] && ok || bad "big exit $rc"
+has out '"errorType":"Function.ResponseSizeTooLarge"' "413 mapped to ResponseSizeTooLarge"
+
+inv Chunked
+[ $rc -eq 0 ] && ok || bad "chunked exit $rc"
+[ "$(cat "$tmp/out")" = '{"chunked":true}' ] && ok || bad "chunked payload: $(cat "$tmp/out")"
+
+inv Missing
+[ $rc -eq 1 ] && ok || bad "missing exit $rc"
+has out '"errorType":"Runtime.InvalidEntrypoint"' "missing bootstrap"
+
+# usage errors
+"$NERD" local invoke Nope --template "$T" > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "unknown function"
+"$NERD" local invoke --template /nonexistent.yaml > /dev/null 2> "$tmp/err"; [ $? -eq 2 ] && ok || bad "missing template"
+grep -q "/nonexistent.yaml" "$tmp/err" && ok || bad "template error message"
+"$NERD" local validate --template "$T" > "$tmp/v"; [ $? -eq 0 ] && ok || bad "validate"
+grep -q "^function Slow: .*modes/bootstrap, provided.al2023, x86_64, 256 MB, 1 s timeout" "$tmp/v" && ok || bad "validate output: $(cat "$tmp/v")"
+echo "test_invoke.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
