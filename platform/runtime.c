@@ -722,3 +722,41 @@ void lam_env_free(lam_env *e)
         close(e->lfd);
     free(e);
 }
+
+lam_env *lam__fake(const sam_function *f)
+{
+    lam_env *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->f = *f;
+    e->log = stderr;
+    e->lfd = e->out_fd = -1;
+    e->pid = -1;
+    for (int i = 0; i < MAX_CONNS; i++)
+        e->conns[i].fd = -1;
+    e->inited = 1;
+    e->state = ST_PENDING;
+    snprintf(e->rid, sizeof e->rid, "fuzz-id");
+    e->event = "{}";
+    e->event_len = 2;
+    e->deadline_ms = epoch_ms() + 1000;
+    return e;
+}
+
+void lam__feed(lam_env *e, int fd)
+{
+    conn *c = &e->conns[0];
+    if (c->fd >= 0)
+        conn_close(c);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    c->fd = fd;
+    http_parser_init(&c->p, 65536, LAM_MAX_PAYLOAD);
+    while (c->fd >= 0) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 1000) <= 0)
+            break;
+        on_readable(e, c);
+    }
+    if (c->fd >= 0)
+        conn_close(c);
+}

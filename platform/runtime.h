@@ -61,4 +61,11 @@ void lam_result_fini(lam_result *r);
  * lam_env_free(NULL) is a no-op. */
 void lam_env_free(lam_env *e);
 
+/* Internal, for tests and fuzzing: an environment with no process and no
+ * listening socket, whose invocation (event "{}", request id "fuzz-id") is
+ * already waiting; lam__feed() serves every request that arrives on fd
+ * (made non-blocking) until the peer closes it. */
+lam_env *lam__fake(const sam_function *f);
+void lam__feed(lam_env *e, int fd);
+
 #endif
