@@ -583,7 +583,7 @@ int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err, si
     e->f = *f;
     char abs[PATH_MAX];
     if (realpath(f->code_uri, abs) && strlen(abs) < sizeof e->f.code_uri)
-        snprintf(e->f.code_uri, sizeof e->f.code_uri, "%s", abs);
+        memcpy(e->f.code_uri, abs, strlen(abs) + 1);
     e->log = log ? log : stderr;
     e->out_fd = -1;
     e->pid = -1;
