@@ -1,0 +1,493 @@
+/*
+ * API Gateway HTTP API routing, 2.0 events and result mapping (see
+ * apigw.h).  JSON via Debian's jansson.
+ */
+#define _DEFAULT_SOURCE
+#include "apigw.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---- routing ---- */
+
+/* Matches a route path template against path; returns a score (higher is
+ * more specific) or -1.  Fills params. */
+static long match_path(const char *tpl, const char *path, apigw_match *m)
+{
+    long literal = 0, params = 0, greedy = 0;
+    const char *t = tpl, *p = path;
+    m->n_params = 0;
+    if (*t != '/' || *p != '/')
+        return -1;
+    while (*t == '/' && *p == '/') {
+        t++;
+        p++;
+        const char *te = strchr(t, '/'), *pe = strchr(p, '/');
+        size_t tl = te ? (size_t)(te - t) : strlen(t), pl = pe ? (size_t)(pe - p) : strlen(p);
+        if (tl > 2 && t[0] == '{' && t[tl - 1] == '}') {
+            int is_greedy = t[tl - 2] == '+';
+            size_t nl = tl - 2 - (size_t)is_greedy;
+            size_t vl = is_greedy ? strlen(p) : pl;
+            if (vl == 0 || m->n_params == APIGW_MAX_PARAMS || nl >= sizeof m->names[0] ||
+                vl >= sizeof m->values[0])
+                return -1;
+            memcpy(m->names[m->n_params], t + 1, nl);
+            m->names[m->n_params][nl] = 0;
+            memcpy(m->values[m->n_params], p, vl);
+            m->values[m->n_params][vl] = 0;
+            m->n_params++;
+            if (is_greedy) {
+                if (te) /* greedy only at the end */
+                    return -1;
+                greedy = 1;
+                p += vl;
+                t += tl;
+                break;
+            }
+            params++;
+        } else {
+            if (tl != pl || memcmp(t, p, tl) != 0)
+                return -1;
+            literal++;
+        }
+        t += tl;
+        p += pl;
+    }
+    if (*t || *p)
+        return -1;
+    /* non-greedy beats greedy; then literal segments; then fewer params */
+    return (greedy ? 0 : 1000000) + literal * 1000 - params;
+}
+
+int apigw_route(const sam_template *t, int api, const char *method, const char *path,
+                apigw_match *m)
+{
+    long best = -1;
+    int best_route = -1, deflt = -1;
+    apigw_match tmp;
+    for (size_t i = 0; i < t->n_routes; i++) {
+        const sam_route *r = &t->routes[i];
+        if (r->api != api)
+            continue;
+        if (!strcmp(r->path, "$default")) {
+            deflt = (int)i;
+            continue;
+        }
+        int any = !strcmp(r->method, "ANY");
+        if (!any && strcmp(r->method, method))
+            continue;
+        long s = match_path(r->path, path, &tmp);
+        if (s < 0)
+            continue;
+        s = s * 2 + (any ? 0 : 1);
+        if (s > best) {
+            best = s;
+            best_route = (int)i;
+            *m = tmp;
+        }
+    }
+    if (best_route < 0 && deflt >= 0) {
+        best_route = deflt;
+        m->n_params = 0;
+    }
+    m->route = best_route;
+    return best_route >= 0 ? 0 : -1;
+}
+
+/* ---- base64 ---- */
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *apigw_b64_encode(const unsigned char *in, size_t n, size_t *out_len)
+{
+    size_t ol = (n + 2) / 3 * 4;
+    char *o = malloc(ol + 1);
+    if (!o)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        o[k++] = B64[v >> 18 & 63];
+        o[k++] = B64[v >> 12 & 63];
+        o[k++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
+        o[k++] = i + 2 < n ? B64[v & 63] : '=';
+    }
+    o[k] = 0;
+    if (out_len)
+        *out_len = k;
+    return o;
+}
+
+static int b64v(int c)
+{
+    const char *p = c ? strchr(B64, c) : NULL;
+    return p ? (int)(p - B64) : -1;
+}
+
+unsigned char *apigw_b64_decode(const char *in, size_t n, size_t *out_len)
+{
+    while (n && (in[n - 1] == '\n' || in[n - 1] == '\r'))
+        n--;
+    if (n % 4)
+        return NULL;
+    unsigned char *o = malloc(n / 4 * 3 + 1);
+    if (!o)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i += 4) {
+        int a = b64v(in[i]), b = b64v(in[i + 1]);
+        int c = in[i + 2] == '=' && i + 4 == n ? -2 : b64v(in[i + 2]);
+        int d = in[i + 3] == '=' && i + 4 == n ? -2 : b64v(in[i + 3]);
+        if (a < 0 || b < 0 || c == -1 || d == -1 || (c == -2 && d != -2)) {
+            free(o);
+            return NULL;
+        }
+        o[k++] = (unsigned char)(a << 2 | b >> 4);
+        if (c >= 0)
+            o[k++] = (unsigned char)((b & 15) << 4 | c >> 2);
+        if (d >= 0)
+            o[k++] = (unsigned char)((c & 3) << 6 | d);
+    }
+    o[k] = 0;
+    *out_len = k;
+    return o;
+}
+
+/* ---- request -> event ---- */
+
+static int text_type(const char *ct, size_t n)
+{
+    static const char *const types[] = {"application/json", "application/xml",
+                                        "application/javascript"};
+    if (n >= 5 && !strncasecmp(ct, "text/", 5))
+        return 1;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        size_t tl = strlen(types[i]);
+        if (n >= tl && !strncasecmp(ct, types[i], tl) && (n == tl || ct[tl] == ';' || ct[tl] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+static char *url_decode(const char *s, size_t n)
+{
+    char *o = malloc(n + 1);
+    size_t k = 0;
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+            isxdigit((unsigned char)s[i + 2])) {
+            char h[3] = {s[i + 1], s[i + 2], 0};
+            o[k++] = (char)strtol(h, NULL, 16);
+            i += 2;
+        } else {
+            o[k++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    o[k] = 0;
+    return o;
+}
+
+/* obj[key] = existing + "," + value, or value */
+static void join_set(json_t *obj, const char *key, const char *v, size_t vl)
+{
+    json_t *old = json_object_get(obj, key);
+    if (old && json_is_string(old)) {
+        size_t ol = json_string_length(old);
+        char *s = malloc(ol + 1 + vl);
+        if (!s)
+            return;
+        memcpy(s, json_string_value(old), ol);
+        s[ol] = ',';
+        memcpy(s + ol + 1, v, vl);
+        json_object_set_new(obj, key, json_stringn_nocheck(s, ol + 1 + vl));
+        free(s);
+    } else {
+        json_object_set_new(obj, key, json_stringn_nocheck(v, vl));
+    }
+}
+
+char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_request *r,
+                  size_t *len)
+{
+    const sam_route *rt = &t->routes[m->route];
+    char route_key[SAM_STR + 32];
+    if (!strcmp(rt->path, "$default"))
+        snprintf(route_key, sizeof route_key, "$default");
+    else
+        snprintf(route_key, sizeof route_key, "%s %s", rt->method, rt->path);
+    const char *q = memchr(r->target, '?', r->target_len);
+    size_t path_len = q ? (size_t)(q - r->target) : r->target_len;
+    size_t qlen = q ? r->target_len - path_len - 1 : 0;
+    json_t *ev = json_object(), *headers = json_object(), *cookies = json_array();
+    json_t *ctx = json_object(), *http = json_object();
+    char *out = NULL, lname[256];
+    const char *ct = NULL, *ua = "";
+    size_t ctl = 0;
+    if (!ev || !headers || !cookies || !ctx || !http)
+        goto out;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        const apigw_kv *h = &r->headers[i];
+        size_t nl = h->name_len < sizeof lname - 1 ? h->name_len : sizeof lname - 1;
+        for (size_t k = 0; k < nl; k++)
+            lname[k] = (char)tolower((unsigned char)h->name[k]);
+        lname[nl] = 0;
+        if (!strcmp(lname, "cookie")) {
+            const char *s = h->value, *end = h->value + h->value_len;
+            while (s < end) {
+                while (s < end && (*s == ' ' || *s == ';'))
+                    s++;
+                const char *e = memchr(s, ';', (size_t)(end - s));
+                if (!e)
+                    e = end;
+                const char *te = e;
+                while (te > s && te[-1] == ' ')
+                    te--;
+                if (te > s)
+                    json_array_append_new(cookies, json_stringn_nocheck(s, (size_t)(te - s)));
+                s = e;
+            }
+            continue;
+        }
+        if (!strcmp(lname, "content-type")) {
+            ct = h->value;
+            ctl = h->value_len;
+        }
+        join_set(headers, lname, h->value, h->value_len);
+    }
+    json_t *uaj = json_object_get(headers, "user-agent");
+    if (uaj)
+        ua = json_string_value(uaj);
+    if (!json_object_get(headers, "x-forwarded-for"))
+        json_object_set_new(headers, "x-forwarded-for", json_string(r->source_ip));
+    if (!json_object_get(headers, "x-forwarded-proto"))
+        json_object_set_new(headers, "x-forwarded-proto", json_string("http"));
+    json_object_set_new(ev, "version", json_string("2.0"));
+    json_object_set_new(ev, "routeKey", json_string(route_key));
+    json_object_set_new(ev, "rawPath", json_stringn_nocheck(r->target, path_len));
+    json_object_set_new(ev, "rawQueryString", json_stringn_nocheck(q ? q + 1 : "", qlen));
+    if (json_array_size(cookies))
+        json_object_set(ev, "cookies", cookies);
+    json_object_set(ev, "headers", headers);
+    if (qlen) {
+        json_t *qs = json_object();
+        const char *s = q + 1, *end = q + 1 + qlen;
+        while (s < end) {
+            const char *amp = memchr(s, '&', (size_t)(end - s));
+            if (!amp)
+                amp = end;
+            const char *eq = memchr(s, '=', (size_t)(amp - s));
+            if (amp > s) {
+                char *k = url_decode(s, (size_t)((eq ? eq : amp) - s));
+                char *v = eq ? url_decode(eq + 1, (size_t)(amp - eq - 1)) : strdup("");
+                if (k && v && *k)
+                    join_set(qs, k, v, strlen(v));
+                free(k);
+                free(v);
+            }
+            s = amp + 1;
+        }
+        json_object_set_new(ev, "queryStringParameters", qs);
+    }
+    if (m->n_params) {
+        json_t *pp = json_object();
+        for (size_t i = 0; i < m->n_params; i++)
+            json_object_set_new(pp, m->names[i], json_string(m->values[i]));
+        json_object_set_new(ev, "pathParameters", pp);
+    }
+    char dom[512], tbuf[64];
+    time_t secs = (time_t)(r->time_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(tbuf, sizeof tbuf, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    snprintf(dom, sizeof dom, "%s.execute-api.us-east-1.amazonaws.com", r->api_id);
+    json_object_set_new(ctx, "accountId", json_string("123456789012"));
+    json_object_set_new(ctx, "apiId", json_string(r->api_id));
+    json_object_set_new(ctx, "domainName", json_string(dom));
+    json_object_set_new(ctx, "domainPrefix", json_string(r->api_id));
+    json_object_set_new(http, "method", json_string(r->method));
+    json_object_set_new(http, "path", json_stringn_nocheck(r->target, path_len));
+    json_object_set_new(http, "protocol", json_string("HTTP/1.1"));
+    json_object_set_new(http, "sourceIp", json_string(r->source_ip));
+    json_object_set_new(http, "userAgent", json_string(ua ? ua : ""));
+    json_object_set(ctx, "http", http);
+    json_object_set_new(ctx, "requestId", json_string(r->request_id));
+    json_object_set_new(ctx, "routeKey", json_string(route_key));
+    json_object_set_new(ctx, "stage", json_string("$default"));
+    json_object_set_new(ctx, "time", json_string(tbuf));
+    json_object_set_new(ctx, "timeEpoch", json_integer(r->time_ms));
+    json_object_set(ev, "requestContext", ctx);
+    int b64 = r->body && !(ct && text_type(ct, ctl));
+    if (r->body) {
+        if (b64) {
+            size_t bl;
+            char *enc = apigw_b64_encode((const unsigned char *)r->body, r->body_len, &bl);
+            if (!enc)
+                goto out;
+            json_object_set_new(ev, "body", json_stringn_nocheck(enc, bl));
+            free(enc);
+        } else {
+            /* text bodies that are not valid UTF-8 go base64 as well */
+            json_t *b = json_stringn(r->body, r->body_len);
+            if (!b) {
+                size_t bl;
+                char *enc = apigw_b64_encode((const unsigned char *)r->body, r->body_len, &bl);
+                if (!enc)
+                    goto out;
+                b = json_stringn_nocheck(enc, bl);
+                free(enc);
+                b64 = 1;
+            }
+            json_object_set_new(ev, "body", b);
+        }
+    }
+    json_object_set_new(ev, "isBase64Encoded", json_boolean(b64));
+    out = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (out && len)
+        *len = strlen(out);
+out:
+    json_decref(ev);
+    json_decref(headers);
+    json_decref(cookies);
+    json_decref(ctx);
+    json_decref(http);
+    return out;
+}
+
+/* ---- result -> response ---- */
+
+static int add_header(apigw_response *o, const char *n, const char *v)
+{
+    if (o->n_headers == APIGW_MAX_HEADERS)
+        return 0;
+    o->headers[o->n_headers][0] = strdup(n);
+    o->headers[o->n_headers][1] = strdup(v);
+    if (!o->headers[o->n_headers][0] || !o->headers[o->n_headers][1])
+        return -1;
+    o->n_headers++;
+    return 0;
+}
+
+static int internal_error(apigw_response *o)
+{
+    apigw_response_fini(o);
+    o->status = 500;
+    static const char msg[] = "{\"message\":\"Internal Server Error\"}";
+    o->body = strdup(msg);
+    o->body_len = sizeof msg - 1;
+    if (!o->body || add_header(o, "content-type", "application/json"))
+        return -1;
+    return 0;
+}
+
+int apigw_map_result(const char *payload, size_t len, apigw_response *o)
+{
+    memset(o, 0, sizeof *o);
+    json_error_t je;
+    json_t *j = json_loadb(payload, len, JSON_DECODE_ANY, &je);
+    int rc = 0;
+    if (!j)
+        return internal_error(o);
+    json_t *sc = json_is_object(j) ? json_object_get(j, "statusCode") : NULL;
+    if (!sc) {
+        /* inferred: 200, application/json, the JSON (a string: its value) */
+        o->status = 200;
+        if (json_is_string(j)) {
+            o->body_len = json_string_length(j);
+            o->body = malloc(o->body_len + 1);
+            if (o->body) {
+                memcpy(o->body, json_string_value(j), o->body_len);
+                o->body[o->body_len] = 0;
+            }
+        } else {
+            o->body = malloc(len + 1);
+            if (o->body) {
+                memcpy(o->body, payload, len);
+                o->body[len] = 0;
+                o->body_len = len;
+            }
+        }
+        rc = !o->body || add_header(o, "content-type", "application/json") ? -1 : 0;
+        json_decref(j);
+        return rc;
+    }
+    json_t *hd = json_object_get(j, "headers"), *ck = json_object_get(j, "cookies");
+    json_t *body = json_object_get(j, "body"), *b64 = json_object_get(j, "isBase64Encoded");
+    if (!json_is_integer(sc) || json_integer_value(sc) < 100 || json_integer_value(sc) > 599 ||
+        (hd && !json_is_object(hd) && !json_is_null(hd)) ||
+        (ck && !json_is_array(ck) && !json_is_null(ck)) ||
+        (body && !json_is_string(body) && !json_is_null(body)) ||
+        (b64 && !json_is_boolean(b64))) {
+        json_decref(j);
+        return internal_error(o);
+    }
+    o->status = (int)json_integer_value(sc);
+    const char *k;
+    json_t *v;
+    int have_ct = 0;
+    if (json_is_object(hd))
+        json_object_foreach(hd, k, v) {
+            char num[64];
+            const char *s = json_string_value(v);
+            if (!s && json_is_number(v)) {
+                snprintf(num, sizeof num, "%g", json_number_value(v));
+                s = num;
+            } else if (!s && json_is_boolean(v)) {
+                s = json_is_true(v) ? "true" : "false";
+            }
+            if (!s)
+                continue;
+            have_ct |= !strcasecmp(k, "content-type");
+            if (add_header(o, k, s))
+                rc = -1;
+        }
+    size_t i;
+    if (json_is_array(ck))
+        json_array_foreach(ck, i, v)
+            if (json_is_string(v) && add_header(o, "set-cookie", json_string_value(v)))
+                rc = -1;
+    if (!have_ct && add_header(o, "content-type", "application/json"))
+        rc = -1;
+    if (json_is_string(body)) {
+        if (json_is_true(b64)) {
+            o->body = (char *)apigw_b64_decode(json_string_value(body), json_string_length(body),
+                                               &o->body_len);
+            if (!o->body) {
+                json_decref(j);
+                return internal_error(o);
+            }
+        } else {
+            o->body_len = json_string_length(body);
+            o->body = malloc(o->body_len + 1);
+            if (o->body) {
+                memcpy(o->body, json_string_value(body), o->body_len);
+                o->body[o->body_len] = 0;
+            } else {
+                rc = -1;
+            }
+        }
+    }
+    json_decref(j);
+    return rc;
+}
+
+void apigw_response_fini(apigw_response *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        free(r->headers[i][0]);
+        free(r->headers[i][1]);
+    }
+    r->n_headers = 0;
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+}
