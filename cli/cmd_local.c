@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+
 #include "cli.h"
+#include "gateway.h"
 #include "runtime.h"
 #include "template.h"
 
@@ -17,7 +20,9 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-]\n"
+    fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
+          "                            [--parameter-overrides NAME=VALUE ...]\n"
+          "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local validate [--template FILE] [--parameter-overrides ...]\n"
           "\n"
@@ -27,6 +32,11 @@ static void usage(FILE *f)
           "127.0.0.1.  The result payload goes to stdout; START/END/REPORT lines and the\n"
           "function's output to stderr.  Exit status 0 on success, 1 when the function\n"
           "failed (error, crash, timeout: the error JSON is printed), 2 on usage errors.\n"
+          "start-api: serves the template's HTTP API routes on 127.0.0.1:PORT (default\n"
+          "3000) until SIGINT/SIGTERM: payload 2.0 events, warm environments reused,\n"
+          "cold starts up to ReservedConcurrentExecutions (else 1000), then 429;\n"
+          "provisioned environments initialised first; idle ones shut down after\n"
+          "--idle-timeout seconds (default 300).\n"
           "validate: loads the template and prints its functions and routes.\n"
           "  --template FILE   default template.yaml\n", f);
 }
@@ -49,6 +59,14 @@ static char *read_event(const char *path, size_t *len)
     return buf;
 }
 
+static volatile int g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
 int cmd_local(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -58,7 +76,9 @@ int cmd_local(int argc, char **argv)
     const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
     const char *ov[MAX_OVERRIDES];
     size_t nov = 0;
-    if (strcmp(sub, "invoke") && strcmp(sub, "validate")) {
+    int port = 3000;
+    double idle = 300;
+    if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
         usage(stderr);
         return 2;
@@ -69,6 +89,10 @@ int cmd_local(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--template") && i + 1 < argc) {
             tpl = argv[++i];
+        } else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+            port = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--idle-timeout") && i + 1 < argc) {
+            idle = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
             event_path = argv[++i];
         } else if (!strcmp(argv[i], "--parameter-overrides")) {
@@ -90,6 +114,20 @@ int cmd_local(int argc, char **argv)
     if (sam_load(tpl, ov, nov, &t, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
         return 2;
+    }
+    if (!strcmp(sub, "start-api")) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        gw_options o = {port, idle, stderr, &g_stop};
+        int rc = gw_serve(t, &o, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "nerd local: %s\n", err);
+        free(t);
+        return rc ? 1 : 0;
     }
     if (!strcmp(sub, "validate")) {
         for (size_t i = 0; i < t->n_functions; i++) {

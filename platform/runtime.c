@@ -49,7 +49,7 @@ struct lam_env {
     int out_fd;
     char line[LINE_MAX_LOG];
     size_t line_len;
-    int alive, inited, cold_reported;
+    int alive, inited, cold_reported, prewarm;
     double spawn_t, init_ms;
     conn conns[MAX_CONNS];
     /* the current invocation */
@@ -435,6 +435,8 @@ static void reap(lam_env *e)
 static int run(lam_env *e)
 {
     while (e->state != ST_DONE) {
+        if (e->prewarm && (e->inited || !e->alive))
+            break;
         struct pollfd pf[2 + MAX_CONNS];
         int n = 0, map[2 + MAX_CONNS];
         pf[n] = (struct pollfd){e->lfd, POLLIN, 0};
@@ -482,7 +484,8 @@ static int run(lam_env *e)
                              "seconds\",\"errorType\":\"Sandbox.Timedout\"}");
             set_result(e, LAM_INIT_ERROR, js, (size_t)k);
         }
-        if (e->state != ST_DONE && e->inited > 0 && (long long)epoch_ms() > e->deadline_ms) {
+        if ((e->state == ST_PENDING || e->state == ST_RUNNING) && e->inited > 0 &&
+            (long long)epoch_ms() > e->deadline_ms) {
             kill_env(e);
             char js[256];
             int k = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Task timed "
@@ -618,6 +621,21 @@ int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err, si
 
 int lam_env_alive(const lam_env *e) { return e && e->alive && e->inited >= 0; }
 
+int lam_env_prewarm(lam_env *e)
+{
+    if (!e || !e->alive)
+        return -1;
+    e->prewarm = 1;
+    e->state = ST_IDLE;
+    int rc = run(e);
+    e->prewarm = 0;
+    if (rc || e->inited <= 0 || !e->alive)
+        return -1;
+    logf_(e, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: success\n", e->init_ms);
+    e->cold_reported = 1; /* provisioned: no Init Duration on the first REPORT */
+    return 0;
+}
+
 int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -641,6 +659,7 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
     }
     if (!e->alive) {
         e->res = NULL;
+        res->outcome = LAM_INIT_ERROR;
         return -1;
     }
     e->event = event;

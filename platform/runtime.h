@@ -52,6 +52,11 @@ int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err,
  * LAM_INIT_ERROR the environment is dead: free it and start another. */
 int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res);
 
+/* Runs the environment's init now (provisioned concurrency): returns 0 once
+ * the runtime waits in its first /next, -1 if it failed or exceeded 10 s.
+ * Later invocations report no Init Duration. */
+int lam_env_prewarm(lam_env *e);
+
 /* 1 while the environment can take another invocation. */
 int lam_env_alive(const lam_env *e);
 

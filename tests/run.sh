@@ -8,7 +8,7 @@ pass=0; fail=0; status=0
 run() {
     local name=$1; shift
     local out rc
-    out=$("$@" 2>&1); rc=$?
+    out=$(timeout 900 "$@" 2>&1); rc=$?
     local line
     line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -1)
     if [ -z "$line" ]; then

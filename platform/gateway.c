@@ -1,0 +1,467 @@
+/*
+ * The local HTTP API gateway (see gateway.h).
+ */
+#define _GNU_SOURCE
+#include "gateway.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apigw.h"
+#include "nerd/http.h"
+#include "runtime.h"
+
+#define GW_MAX_HEAD 10240                 /* HTTP API: request line + headers */
+#define GW_MAX_BODY (10u * 1024 * 1024)   /* HTTP API payload limit */
+#define GW_MAX_CONNS 1024
+
+typedef struct pooled {
+    lam_env *env;
+    double idle_since;
+    struct pooled *next;
+} pooled;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    const sam_function *f;
+    pooled *idle;
+    int total;     /* environments alive (busy + idle) */
+    int limit;
+} pool;
+
+typedef struct gw {
+    const sam_template *t;
+    const gw_options *o;
+    pool pools[SAM_MAX_FUNCTIONS];
+    int active_conns;
+    pthread_mutex_t conn_mu;
+} gw;
+
+typedef struct client {
+    gw *g;
+    int fd;
+    char ip[64];
+} client;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long epoch_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void request_id(char out[24])
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char b[15];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, b, sizeof b) != (ssize_t)sizeof b)
+        for (int i = 0; i < 15; i++)
+            b[i] = (unsigned char)(epoch_ms() >> (i % 8));
+    if (fd >= 0)
+        close(fd);
+    for (int i = 0; i < 15; i++)
+        out[i] = al[b[i] & 63];
+    out[15] = '=';
+    out[16] = 0;
+}
+
+/* Takes an idle environment or starts one; NULL when at the limit. */
+static lam_env *acquire(gw *g, pool *p, int *cold)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->idle) {
+        pooled *x = p->idle;
+        p->idle = x->next;
+        lam_env *e = x->env;
+        free(x);
+        if (lam_env_alive(e)) {
+            pthread_mutex_unlock(&p->mu);
+            *cold = 0;
+            return e;
+        }
+        p->total--;
+        pthread_mutex_unlock(&p->mu);
+        lam_env_free(e);
+        pthread_mutex_lock(&p->mu);
+    }
+    if (p->total >= p->limit) {
+        pthread_mutex_unlock(&p->mu);
+        return NULL;
+    }
+    p->total++;
+    pthread_mutex_unlock(&p->mu);
+    lam_env *e;
+    char err[256];
+    if (lam_env_start(p->f, g->o->log, &e, err, sizeof err)) {
+        pthread_mutex_lock(&p->mu);
+        p->total--;
+        pthread_mutex_unlock(&p->mu);
+        return NULL;
+    }
+    *cold = 1;
+    return e;
+}
+
+static void release(pool *p, lam_env *e)
+{
+    if (!lam_env_alive(e)) {
+        lam_env_free(e);
+        pthread_mutex_lock(&p->mu);
+        p->total--;
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
+    pooled *x = malloc(sizeof *x);
+    if (!x) {
+        lam_env_free(e);
+        pthread_mutex_lock(&p->mu);
+        p->total--;
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
+    x->env = e;
+    x->idle_since = now_s();
+    pthread_mutex_lock(&p->mu);
+    x->next = p->idle;
+    p->idle = x;
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int reply(int fd, int status, const char *rid, const apigw_response *r,
+                 const char *body, size_t blen, int keep)
+{
+    char head[8192];
+    size_t n = (size_t)snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+    int have_ct = 0;
+    for (size_t i = 0; r && i < r->n_headers && n < sizeof head - 512; i++) {
+        const char *k = r->headers[i][0], *v = r->headers[i][1];
+        if (!strcasecmp(k, "content-length") || !strcasecmp(k, "connection") ||
+            !strcasecmp(k, "transfer-encoding") || strpbrk(k, "\r\n") || strpbrk(v, "\r\n"))
+            continue;
+        have_ct |= !strcasecmp(k, "content-type");
+        n += (size_t)snprintf(head + n, sizeof head - n, "%s: %s\r\n", k, v);
+    }
+    if (!have_ct)
+        n += (size_t)snprintf(head + n, sizeof head - n, "content-type: application/json\r\n");
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char date[64];
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    n += (size_t)snprintf(head + n, sizeof head - n,
+                          "content-length: %zu\r\napigw-requestid: %s\r\ndate: %s\r\n%s\r\n",
+                          blen, rid, date, keep ? "" : "connection: close\r\n");
+    if (n >= sizeof head)
+        return -1;
+    if (write_all(fd, head, n))
+        return -1;
+    return blen ? write_all(fd, body, blen) : 0;
+}
+
+static int reply_msg(int fd, int status, const char *rid, const char *msg, int keep)
+{
+    char body[128];
+    int n = snprintf(body, sizeof body, "{\"message\":\"%s\"}", msg);
+    return reply(fd, status, rid, NULL, body, (size_t)n, keep);
+}
+
+/* Handles one parsed request; returns 0 to keep the connection. */
+static int serve_request(client *c, char *buf, const http_request *hr)
+{
+    gw *g = c->g;
+    char rid[24], method[16], path[2048];
+    request_id(rid);
+    int keep = hr->keep_alive;
+    snprintf(method, sizeof method, "%.*s", (int)(hr->method_len < 15 ? hr->method_len : 15),
+             buf + hr->method);
+    const char *target = buf + hr->target;
+    size_t tl = hr->target_len;
+    const char *q = memchr(target, '?', tl);
+    size_t pl = q ? (size_t)(q - target) : tl;
+    if (pl >= sizeof path || target[0] != '/')
+        return reply_msg(c->fd, 404, rid, "Not Found", keep) || !keep;
+    memcpy(path, target, pl);
+    path[pl] = 0;
+    /* the first API that has a matching route serves it */
+    apigw_match m;
+    int api = -1;
+    for (size_t a = 0; a < g->t->n_apis && api < 0; a++)
+        if (apigw_route(g->t, (int)a, method, path, &m) == 0)
+            api = (int)a;
+    if (api < 0)
+        return reply_msg(c->fd, 404, rid, "Not Found", keep) || !keep;
+    apigw_kv hdrs[HTTP_MAX_HEADERS];
+    for (uint32_t i = 0; i < hr->n_headers; i++)
+        hdrs[i] = (apigw_kv){buf + hr->headers[i].name, hr->headers[i].name_len,
+                             buf + hr->headers[i].value, hr->headers[i].value_len};
+    char api_id[64];
+    snprintf(api_id, sizeof api_id, "%s", g->t->apis[api].name);
+    for (char *p = api_id; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    int has_body = hr->body_len > 0 || hr->chunked;
+    apigw_request ar = {method, target, tl, hdrs, hr->n_headers,
+                        has_body ? buf + hr->body : NULL, hr->body_len, c->ip, rid, api_id,
+                        epoch_ms()};
+    size_t elen;
+    char *ev = apigw_event(g->t, &m, &ar, &elen);
+    if (!ev)
+        return reply_msg(c->fd, 500, rid, "Internal Server Error", keep) || !keep;
+    int fi = g->t->routes[m.route].function;
+    pool *p = &g->pools[fi];
+    int cold;
+    lam_env *e = acquire(g, p, &cold);
+    int rc;
+    if (!e) {
+        rc = reply_msg(c->fd, 429, rid, "Too Many Requests", keep);
+    } else if (elen > LAM_MAX_PAYLOAD) {
+        release(p, e);
+        rc = reply_msg(c->fd, 413, rid, "Request Entity Too Large", keep);
+    } else {
+        lam_result res;
+        int irc = lam_env_invoke(e, ev, elen, &res);
+        release(p, e);
+        if (irc || res.outcome != LAM_OK) {
+            rc = reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
+        } else {
+            apigw_response out;
+            if (apigw_map_result(res.payload, res.payload_len, &out) == 0)
+                rc = reply(c->fd, out.status, rid, &out, out.body, out.body_len, keep);
+            else
+                rc = reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
+            apigw_response_fini(&out);
+        }
+        lam_result_fini(&res);
+    }
+    free(ev);
+    return rc || !keep;
+}
+
+static void *client_main(void *arg)
+{
+    client *c = arg;
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    http_parser p;
+    http_parser_init(&p, GW_MAX_HEAD, GW_MAX_BODY);
+    int stop = !buf;
+    while (!stop && !*c->g->o->stop) {
+        size_t used;
+        int rc = len ? http_parse(&p, buf, len, &used) : HTTP_MORE;
+        if (rc == HTTP_DONE) {
+            stop = serve_request(c, buf, &p.req);
+            memmove(buf, buf + used, len - used);
+            len -= used;
+            http_parser_init(&p, GW_MAX_HEAD, GW_MAX_BODY);
+            continue;
+        }
+        if (rc < 0) {
+            char rid[24];
+            request_id(rid);
+            int st = http_error_status(rc);
+            reply_msg(c->fd, st, rid, st == 413 ? "Request Entity Too Large"
+                                     : st == 431 ? "Request Header Fields Too Large"
+                                                 : "Bad Request", 0);
+            break;
+        }
+        if (http_wants_continue(&p))
+            write_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        if (len == cap) {
+            size_t nc = cap * 2;
+            if (nc > GW_MAX_BODY + GW_MAX_HEAD + 65536)
+                break;
+            char *nb = realloc(buf, nc);
+            if (!nb)
+                break;
+            buf = nb;
+            cap = nc;
+        }
+        struct pollfd pf = {c->fd, POLLIN, 0};
+        int pr = poll(&pf, 1, 30000); /* idle client: closed after 30 s */
+        if (pr <= 0)
+            break;
+        ssize_t r = recv(c->fd, buf + len, cap - len, 0);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    free(buf);
+    close(c->fd);
+    pthread_mutex_lock(&c->g->conn_mu);
+    c->g->active_conns--;
+    pthread_mutex_unlock(&c->g->conn_mu);
+    free(c);
+    return NULL;
+}
+
+static void reap_idle(gw *g)
+{
+    double t = now_s();
+    for (size_t i = 0; i < g->t->n_functions; i++) {
+        pool *p = &g->pools[i];
+        pthread_mutex_lock(&p->mu);
+        pooled **pp = &p->idle;
+        int keep_min = g->t->functions[i].provisioned;
+        int n_idle = 0;
+        for (pooled *x = p->idle; x; x = x->next)
+            n_idle++;
+        while (*pp) {
+            pooled *x = *pp;
+            if (t - x->idle_since > g->o->idle_reap_s && n_idle > keep_min) {
+                *pp = x->next;
+                p->total--;
+                n_idle--;
+                pthread_mutex_unlock(&p->mu);
+                lam_env_free(x->env);
+                free(x);
+                pthread_mutex_lock(&p->mu);
+                pp = &p->idle;
+                continue;
+            }
+            pp = &x->next;
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errlen)
+{
+    gw *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    g->t = t;
+    g->o = o;
+    pthread_mutex_init(&g->conn_mu, NULL);
+    for (size_t i = 0; i < t->n_functions; i++) {
+        pool *p = &g->pools[i];
+        pthread_mutex_init(&p->mu, NULL);
+        p->f = &t->functions[i];
+        p->limit = t->functions[i].reserved >= 0 ? t->functions[i].reserved
+                                                 : GW_ACCOUNT_CONCURRENCY;
+        /* provisioned environments: started now, kept warm */
+        for (int k = 0; k < t->functions[i].provisioned; k++) {
+            lam_env *e;
+            if (lam_env_start(p->f, o->log, &e, err, errlen) == 0) {
+                if (lam_env_prewarm(e) == 0) {
+                    p->total++;
+                    release(p, e);
+                } else {
+                    lam_env_free(e);
+                }
+            }
+        }
+    }
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) || listen(lfd, 1024) ||
+        getsockname(lfd, (struct sockaddr *)&a, &al)) {
+        snprintf(err, errlen, "127.0.0.1:%d: %s", o->port, strerror(errno));
+        if (lfd >= 0)
+            close(lfd);
+        free(g);
+        return -1;
+    }
+    fprintf(o->log, "listening on http://127.0.0.1:%d\n", ntohs(a.sin_port));
+    fflush(o->log);
+    double last_reap = now_s();
+    while (!*o->stop) {
+        struct pollfd pf = {lfd, POLLIN, 0};
+        if (poll(&pf, 1, 200) > 0) {
+            struct sockaddr_in ca;
+            socklen_t cl = sizeof ca;
+            int fd = accept4(lfd, (struct sockaddr *)&ca, &cl, SOCK_CLOEXEC);
+            if (fd >= 0) {
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                pthread_mutex_lock(&g->conn_mu);
+                int over = g->active_conns >= GW_MAX_CONNS;
+                if (!over)
+                    g->active_conns++;
+                pthread_mutex_unlock(&g->conn_mu);
+                client *c = over ? NULL : calloc(1, sizeof *c);
+                pthread_t th;
+                pthread_attr_t at;
+                pthread_attr_init(&at);
+                pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+                pthread_attr_setstacksize(&at, 256 * 1024);
+                if (c) {
+                    c->g = g;
+                    c->fd = fd;
+                    snprintf(c->ip, sizeof c->ip, "127.0.0.1");
+                }
+                if (!c || pthread_create(&th, &at, client_main, c) != 0) {
+                    reply_msg(fd, 503, "overloaded", "Service Unavailable", 0);
+                    close(fd);
+                    free(c);
+                    if (!over) {
+                        pthread_mutex_lock(&g->conn_mu);
+                        g->active_conns--;
+                        pthread_mutex_unlock(&g->conn_mu);
+                    }
+                }
+                pthread_attr_destroy(&at);
+            }
+        }
+        if (now_s() - last_reap > 1.0) {
+            reap_idle(g);
+            last_reap = now_s();
+        }
+    }
+    close(lfd);
+    /* wait for clients to finish, then shut every environment down */
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&g->conn_mu);
+        int n = g->active_conns;
+        pthread_mutex_unlock(&g->conn_mu);
+        if (!n)
+            break;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    for (size_t i = 0; i < t->n_functions; i++) {
+        pool *p = &g->pools[i];
+        while (p->idle) {
+            pooled *x = p->idle;
+            p->idle = x->next;
+            lam_env_free(x->env);
+            free(x);
+        }
+    }
+    free(g);
+    return 0;
+}
