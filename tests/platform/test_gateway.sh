@@ -15,7 +15,7 @@ trap 'kill $gw 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
 url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
 [ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_gateway.sh: $pass passed, $fail failed"; exit 1; }
-nbs() { pgrep -fc "functions/modes/bootstrap" || true; }
+nbs() { pgrep -fc "$PWD/tests/data/functions/modes/bootstrap" || true; }
 
 # provisioned environment is up before the first request
 grep -q "^INIT_REPORT Init Duration: [0-9.]* ms" "$tmp/log" && ok || bad "provisioned init report"

@@ -43,7 +43,7 @@ inv Slow
 has out '"errorType":"Sandbox.Timedout"' "timeout type"
 has out 'Task timed out after 1.00 seconds' "timeout message"
 has log 'Z [0-9a-f-]{36} Task timed out after 1.00 seconds$' "timeout log line"
-pgrep -f "tests/data/functions/modes/bootstrap" > /dev/null && bad "timed-out runtime still running" || ok
+pgrep -f "$PWD/tests/data/functions/modes/bootstrap" > /dev/null && bad "timed-out runtime still running" || ok
 
 inv InitErr
 [ $rc -eq 1 ] && ok || bad "init error exit $rc"
