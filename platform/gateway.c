@@ -7,12 +7,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,10 +41,16 @@ typedef struct pool {
     int limit;
 } pool;
 
+typedef struct bucket {
+    pthread_mutex_t mu;
+    double tokens, last;
+} bucket;
+
 typedef struct gw {
     const sam_template *t;
     const gw_options *o;
     pool pools[SAM_MAX_FUNCTIONS];
+    bucket buckets[SAM_MAX_ROUTES];
     int active_conns;
     pthread_mutex_t conn_mu;
 } gw;
@@ -197,11 +205,226 @@ static int reply_msg(int fd, int status, const char *rid, const char *msg, int k
     return reply(fd, status, rid, NULL, body, (size_t)n, keep);
 }
 
+/* Token bucket of a route (DefaultRouteSettings of its API): 1 = allowed. */
+static int take_token(gw *g, int route)
+{
+    const sam_api *a = &g->t->apis[g->t->routes[route].api];
+    if (a->burst_limit <= 0 && a->rate_limit <= 0)
+        return 1;
+    double cap = a->burst_limit > 0 ? a->burst_limit : a->rate_limit;
+    double rate = a->rate_limit > 0 ? a->rate_limit : cap;
+    bucket *b = &g->buckets[route];
+    pthread_mutex_lock(&b->mu);
+    double t = now_s();
+    if (b->last == 0)
+        b->tokens = cap;
+    else
+        b->tokens = b->tokens + rate * (t - b->last) > cap ? cap : b->tokens + rate * (t - b->last);
+    b->last = t;
+    int ok = b->tokens >= 1.0;
+    if (ok)
+        b->tokens -= 1.0;
+    pthread_mutex_unlock(&b->mu);
+    return ok;
+}
+
+static const char *req_header(const http_request *r, const char *buf, const char *name,
+                              char *out, size_t cap)
+{
+    size_t n;
+    const char *v = http_header(r, buf, name, &n, 0);
+    if (!v)
+        return NULL;
+    snprintf(out, cap, "%.*s", (int)(n < cap - 1 ? n : cap - 1), v);
+    return out;
+}
+
+/* The Access-Control-Allow-Origin value for origin under api's CORS
+ * configuration, or NULL (SAM's model: "*" or an exact match). */
+static const char *cors_origin(const sam_api *a, const char *origin)
+{
+    if (!a->cors || !origin)
+        return NULL;
+    for (size_t i = 0; i < a->n_origins; i++) {
+        if (!strcmp(a->origins[i], "*"))
+            return "*";
+        if (!strcmp(a->origins[i], origin))
+            return origin;
+    }
+    return NULL;
+}
+
+static void join_list(char *out, size_t cap, const char (*items)[SAM_STR], size_t n)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? ", " : "", items[i]);
+}
+
+/* Adds the CORS headers of api (origin allowed) to r, dropping the
+ * backend's own access-control-* headers. */
+static void cors_apply(const sam_api *a, const char *allow, apigw_response *r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        if (!strncasecmp(r->headers[i][0], "access-control-", 15)) {
+            free(r->headers[i][0]);
+            free(r->headers[i][1]);
+            continue;
+        }
+        r->headers[k][0] = r->headers[i][0];
+        r->headers[k][1] = r->headers[i][1];
+        k++;
+    }
+    r->n_headers = k;
+    char v[2048];
+    const char *add[3][2] = {{"access-control-allow-origin", allow}, {NULL, NULL}, {NULL, NULL}};
+    if (a->allow_credentials)
+        add[1][0] = "access-control-allow-credentials", add[1][1] = "true";
+    if (a->n_expose) {
+        join_list(v, sizeof v, a->expose, a->n_expose);
+        add[2][0] = "access-control-expose-headers", add[2][1] = v;
+    }
+    for (int i = 0; i < 3; i++)
+        if (add[i][0] && r->n_headers < APIGW_MAX_HEADERS) {
+            r->headers[r->n_headers][0] = strdup(add[i][0]);
+            r->headers[r->n_headers][1] = strdup(add[i][1]);
+            r->n_headers++;
+        }
+}
+
+/* Answers a CORS preflight for api; 0 to keep the connection. */
+static int preflight(client *c, const sam_api *a, const char *allow, const char *rid, int keep)
+{
+    apigw_response r;
+    memset(&r, 0, sizeof r);
+    char v[2048], m[SAM_MAX_LIST][SAM_STR];
+    const char *hv[5][2];
+    int n = 0;
+    hv[n][0] = "access-control-allow-origin", hv[n++][1] = allow;
+    for (size_t i = 0; i < a->n_methods; i++)
+        snprintf(m[i], sizeof m[i], "%s", a->methods[i]);
+    char mv[1024], hh[2048], ma[32];
+    join_list(mv, sizeof mv, (const char (*)[SAM_STR])m, a->n_methods);
+    join_list(hh, sizeof hh, a->headers, a->n_headers);
+    if (a->n_methods)
+        hv[n][0] = "access-control-allow-methods", hv[n++][1] = mv;
+    if (a->n_headers)
+        hv[n][0] = "access-control-allow-headers", hv[n++][1] = hh;
+    if (a->max_age >= 0) {
+        snprintf(ma, sizeof ma, "%d", a->max_age);
+        hv[n][0] = "access-control-max-age", hv[n++][1] = ma;
+    }
+    if (a->allow_credentials)
+        hv[n][0] = "access-control-allow-credentials", hv[n++][1] = "true";
+    (void)v;
+    for (int i = 0; i < n; i++) {
+        r.headers[i][0] = (char *)hv[i][0];
+        r.headers[i][1] = (char *)hv[i][1];
+    }
+    r.n_headers = (size_t)n;
+    int rc = reply(c->fd, 204, rid, &r, NULL, 0, keep);
+    return rc || !keep;
+}
+
+/* POST /2015-03-31/functions/{name}/invocations, as Lambda's Invoke API
+ * answers it (RequestResponse, DryRun; Event is run after a 202). */
+static int invoke_api(client *c, char *buf, const http_request *hr, const char *name,
+                      const char *rid)
+{
+    gw *g = c->g;
+    int keep = hr->keep_alive, fi = -1;
+    for (size_t i = 0; i < g->t->n_functions; i++)
+        if (!strcmp(g->t->functions[i].name, name) ||
+            (!strcmp(name, "function") && g->t->n_functions == 1))
+            fi = (int)i;
+    apigw_response r;
+    memset(&r, 0, sizeof r);
+    char et[64], body[512];
+    int n;
+#define AWS_ERR(status, type, msg)                                                          \
+    do {                                                                                   \
+        snprintf(et, sizeof et, "%s", type);                                               \
+        r.headers[0][0] = (char *)"x-amzn-errortype";                                      \
+        r.headers[0][1] = et;                                                              \
+        r.n_headers = 1;                                                                   \
+        n = snprintf(body, sizeof body, "{\"Type\":\"User\",\"message\":\"%s\"}", msg);     \
+        return reply(c->fd, status, rid, &r, body, (size_t)n, keep) || !keep;            \
+    } while (0)
+    if (fi < 0)
+        AWS_ERR(404, "ResourceNotFoundException", "Function not found");
+    if (hr->body_len > LAM_MAX_PAYLOAD)
+        AWS_ERR(413, "RequestTooLargeException", "Request must be smaller than 6291456 bytes "
+                "for the InvokeFunction operation");
+    if (hr->body_len) {
+        json_error_t je;
+        json_t *j = json_loadb(buf + hr->body, hr->body_len, JSON_DECODE_ANY, &je);
+        if (!j)
+            AWS_ERR(400, "InvalidRequestContentException", "Could not parse request body into json");
+        json_decref(j);
+    }
+    char type[32] = "RequestResponse";
+    req_header(hr, buf, "x-amz-invocation-type", type, sizeof type);
+    if (!strcmp(type, "DryRun")) {
+        r.headers[0][0] = (char *)"x-amz-executed-version";
+        r.headers[0][1] = (char *)"$LATEST";
+        r.n_headers = 1;
+        return reply(c->fd, 204, rid, &r, NULL, 0, keep) || !keep;
+    }
+    int event = !strcmp(type, "Event");
+    if (!event && strcmp(type, "RequestResponse"))
+        AWS_ERR(400, "InvalidParameterValueException", "Unsupported invocation type");
+    const char *ev = hr->body_len ? buf + hr->body : "{}";
+    size_t elen = hr->body_len ? hr->body_len : 2;
+    pool *p = &g->pools[fi];
+    int cold, tries = event ? 3 : 1, rc = 0;
+    if (event) {
+        r.headers[0][0] = (char *)"x-amz-executed-version";
+        r.headers[0][1] = (char *)"$LATEST";
+        r.n_headers = 1;
+        rc = reply(c->fd, 202, rid, &r, NULL, 0, keep);
+    }
+    for (int attempt = 0; attempt < tries; attempt++) {
+        lam_env *e = acquire(g, p, &cold);
+        if (!e) {
+            if (event) {
+                struct timespec ts = {1, 0}; /* throttled async: retried later */
+                nanosleep(&ts, NULL);
+                continue;
+            }
+            AWS_ERR(429, "TooManyRequestsException", "Rate Exceeded.");
+        }
+        lam_result res;
+        int irc = lam_env_invoke(e, ev, elen, &res);
+        release(p, e);
+        int failed = irc || res.outcome != LAM_OK;
+        if (!event) {
+            int hn = 0;
+            r.headers[hn][0] = (char *)"x-amz-executed-version";
+            r.headers[hn++][1] = (char *)"$LATEST";
+            if (failed) {
+                r.headers[hn][0] = (char *)"x-amz-function-error";
+                r.headers[hn++][1] = (char *)"Unhandled";
+            }
+            r.n_headers = (size_t)hn;
+            rc = reply(c->fd, 200, rid, &r, res.payload ? res.payload : "",
+                       res.payload ? res.payload_len : 0, keep);
+        }
+        lam_result_fini(&res);
+        if (!failed)
+            break;
+    }
+#undef AWS_ERR
+    return rc || !keep;
+}
+
 /* Handles one parsed request; returns 0 to keep the connection. */
 static int serve_request(client *c, char *buf, const http_request *hr)
 {
     gw *g = c->g;
     char rid[24], method[16], path[2048];
+    apigw_match m;
     request_id(rid);
     int keep = hr->keep_alive;
     snprintf(method, sizeof method, "%.*s", (int)(hr->method_len < 15 ? hr->method_len : 15),
@@ -214,14 +437,36 @@ static int serve_request(client *c, char *buf, const http_request *hr)
         return reply_msg(c->fd, 404, rid, "Not Found", keep) || !keep;
     memcpy(path, target, pl);
     path[pl] = 0;
+    static const char inv_pre[] = "/2015-03-31/functions/", inv_suf[] = "/invocations";
+    size_t ipl = sizeof inv_pre - 1, isl = sizeof inv_suf - 1;
+    if (pl > ipl + isl && !memcmp(path, inv_pre, ipl) && !strcmp(path + pl - isl, inv_suf) &&
+        !strcmp(method, "POST")) {
+        char name[SAM_STR];
+        snprintf(name, sizeof name, "%.*s", (int)(pl - ipl - isl), path + ipl);
+        if (!strchr(name, '/'))
+            return invoke_api(c, buf, hr, name, rid);
+    }
+    char origin[512], acrm[64];
+    const char *org = req_header(hr, buf, "origin", origin, sizeof origin);
+    /* CORS preflight: answered by the gateway for an API with CORS */
+    if (!strcmp(method, "OPTIONS") && org &&
+        req_header(hr, buf, "access-control-request-method", acrm, sizeof acrm)) {
+        for (size_t a = 0; a < g->t->n_apis; a++) {
+            const char *allow = cors_origin(&g->t->apis[a], org);
+            if (allow && apigw_route(g->t, (int)a, acrm, path, &m) == 0)
+                return preflight(c, &g->t->apis[a], allow, rid, keep);
+        }
+    }
     /* the first API that has a matching route serves it */
-    apigw_match m;
     int api = -1;
     for (size_t a = 0; a < g->t->n_apis && api < 0; a++)
         if (apigw_route(g->t, (int)a, method, path, &m) == 0)
             api = (int)a;
     if (api < 0)
         return reply_msg(c->fd, 404, rid, "Not Found", keep) || !keep;
+    if (!take_token(g, m.route))
+        return reply_msg(c->fd, 429, rid, "Too Many Requests", keep) || !keep;
+    const char *allow = cors_origin(&g->t->apis[api], org);
     apigw_kv hdrs[HTTP_MAX_HEADERS];
     for (uint32_t i = 0; i < hr->n_headers; i++)
         hdrs[i] = (apigw_kv){buf + hr->headers[i].name, hr->headers[i].name_len,
@@ -256,8 +501,11 @@ static int serve_request(client *c, char *buf, const http_request *hr)
             rc = reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
         } else {
             apigw_response out;
-            if (apigw_map_result(res.payload, res.payload_len, &out) == 0)
+            if (apigw_map_result(res.payload, res.payload_len, &out) == 0) {
+                if (allow)
+                    cors_apply(&g->t->apis[api], allow, &out);
                 rc = reply(c->fd, out.status, rid, &out, out.body, out.body_len, keep);
+            }
             else
                 rc = reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
             apigw_response_fini(&out);
@@ -368,6 +616,8 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     for (size_t i = 0; i < t->n_functions; i++) {
         pool *p = &g->pools[i];
         pthread_mutex_init(&p->mu, NULL);
+        for (size_t r = 0; r < SAM_MAX_ROUTES; r++)
+            pthread_mutex_init(&g->buckets[r].mu, NULL);
         p->f = &t->functions[i];
         p->limit = t->functions[i].reserved >= 0 ? t->functions[i].reserved
                                                  : GW_ACCOUNT_CONCURRENCY;

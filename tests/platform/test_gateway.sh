@@ -59,6 +59,36 @@ exec 3<>/dev/tcp/127.0.0.1/"${url##*:}"; printf 'GARBAGE\r\n\r\n' >&3
 timeout 5 head -1 <&3 | grep -q '^HTTP/1.1 400' && ok || bad "400 on garbage"; exec 3<&-
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/items/1")" = 200 ] && ok || bad "serving after garbage"
 
+# CORS preflight answered by the gateway; CORS headers on the response
+curl -s -D "$tmp/h" -o /dev/null -X OPTIONS "$url/limited" -H 'Origin: https://app.example.com' \
+     -H 'Access-Control-Request-Method: GET'
+head -1 "$tmp/h" | grep -q '^HTTP/1.1 204' && ok || bad "preflight status: $(head -1 "$tmp/h")"
+grep -qi '^access-control-allow-origin: https://app.example.com' "$tmp/h" && ok || bad "preflight origin"
+grep -qi '^access-control-allow-methods: GET, POST' "$tmp/h" && ok || bad "preflight methods"
+grep -qi '^access-control-max-age: 600' "$tmp/h" && ok || bad "preflight max-age"
+curl -s -D "$tmp/h" -o /dev/null -X OPTIONS "$url/limited" -H 'Origin: https://evil.example' \
+     -H 'Access-Control-Request-Method: GET'
+grep -qi '^access-control-allow-origin' "$tmp/h" && bad "foreign origin allowed" || ok
+curl -s -D "$tmp/h" -o /dev/null "$url/limited" -H 'Origin: https://app.example.com'
+grep -qi '^access-control-expose-headers: x-trace' "$tmp/h" && ok || bad "CORS on response"
+# token bucket (burst 2, 0.5/s): the third request in a row is throttled
+c3=$(curl -s -o /dev/null -w '%{http_code}' "$url/limited"); c4=$(curl -s -w ' %{http_code}' "$url/limited")
+[ "$c3" = 200 ] && [ "$c4" = '{"message":"Too Many Requests"} 429' ] && ok || bad "throttle: $c3 / $c4"
+
+# the Invoke API, as Lambda answers it
+inv=$url/2015-03-31/functions
+curl -s -D "$tmp/h" -o "$tmp/b" -X POST "$inv/Echo/invocations" -d '{"a":1}'
+head -1 "$tmp/h" | grep -q ' 200' && [ "$(cat "$tmp/b")" = '{"echo":{"a":1}}' ] && ok || bad "invoke: $(cat "$tmp/b")"
+grep -qi '^x-amz-executed-version: \$LATEST' "$tmp/h" && ok || bad "executed version"
+curl -s -D "$tmp/h" -o "$tmp/b" -X POST "$inv/Error/invocations" -d '{}'
+head -1 "$tmp/h" | grep -q ' 200' && grep -qi '^x-amz-function-error: Unhandled' "$tmp/h" && ok || bad "function error: 200 + X-Amz-Function-Error"
+curl -s -D "$tmp/h" -o /dev/null -X POST "$inv/Nope/invocations" -d '{}'
+head -1 "$tmp/h" | grep -q ' 404' && grep -qi 'x-amzn-errortype: ResourceNotFoundException' "$tmp/h" && ok || bad "unknown function"
+curl -s -D "$tmp/h" -o /dev/null -X POST "$inv/Echo/invocations" -d 'not json'
+head -1 "$tmp/h" | grep -q ' 400' && grep -qi 'InvalidRequestContentException' "$tmp/h" && ok || bad "invalid JSON"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$inv/Echo/invocations" -H 'X-Amz-Invocation-Type: Event' -d '{}')" = 202 ] && ok || bad "Event 202"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$inv/Echo/invocations" -H 'X-Amz-Invocation-Type: DryRun' -d '{}')" = 204 ] && ok || bad "DryRun 204"
+
 # idle environments are reaped (the provisioned one stays)
 sleep 3.5
 n=$(nbs); [ "$n" = 1 ] && ok || bad "after idle timeout $n runtimes remain (want 1)"
