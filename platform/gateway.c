@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "apigw.h"
+#include "metrics.h"
 #include "nerd/http.h"
 #include "runtime.h"
 
@@ -39,6 +40,8 @@ typedef struct pool {
     pooled *idle;
     int total;     /* environments alive (busy + idle) */
     int limit;
+    lam_env *prov[64]; /* the provisioned environments */
+    int n_prov;
 } pool;
 
 typedef struct bucket {
@@ -51,6 +54,7 @@ typedef struct gw {
     const gw_options *o;
     pool pools[SAM_MAX_FUNCTIONS];
     bucket buckets[SAM_MAX_ROUTES];
+    met *met;
     int active_conns;
     pthread_mutex_t conn_mu;
 } gw;
@@ -126,6 +130,27 @@ static lam_env *acquire(gw *g, pool *p, int *cold)
     }
     *cold = 1;
     return e;
+}
+
+static int is_provisioned(pool *p, const lam_env *e)
+{
+    for (int i = 0; i < p->n_prov; i++)
+        if (p->prov[i] == e)
+            return 1;
+    return 0;
+}
+
+/* Runs one invocation with metrics; returns lam_env_invoke's result. */
+static int run_invoke(gw *g, int fi, lam_env *e, int cold, const char *ev, size_t elen,
+                      lam_result *res)
+{
+    pool *p = &g->pools[fi];
+    int prov = is_provisioned(p, e);
+    met_begin(g->met, fi, prov);
+    int irc = lam_env_invoke(e, ev, elen, res);
+    met_end(g->met, fi, prov, res->duration_ms, irc || res->outcome != LAM_OK,
+            cold && res->init_ms >= 0, res->init_ms);
+    return irc;
 }
 
 static void release(pool *p, lam_env *e)
@@ -388,6 +413,7 @@ static int invoke_api(client *c, char *buf, const http_request *hr, const char *
     for (int attempt = 0; attempt < tries; attempt++) {
         lam_env *e = acquire(g, p, &cold);
         if (!e) {
+            met_throttle(g->met, fi);
             if (event) {
                 struct timespec ts = {1, 0}; /* throttled async: retried later */
                 nanosleep(&ts, NULL);
@@ -396,7 +422,7 @@ static int invoke_api(client *c, char *buf, const http_request *hr, const char *
             AWS_ERR(429, "TooManyRequestsException", "Rate Exceeded.");
         }
         lam_result res;
-        int irc = lam_env_invoke(e, ev, elen, &res);
+        int irc = run_invoke(g, fi, e, cold, ev, elen, &res);
         release(p, e);
         int failed = irc || res.outcome != LAM_OK;
         if (!event) {
@@ -462,6 +488,41 @@ static int serve_request(client *c, char *buf, const http_request *hr)
     for (size_t a = 0; a < g->t->n_apis && api < 0; a++)
         if (apigw_route(g->t, (int)a, method, path, &m) == 0)
             api = (int)a;
+    if (api < 0 && !strcmp(method, "GET") && !strcmp(path, "/metrics")) {
+        size_t n;
+        char *txt = met_prometheus(g->met, &n);
+        apigw_response r;
+        memset(&r, 0, sizeof r);
+        r.headers[0][0] = (char *)"content-type";
+        r.headers[0][1] = (char *)"text/plain; version=0.0.4";
+        r.n_headers = 1;
+        int rc = txt ? reply(c->fd, 200, rid, &r, txt, n, keep)
+                     : reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
+        free(txt);
+        return rc || !keep;
+    }
+    if (api < 0 && !strcmp(method, "GET") && !strcmp(path, "/metrics/json")) {
+        long long now = (long long)time(NULL), from = now - 300, to = now;
+        int period = 1;
+        char qs[512] = "";
+        if (q)
+            snprintf(qs, sizeof qs, "?%.*s", (int)(tl - pl - 1 < 500 ? tl - pl - 1 : 500), q + 1);
+        for (const char *s = q ? qs : NULL; s && *s; s = strchr(s + 1, '&')) {
+            const char *kv = s + 1;
+            if (!strncmp(kv, "from=", 5))
+                from = atoll(kv + 5);
+            else if (!strncmp(kv, "to=", 3))
+                to = atoll(kv + 3);
+            else if (!strncmp(kv, "period=", 7))
+                period = atoi(kv + 7);
+        }
+        size_t n;
+        char *js = met_json(g->met, from, to, period, &n);
+        int rc = js ? reply(c->fd, 200, rid, NULL, js, n, keep)
+                    : reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
+        free(js);
+        return rc || !keep;
+    }
     if (api < 0)
         return reply_msg(c->fd, 404, rid, "Not Found", keep) || !keep;
     if (!take_token(g, m.route))
@@ -489,13 +550,14 @@ static int serve_request(client *c, char *buf, const http_request *hr)
     lam_env *e = acquire(g, p, &cold);
     int rc;
     if (!e) {
+        met_throttle(g->met, fi);
         rc = reply_msg(c->fd, 429, rid, "Too Many Requests", keep);
     } else if (elen > LAM_MAX_PAYLOAD) {
         release(p, e);
         rc = reply_msg(c->fd, 413, rid, "Request Entity Too Large", keep);
     } else {
         lam_result res;
-        int irc = lam_env_invoke(e, ev, elen, &res);
+        int irc = run_invoke(g, fi, e, cold, ev, elen, &res);
         release(p, e);
         if (irc || res.outcome != LAM_OK) {
             rc = reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
@@ -612,6 +674,12 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     }
     g->t = t;
     g->o = o;
+    g->met = met_new(t);
+    if (!g->met) {
+        free(g);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     pthread_mutex_init(&g->conn_mu, NULL);
     for (size_t i = 0; i < t->n_functions; i++) {
         pool *p = &g->pools[i];
@@ -627,6 +695,8 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
             if (lam_env_start(p->f, o->log, &e, err, errlen) == 0) {
                 if (lam_env_prewarm(e) == 0) {
                     p->total++;
+                    if (p->n_prov < 64)
+                        p->prov[p->n_prov++] = e;
                     release(p, e);
                 } else {
                     lam_env_free(e);
@@ -644,6 +714,7 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
         snprintf(err, errlen, "127.0.0.1:%d: %s", o->port, strerror(errno));
         if (lfd >= 0)
             close(lfd);
+        met_free(g->met);
         free(g);
         return -1;
     }
@@ -712,6 +783,7 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
             free(x);
         }
     }
+    met_free(g->met);
     free(g);
     return 0;
 }

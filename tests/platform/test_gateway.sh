@@ -89,6 +89,30 @@ head -1 "$tmp/h" | grep -q ' 400' && grep -qi 'InvalidRequestContentException' "
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$inv/Echo/invocations" -H 'X-Amz-Invocation-Type: Event' -d '{}')" = 202 ] && ok || bad "Event 202"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$inv/Echo/invocations" -H 'X-Amz-Invocation-Type: DryRun' -d '{}')" = 204 ] && ok || bad "DryRun 204"
 
+# metrics: Prometheus totals and the JSON series of the window
+curl -s "$url/metrics" > "$tmp/m"
+for want in 'nerd_lambda_invocations_total{function="Sleepy"} 2' \
+            'nerd_lambda_throttles_total{function="Sleepy"} 1' \
+            'nerd_lambda_errors_total{function="Error"} 2' \
+            'nerd_lambda_cold_starts_total{function="Warm"} 0' \
+            'nerd_lambda_provisioned_invocations_total{function="Warm"} 1' \
+            'nerd_lambda_concurrent_executions_max{function="Sleepy"} 2' \
+            'nerd_lambda_cold_starts_total{function="Echo"} 1'; do
+    grep -qF "$want" "$tmp/m" && ok || bad "metrics lack: $want"
+done
+grep -qE '^nerd_lambda_duration_ms\{function="Sleepy",quantile="0.95"\} 1[0-9]{3}\.' "$tmp/m" && ok || bad "Sleepy p95 about 1 s: $(grep 'Sleepy",quantile="0.95' "$tmp/m")"
+now=$(date +%s)
+curl -s "$url/metrics/json?from=$((now - 120))&to=$now&period=1" > "$tmp/j"
+python3 -c '
+import json,sys
+d=json.load(open(sys.argv[1]))
+s=d["functions"]["Sleepy"]
+assert d["period"]==1 and len(s)>=100, len(s)
+assert sum(x["Throttles"] for x in s)==1 and sum(x["Invocations"] for x in s)==2
+assert max(x["ConcurrentExecutions"] for x in s)==2
+assert max(x["DurationP99"] for x in s)>=1000
+' "$tmp/j" && ok || bad "metrics JSON series: $(head -c 300 "$tmp/j")"
+
 # idle environments are reaped (the provisioned one stays)
 sleep 3.5
 n=$(nbs); [ "$n" = 1 ] && ok || bad "after idle timeout $n runtimes remain (want 1)"
