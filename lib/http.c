@@ -4,10 +4,13 @@
  * (size line), DATA (chunk data), DATA_END (CRLF after data), TRAILER, DONE.
  * Chunk data is moved down to the end of the decoded body as it arrives.
  */
+#define _DEFAULT_SOURCE
 #include "nerd/http.h"
 
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 enum { S_HEAD, S_BODY, S_CHUNK, S_DATA, S_DATA_END, S_TRAILER, S_DONE };
 
@@ -363,4 +366,18 @@ const char *http_header(const http_request *r, const char *buf, const char *name
             return buf + r->trailers[i].value;
         }
     return NULL;
+}
+
+int http_send_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }

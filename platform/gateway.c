@@ -178,20 +178,6 @@ static void release(pool *p, lam_env *e)
     pthread_mutex_unlock(&p->mu);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int reply(int fd, int status, const char *rid, const apigw_response *r,
                  const char *body, size_t blen, int keep)
 {
@@ -218,9 +204,9 @@ static int reply(int fd, int status, const char *rid, const apigw_response *r,
                           blen, rid, date, keep ? "" : "connection: close\r\n");
     if (n >= sizeof head)
         return -1;
-    if (write_all(fd, head, n))
+    if (http_send_all(fd, head, n))
         return -1;
-    return blen ? write_all(fd, body, blen) : 0;
+    return blen ? http_send_all(fd, body, blen) : 0;
 }
 
 static int reply_msg(int fd, int status, const char *rid, const char *msg, int keep)
@@ -606,7 +592,7 @@ static void *client_main(void *arg)
             break;
         }
         if (http_wants_continue(&p))
-            write_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+            http_send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
         if (len == cap) {
             size_t nc = cap * 2;
             if (nc > GW_MAX_BODY + GW_MAX_HEAD + 65536)

@@ -102,20 +102,6 @@ static void logf_(lam_env *e, const char *fmt, ...)
     fflush(e->log);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void respond(conn *c, int status, const char *extra_headers, const char *body,
                     size_t blen, int keep)
 {
@@ -124,8 +110,8 @@ static void respond(conn *c, int status, const char *extra_headers, const char *
                      "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n", status,
                      http_reason(status), blen, extra_headers ? extra_headers : "",
                      keep ? "" : "Connection: close\r\n");
-    if (write_all(c->fd, head, (size_t)n) == 0 && blen)
-        write_all(c->fd, body, blen);
+    if (http_send_all(c->fd, head, (size_t)n) == 0 && blen)
+        http_send_all(c->fd, body, blen);
 }
 
 static void respond_error(conn *c, int status, const char *type, const char *msg)
@@ -348,7 +334,7 @@ static void on_readable(lam_env *e, conn *c)
         int rc = http_parse(&c->p, c->buf, c->len, &used);
         if (rc == HTTP_MORE) {
             if (http_wants_continue(&c->p) && !c->continued) {
-                write_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+                http_send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
                 c->continued = 1;
             }
             return;

@@ -80,6 +80,11 @@ int http_wants_continue(const http_parser *p);
 int http_error_status(int result);
 const char *http_reason(int status);
 
+/* Writes p[0..n) to socket fd, retrying short writes and EINTR, without
+ * SIGPIPE if the peer has gone.  Returns 0, or -1 on error (including
+ * EAGAIN on a non-blocking socket). */
+int http_send_all(int fd, const char *p, size_t n);
+
 /* Finds header `name` (case-insensitive) in r (trailers too when
  * with_trailers); returns a pointer into buf and its length, or NULL. */
 const char *http_header(const http_request *r, const char *buf, const char *name,
