@@ -24,7 +24,9 @@ LIBS    = -lpcre2-8 -lm
 CLI_LIBS = -lmsgpackc -ljansson -lpthread
 
 DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev
-TEST_DEBS = clang libclang-rt-14-dev python3 curl
+# cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
+# client at install time (tests/platform/test_node_ric.sh).
+TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c
@@ -72,6 +74,8 @@ test-deps: deps
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@command -v npm >/dev/null 2>&1 || { echo "installing: nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 
 # ---- main job ------------------------------------------------------------
 run: deps

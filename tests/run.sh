@@ -30,7 +30,7 @@ run() {
 for t in $units; do
     run "$t" "$TESTBIN/$t"
 done
-for s in tests/cli/test_*.sh tests/platform/test_*.sh; do
+for s in tests/*/test_*.sh; do
     [ -e "$s" ] || continue
     run "$(basename "$s" .sh)" bash "$s" "$NERD" "$SHARED"
 done

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# An unmodified Node.js handler (tests/data/functions/node/index.mjs) run by
+# AWS's own runtime interface client, npm's aws-lambda-ric (pinned in
+# tests/platform/node/package-lock.json; its native client is built by its
+# install script, which needs cmake, autoconf, automake, libtool and g++ from
+# Debian), answering through `nerd local start-api` and `nerd local invoke`.
+NERD=${1:-build/nerd}
+pass=0; fail=0
+ok()  { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+done_() { echo "test_node_ric.sh: $pass passed, $fail failed"; [ "$fail" = 0 ]; exit; }
+ric=$PWD/tests/platform/node
+if [ ! -e "$ric/node_modules/aws-lambda-ric/rapid-client.node" ]; then
+    (cd "$ric" && npm ci --no-audit --no-fund) > /tmp/nerd-npm-ric.log 2>&1 ||
+        { bad "npm ci aws-lambda-ric failed: $(tail -5 /tmp/nerd-npm-ric.log)"; done_; }
+fi
+[ -e "$ric/node_modules/aws-lambda-ric/rapid-client.node" ] && ok ||
+    { bad "aws-lambda-ric has no native client: $(tail -5 /tmp/nerd-npm-ric.log)"; done_; }
+
+tmp=$(mktemp -d)
+T=tests/data/functions/node.yaml
+"$NERD" local start-api --template "$T" --parameter-overrides "RicDir=$ric" --port 0 > "$tmp/log" 2>&1 &
+gw=$!
+trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
+url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
+[ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; done_; }
+
+code=$(curl -s -m 30 -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$url/node/ada")
+[ "$code" = 200 ] && ok || bad "GET /node/ada: $code $(cat "$tmp/b") $(tail "$tmp/log")"
+grep -qi '^x-runtime: aws-lambda-ric' "$tmp/h" && ok || bad "handler's header"
+python3 - "$tmp/b" <<'PY' && ok || bad "body: $(cat "$tmp/b")"
+import json, re, sys
+b = json.load(open(sys.argv[1]))
+assert b["routeKey"] == "GET /node/{name}", b
+assert b["name"] == "ada", b
+assert b["functionName"] == "NodeFn", b
+assert b["memory"] == "256", b
+assert b["remainingMs"] is True, b
+assert re.fullmatch(r"[0-9a-f-]{36}", b["requestId"]), b
+PY
+rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requestId"])' "$tmp/b")
+for _ in $(seq 50); do grep -q "^REPORT RequestId: $rid" "$tmp/log" && break; sleep 0.1; done
+grep -q "^START RequestId: $rid" "$tmp/log" && ok || bad "START line"
+grep -q "^REPORT RequestId: $rid.*Init Duration: " "$tmp/log" && ok || bad "REPORT with Init Duration (cold)"
+grep -q "node handler saw GET /node/{name}" "$tmp/log" && ok || bad "function output in the log"
+
+# warm: the same environment answers again, no second init
+code=$(curl -s -m 30 -o "$tmp/b2" -w '%{http_code}' "$url/node/grace")
+[ "$code" = 200 ] && grep -q '"name":"grace"' "$tmp/b2" && ok || bad "second request: $code"
+[ "$(grep -c '^INIT_START' "$tmp/log")" = 1 ] && ok || bad "warm reuse: $(grep -c '^INIT_START' "$tmp/log") inits"
+
+# a thrown error: RIC posts /error; HTTP API answers 500
+[ "$(curl -s -m 30 -w ' %{http_code}' "$url/node/fail")" = '{"message":"Internal Server Error"} 500' ] && ok || bad "error → 500"
+code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' "$url/node/again")
+[ "$code" = 200 ] && ok || bad "serving after the error: $code"
+
+# nerd local invoke: the function error comes back in Lambda's shape
+printf '{"rawPath":"/node/fail","routeKey":"GET /node/fail"}' > "$tmp/ev.json"
+"$NERD" local invoke NodeFn --template "$T" --parameter-overrides "RicDir=$ric" --event "$tmp/ev.json" \
+    > "$tmp/out" 2> "$tmp/err"
+grep -q '"errorType":"TypeError"' "$tmp/out" && ok || bad "invoke error type: $(cat "$tmp/out") $(tail -3 "$tmp/err")"
+grep -q '"errorMessage":"handler failed on purpose"' "$tmp/out" && ok || bad "invoke error message"
+kill $gw; wait $gw 2>/dev/null
+[ -z "$(pgrep -f "$PWD/tests/data/functions/node/index.mjs\|aws-lambda-ric/index.mjs index.handler")" ] && ok || bad "node runtimes left running"
+done_
