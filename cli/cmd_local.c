@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include "cli.h"
+#include "envlimit.h"
 #include "gateway.h"
 #include "runtime.h"
 #include "template.h"
@@ -21,8 +22,9 @@
 static void usage(FILE *f)
 {
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
+          "                            [--destinations DIR] [--no-limits]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
-          "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-]\n"
+          "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local validate [--template FILE] [--parameter-overrides ...]\n"
           "\n"
@@ -36,7 +38,13 @@ static void usage(FILE *f)
           "3000) until SIGINT/SIGTERM: payload 2.0 events, warm environments reused,\n"
           "cold starts up to ReservedConcurrentExecutions (else 1000), then 429;\n"
           "provisioned environments initialised first; idle ones shut down after\n"
-          "--idle-timeout seconds (default 300).\n"
+          "--idle-timeout seconds (default 300).  Event invocations (Invoke API)\n"
+          "that still fail after their retries go to the function's\n"
+          "EventInvokeConfig OnFailure destination, written as JSON lines to\n"
+          "DIR/FUNCTION-OnFailure.jsonl (default DIR .nerd/destinations).\n"
+          "MemorySize is enforced (cgroup memory limit, else RLIMIT_AS) and buys CPU\n"
+          "as on Lambda (1769 MB = one vCPU, cgroup CPU quota); the first log line\n"
+          "says what this machine allows.  --no-limits turns both off.\n"
           "validate: loads the template and prints its functions and routes.\n"
           "  --template FILE   default template.yaml\n", f);
 }
@@ -76,8 +84,9 @@ int cmd_local(int argc, char **argv)
     const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
     const char *ov[MAX_OVERRIDES];
     size_t nov = 0;
-    int port = 3000;
+    int port = 3000, limits = 1;
     double idle = 300;
+    const char *dest = ".nerd/destinations";
     if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
         usage(stderr);
@@ -93,6 +102,10 @@ int cmd_local(int argc, char **argv)
             port = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--idle-timeout") && i + 1 < argc) {
             idle = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--no-limits")) {
+            limits = 0;
+        } else if (!strcmp(argv[i], "--destinations") && i + 1 < argc) {
+            dest = argv[++i];
         } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
             event_path = argv[++i];
         } else if (!strcmp(argv[i], "--parameter-overrides")) {
@@ -115,6 +128,12 @@ int cmd_local(int argc, char **argv)
         fprintf(stderr, "nerd local: %s\n", err);
         return 2;
     }
+    if (strcmp(sub, "validate")) {
+        char line[512];
+        lim_probe(limits);
+        lim_describe(line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
     if (!strcmp(sub, "start-api")) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -122,7 +141,7 @@ int cmd_local(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
-        gw_options o = {port, idle, stderr, &g_stop};
+        gw_options o = {port, idle, stderr, &g_stop, dest};
         int rc = gw_serve(t, &o, err, sizeof err);
         if (rc)
             fprintf(stderr, "nerd local: %s\n", err);

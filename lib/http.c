@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 enum { S_HEAD, S_BODY, S_CHUNK, S_DATA, S_DATA_END, S_TRAILER, S_DONE };
 
@@ -366,6 +367,31 @@ const char *http_header(const http_request *r, const char *buf, const char *name
             return buf + r->trailers[i].value;
         }
     return NULL;
+}
+
+int http_send2(int fd, const char *a, size_t alen, const char *b, size_t blen)
+{
+    struct iovec iov[2] = {{(void *)a, alen}, {(void *)b, blen}};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    while (iov[0].iov_len + iov[1].iov_len) {
+        ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        size_t k = (size_t)w;
+        for (int i = 0; i < 2; i++) {
+            size_t t = k < iov[i].iov_len ? k : iov[i].iov_len;
+            iov[i].iov_base = (char *)iov[i].iov_base + t;
+            iov[i].iov_len -= t;
+            k -= t;
+        }
+        if (!iov[0].iov_len) {
+            m.msg_iov = &iov[1];
+            m.msg_iovlen = 1;
+        }
+    }
+    return 0;
 }
 
 int http_send_all(int fd, const char *p, size_t n)

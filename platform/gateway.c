@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "apigw.h"
+#include "clock.h"
 #include "metrics.h"
 #include "nerd/http.h"
 #include "runtime.h"
@@ -65,35 +66,7 @@ typedef struct client {
     char ip[64];
 } client;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long long epoch_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void request_id(char out[24])
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char b[15];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || read(fd, b, sizeof b) != (ssize_t)sizeof b)
-        for (int i = 0; i < 15; i++)
-            b[i] = (unsigned char)(epoch_ms() >> (i % 8));
-    if (fd >= 0)
-        close(fd);
-    for (int i = 0; i < 15; i++)
-        out[i] = al[b[i] & 63];
-    out[15] = '=';
-    out[16] = 0;
-}
+static double now_s(void) { return clk_mono_ms() / 1e3; }
 
 /* Takes an idle environment or starts one; NULL when at the limit. */
 static lam_env *acquire(gw *g, pool *p, int *cold)
@@ -204,9 +177,7 @@ static int reply(int fd, int status, const char *rid, const apigw_response *r,
                           blen, rid, date, keep ? "" : "connection: close\r\n");
     if (n >= sizeof head)
         return -1;
-    if (http_send_all(fd, head, n))
-        return -1;
-    return blen ? http_send_all(fd, body, blen) : 0;
+    return http_send2(fd, head, n, body, blen);
 }
 
 static int reply_msg(int fd, int status, const char *rid, const char *msg, int keep)
@@ -437,7 +408,7 @@ static int serve_request(client *c, char *buf, const http_request *hr)
     gw *g = c->g;
     char rid[24], method[16], path[2048];
     apigw_match m;
-    request_id(rid);
+    clk_apigw_id(rid);
     int keep = hr->keep_alive;
     snprintf(method, sizeof method, "%.*s", (int)(hr->method_len < 15 ? hr->method_len : 15),
              buf + hr->method);
@@ -525,7 +496,7 @@ static int serve_request(client *c, char *buf, const http_request *hr)
     int has_body = hr->body_len > 0 || hr->chunked;
     apigw_request ar = {method, target, tl, hdrs, hr->n_headers,
                         has_body ? buf + hr->body : NULL, hr->body_len, c->ip, rid, api_id,
-                        epoch_ms()};
+                        clk_epoch_ms()};
     size_t elen;
     char *ev = apigw_event(g->t, &m, &ar, &elen);
     if (!ev)
@@ -584,7 +555,7 @@ static void *client_main(void *arg)
         }
         if (rc < 0) {
             char rid[24];
-            request_id(rid);
+            clk_apigw_id(rid);
             int st = http_error_status(rc);
             reply_msg(c->fd, st, rid, st == 413 ? "Request Entity Too Large"
                                      : st == 431 ? "Request Header Fields Too Large"

@@ -22,6 +22,7 @@ typedef struct gw_options {
     double idle_reap_s;    /* idle environments are shut down after this */
     FILE *log;             /* platform and function logs */
     volatile int *stop;    /* set to non-zero to stop serving */
+    const char *destinations; /* directory for OnFailure/OnSuccess JSON lines */
 } gw_options;
 
 /* Serves t until *o->stop becomes non-zero.  Prints "listening on

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "envlimit.h"
 #include "nerd/http.h"
 
 #define MAX_CONNS 8
@@ -52,6 +55,10 @@ struct lam_env {
     int alive, inited, cold_reported, prewarm;
     double spawn_t, init_ms;
     conn conns[MAX_CONNS];
+    lim_env *lim;   /* memory and CPU limits, NULL when none */
+    int start_pending; /* START line not yet written */
+    long hwm_mb;       /* last VmHWM read, and when (monotonic ms) */
+    double hwm_t;
     /* the current invocation */
     int state;
     char rid[40];
@@ -61,37 +68,6 @@ struct lam_env {
     long long deadline_ms;
     lam_result *res;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static long long epoch_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void uuid4(char out[37])
-{
-    unsigned char b[16];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || read(fd, b, sizeof b) != (ssize_t)sizeof b) {
-        for (int i = 0; i < 16; i++)
-            b[i] = (unsigned char)(rand() ^ (int)epoch_ms());
-    }
-    if (fd >= 0)
-        close(fd);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
-}
 
 static void logf_(lam_env *e, const char *fmt, ...)
 {
@@ -110,8 +86,7 @@ static void respond(conn *c, int status, const char *extra_headers, const char *
                      "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n", status,
                      http_reason(status), blen, extra_headers ? extra_headers : "",
                      keep ? "" : "Connection: close\r\n");
-    if (http_send_all(c->fd, head, (size_t)n) == 0 && blen)
-        http_send_all(c->fd, body, blen);
+    http_send2(c->fd, head, (size_t)n, body, blen);
 }
 
 static void respond_error(conn *c, int status, const char *type, const char *msg)
@@ -134,6 +109,10 @@ static void conn_close(conn *c)
 static void flush_output(lam_env *e, int all)
 {
     char *nl;
+    if (e->start_pending && e->line_len && e->inited > 0) { /* not init output */
+        fprintf(e->log, "START RequestId: %s Version: $LATEST\n", e->rid);
+        e->start_pending = 0;
+    }
     while ((nl = memchr(e->line, '\n', e->line_len))) {
         size_t k = (size_t)(nl - e->line) + 1;
         fwrite(e->line, 1, k, e->log);
@@ -209,7 +188,7 @@ static void deliver(lam_env *e, conn *c)
     for (int i = 0; i < 12; i++)
         tb[i] = (unsigned char)e->rid[(i * 3) % 36];
     snprintf(trace, sizeof trace, "Root=1-%08llx-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x;"
-             "Parent=%.16s;Sampled=0", (unsigned long long)(epoch_ms() / 1000) & 0xffffffffULL,
+             "Parent=%.16s;Sampled=0", (unsigned long long)(clk_epoch_ms() / 1000) & 0xffffffffULL,
              tb[0], tb[1], tb[2], tb[3], tb[4], tb[5], tb[6], tb[7], tb[8], tb[9], tb[10], tb[11],
              "0000000000000000");
     snprintf(hdr, sizeof hdr,
@@ -221,7 +200,7 @@ static void deliver(lam_env *e, conn *c)
              e->rid, e->deadline_ms, e->f.name, trace);
     if (e->state == ST_PENDING) {
         e->state = ST_RUNNING;
-        e->t_deliver = now_ms();
+        e->t_deliver = clk_mono_ms();
     }
     c->parked = 0;
     respond(c, 200, hdr, e->event, e->event_len, 1);
@@ -253,7 +232,7 @@ static void handle(lam_env *e, conn *c)
     if (is_get && tl == 35 && !memcmp(t, "/2018-06-01/runtime/invocation/next", 35)) {
         if (!e->inited) {
             e->inited = 1;
-            e->init_ms = now_ms() - e->spawn_t;
+            e->init_ms = clk_mono_ms() - e->spawn_t;
         }
         if (e->state == ST_PENDING || e->state == ST_RUNNING)
             deliver(e, c);
@@ -381,6 +360,8 @@ static void accept_conn(lam_env *e)
     for (int i = 0; i < MAX_CONNS; i++)
         if (e->conns[i].fd < 0) {
             conn *c = &e->conns[i];
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             c->fd = fd;
             http_parser_init(&c->p, 65536, LAM_MAX_PAYLOAD);
             return;
@@ -395,9 +376,16 @@ static void reap(lam_env *e)
     if (!e->alive || waitpid(e->pid, &st, WNOHANG) != e->pid)
         return;
     e->alive = 0;
-    if (e->out_fd >= 0) {
-        while (e->out_fd >= 0)
+    kill(-e->pid, SIGKILL); /* as Lambda: the sandbox goes with its runtime */
+    for (int i = 0; i < 50 && e->out_fd >= 0; i++) { /* drain, at most ~100 ms */
+        struct pollfd pf = {e->out_fd, POLLIN, 0};
+        if (poll(&pf, 1, 2) > 0 || i == 49)
             read_output(e);
+    }
+    if (e->out_fd >= 0) {
+        flush_output(e, 1);
+        close(e->out_fd);
+        e->out_fd = -1;
     }
     char msg[256], js[512];
     if (WIFSIGNALED(st))
@@ -462,7 +450,7 @@ static int run(lam_env *e)
             kill_env(e);
         }
         reap(e);
-        double t = now_ms();
+        double t = clk_mono_ms();
         if (e->state != ST_DONE && !e->inited && t - e->spawn_t > INIT_LIMIT_MS) {
             kill_env(e);
             char js[256];
@@ -471,7 +459,7 @@ static int run(lam_env *e)
             set_result(e, LAM_INIT_ERROR, js, (size_t)k);
         }
         if ((e->state == ST_PENDING || e->state == ST_RUNNING) && e->inited > 0 &&
-            (long long)epoch_ms() > e->deadline_ms) {
+            (long long)clk_epoch_ms() > e->deadline_ms) {
             kill_env(e);
             char js[256];
             int k = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Task timed "
@@ -527,7 +515,11 @@ static int spawn(lam_env *e, char *err, size_t errlen)
     ENV("LD_LIBRARY_PATH=%s:%s/lib", e->f.code_uri, e->f.code_uri);
 #undef ENV
     envp[k] = NULL;
-    e->spawn_t = now_ms();
+    char lerr[256] = "";
+    e->lim = lim_env_new(e->f.memory_mb, lerr, sizeof lerr);
+    if (!e->lim && lerr[0])
+        logf_(e, "nerd: %s: limits not applied to this environment\n", lerr);
+    e->spawn_t = clk_mono_ms();
     pid_t pid = fork();
     if (pid != 0)
         free(envs);
@@ -539,6 +531,7 @@ static int spawn(lam_env *e, char *err, size_t errlen)
     }
     if (pid == 0) {
         setpgid(0, 0);
+        lim_env_enter(e->lim, e->f.memory_mb);
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);
         int nul = open("/dev/null", O_RDONLY);
@@ -626,7 +619,7 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
 {
     memset(res, 0, sizeof *res);
     res->init_ms = -1;
-    uuid4(e->rid);
+    clk_uuid4(e->rid);
     snprintf(res->request_id, sizeof res->request_id, "%s", e->rid);
     e->res = res;
     if (e->inited == -2) {
@@ -651,32 +644,40 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
     e->event = event;
     e->event_len = len;
     e->state = ST_PENDING;
-    e->t_start = now_ms();
+    e->t_start = clk_mono_ms();
     e->t_deliver = 0;
-    e->deadline_ms = epoch_ms() + (long long)e->f.timeout_s * 1000;
+    e->deadline_ms = clk_epoch_ms() + (long long)e->f.timeout_s * 1000;
     int cold = !e->cold_reported;
-    logf_(e, "START RequestId: %s Version: $LATEST\n", e->rid);
+    e->start_pending = 1; /* written with the first output line, or with END */
     int rc = run(e);
-    double t_end = now_ms();
+    double t_end = clk_mono_ms();
     if (e->out_fd >= 0)
         flush_output(e, 0);
     double dur = e->t_deliver > 0 ? t_end - e->t_deliver : t_end - e->t_start;
     res->duration_ms = dur;
-    res->max_memory_mb = e->pid > 0 ? max_memory_mb(e->pid) : 0;
+    /* the cgroup's peak misses shared file pages charged elsewhere; VmHWM
+     * misses children: report the larger, reading /proc at most every 100 ms */
+    long peak = lim_env_peak_mb(e->lim);
+    if (e->pid > 0 && (t_end - e->hwm_t > 100.0 || e->hwm_mb == 0)) {
+        e->hwm_mb = max_memory_mb(e->pid);
+        e->hwm_t = t_end;
+    }
+    res->max_memory_mb = peak > e->hwm_mb ? peak : e->hwm_mb;
     if (cold && e->inited > 0) {
         res->init_ms = e->init_ms;
         e->cold_reported = 1;
     }
     double billed = ceil(dur + (res->init_ms > 0 ? res->init_ms : 0));
-    logf_(e, "END RequestId: %s\n", e->rid);
+    char init[64] = "";
     if (res->init_ms >= 0)
-        logf_(e, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
-                 "Memory Size: %d MB\tMax Memory Used: %ld MB\tInit Duration: %.2f ms\t\n",
-              e->rid, dur, billed, e->f.memory_mb, res->max_memory_mb, res->init_ms);
-    else
-        logf_(e, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
-                 "Memory Size: %d MB\tMax Memory Used: %ld MB\t\n",
-              e->rid, dur, billed, e->f.memory_mb, res->max_memory_mb);
+        snprintf(init, sizeof init, "Init Duration: %.2f ms\t", res->init_ms);
+    /* START (unless output already forced it out), END and REPORT in one write */
+    logf_(e, "%s%s%s%sEND RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\t"
+             "Billed Duration: %.0f ms\tMemory Size: %d MB\tMax Memory Used: %ld MB\t%s\n",
+          e->start_pending ? "START RequestId: " : "", e->start_pending ? e->rid : "",
+          e->start_pending ? " Version: $LATEST" : "", e->start_pending ? "\n" : "", e->rid,
+          e->rid, dur, billed, e->f.memory_mb, res->max_memory_mb, init);
+    e->start_pending = 0;
     if (res->outcome == LAM_TIMEOUT) {
         time_t now = time(NULL);
         struct tm tm;
@@ -725,6 +726,7 @@ void lam_env_free(lam_env *e)
             conn_close(&e->conns[i]);
     if (e->lfd >= 0)
         close(e->lfd);
+    lim_env_free(e->lim);
     free(e);
 }
 
@@ -744,7 +746,7 @@ lam_env *lam__fake(const sam_function *f)
     snprintf(e->rid, sizeof e->rid, "fuzz-id");
     e->event = "{}";
     e->event_len = 2;
-    e->deadline_ms = epoch_ms() + 1000;
+    e->deadline_ms = clk_epoch_ms() + 1000;
     return e;
 }
 

@@ -85,6 +85,11 @@ const char *http_reason(int status);
  * EAGAIN on a non-blocking socket). */
 int http_send_all(int fd, const char *p, size_t n);
 
+/* Like http_send_all() for a head and a body in one system call where they
+ * fit (one TCP segment for small replies, so Nagle's algorithm never holds
+ * the body back).  Either part may be empty. */
+int http_send2(int fd, const char *a, size_t alen, const char *b, size_t blen);
+
 /* Finds header `name` (case-insensitive) in r (trailers too when
  * with_trailers); returns a pointer into buf and its length, or NULL. */
 const char *http_header(const http_request *r, const char *buf, const char *name,

@@ -7,7 +7,7 @@ FCC = clang
 FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,undefined \
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c platform/template.c platform/runtime.c platform/apigw.c
+          lib/nn.c lib/ner.c lib/http.c platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c
 TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw
 
 .PHONY: run build

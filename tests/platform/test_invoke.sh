@@ -38,6 +38,27 @@ has out '"errorType":"Runtime.ExitError"' "crash type"
 has out 'Runtime exited with error: exit status 42' "crash message"
 has log '^crashing$' "output before the crash"
 
+# a runtime that exits leaving a child holding its stdout: answered at once
+t0=$(date +%s)
+inv Orphan
+[ $rc -eq 1 ] && [ $(( $(date +%s) - t0 )) -lt 10 ] && ok || bad "orphan: exit $rc after $(( $(date +%s) - t0 )) s"
+has out 'Runtime exited with error: exit status 3' "orphan message"
+sleep 0.2; pgrep -f "sleep 60" >/dev/null && bad "orphan child left running" || ok
+
+# MemorySize is enforced: the runtime outgrows 128 MB and is stopped
+limits=$(head -1 "$tmp/log")
+inv Hog
+[ $rc -eq 1 ] && ok || bad "hog exit $rc"
+has out '"errorType":"Runtime.ExitError"' "hog error type"
+case "$limits" in
+  *"cgroup v"*) has out 'Runtime exited with error: signal: killed' "hog killed by the memory cgroup"
+                has log 'Memory Size: 128 MB	Max Memory Used: 1[0-9][0-9] MB' "hog peak memory near the limit" ;;
+  *RLIMIT_AS*)  has out 'Runtime exited with error: exit status 1' "hog: allocation refused (RLIMIT_AS)" ;;
+  *) bad "limits line: $limits" ;;
+esac
+grep -q '^allocated' "$tmp/log" && bad "hog allocated 400 MB under a 128 MB limit" || ok
+has log '^limits: memory = MemorySize via ' "limits line at start-up"
+
 inv Slow
 [ $rc -eq 1 ] && ok || bad "timeout exit $rc"
 has out '"errorType":"Sandbox.Timedout"' "timeout type"
