@@ -44,7 +44,12 @@ HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h tests/*.h) li
 
 .PHONY: all run test unit san fuzz bench model deps test-deps clean check-model
 
-all: $(BUILD)/nerd
+all: $(BUILD)/nerd $(BUILD)/functions/hello/bootstrap
+
+# the trivial C runtime used by the platform's soak test and benchmarks
+$(BUILD)/functions/hello/bootstrap: bench/functions/hello.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -22,7 +22,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
-          "                            [--destinations DIR] [--no-limits]\n"
+          "                            [--destinations DIR] [--client-timeout S] [--no-limits]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
@@ -45,6 +45,8 @@ static void usage(FILE *f)
           "MemorySize is enforced (cgroup memory limit, else RLIMIT_AS) and buys CPU\n"
           "as on Lambda (1769 MB = one vCPU, cgroup CPU quota); the first log line\n"
           "says what this machine allows.  --no-limits turns both off.\n"
+          "--client-timeout S: an idle keep-alive connection is closed, and a request\n"
+          "not received whole within S seconds of its first byte gets 408 (default 30).\n"
           "validate: loads the template and prints its functions and routes.\n"
           "  --template FILE   default template.yaml\n", f);
 }
@@ -85,7 +87,7 @@ int cmd_local(int argc, char **argv)
     const char *ov[MAX_OVERRIDES];
     size_t nov = 0;
     int port = 3000, limits = 1;
-    double idle = 300;
+    double idle = 300, client_timeout = 30;
     const char *dest = ".nerd/destinations";
     if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
@@ -102,6 +104,8 @@ int cmd_local(int argc, char **argv)
             port = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--idle-timeout") && i + 1 < argc) {
             idle = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--client-timeout") && i + 1 < argc) {
+            client_timeout = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--no-limits")) {
             limits = 0;
         } else if (!strcmp(argv[i], "--destinations") && i + 1 < argc) {
@@ -141,7 +145,7 @@ int cmd_local(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
-        gw_options o = {port, idle, stderr, &g_stop, dest};
+        gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout};
         int rc = gw_serve(t, &o, err, sizeof err);
         if (rc)
             fprintf(stderr, "nerd local: %s\n", err);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #define GW_MAX_HEAD 10240                 /* HTTP API: request line + headers */
 #define GW_MAX_BODY (10u * 1024 * 1024)   /* HTTP API payload limit */
 #define GW_MAX_CONNS 1024
+#define GW_MAX_ASYNC 256 /* Event invocations running at once */
 
 typedef struct pooled {
     lam_env *env;
@@ -58,6 +60,9 @@ typedef struct gw {
     met *met;
     int active_conns;
     pthread_mutex_t conn_mu;
+    int async_running;       /* Event invocations in their own threads */
+    double client_timeout;   /* idle keep-alive, and first byte to whole request */
+    pthread_mutex_t dest_mu; /* destination files */
 } gw;
 
 typedef struct client {
@@ -187,14 +192,18 @@ static int reply_msg(int fd, int status, const char *rid, const char *msg, int k
     return reply(fd, status, rid, NULL, body, (size_t)n, keep);
 }
 
-/* Token bucket of a route (DefaultRouteSettings of its API): 1 = allowed. */
+/* Token bucket of a route (its RouteSettings, else its API's
+ * DefaultRouteSettings): 1 = allowed. */
 static int take_token(gw *g, int route)
 {
-    const sam_api *a = &g->t->apis[g->t->routes[route].api];
-    if (a->burst_limit <= 0 && a->rate_limit <= 0)
-        return 1;
-    double cap = a->burst_limit > 0 ? a->burst_limit : a->rate_limit;
-    double rate = a->rate_limit > 0 ? a->rate_limit : cap;
+    const sam_route *r = &g->t->routes[route];
+    const sam_api *a = &g->t->apis[r->api];
+    double rl = r->throttled ? r->rate_limit : a->rate_limit;
+    int bl = r->throttled ? r->burst_limit : a->burst_limit;
+    if (bl <= 0 && rl <= 0)
+        return r->throttled ? 0 : 1; /* a route set to 0/0 is closed */
+    double cap = bl > 0 ? bl : rl;
+    double rate = rl > 0 ? rl : cap;
     bucket *b = &g->buckets[route];
     pthread_mutex_lock(&b->mu);
     double t = now_s();
@@ -310,6 +319,138 @@ static int preflight(client *c, const sam_api *a, const char *allow, const char 
     return rc || !keep;
 }
 
+
+/* ---- asynchronous (Event) invocations ---------------------------------- */
+
+typedef struct async_job {
+    gw *g;
+    int fi;
+    char *event;
+    size_t len;
+    double t0;        /* when it was queued (monotonic ms) */
+    char id[40];      /* the invocation's request id (x-amzn-RequestId) */
+} async_job;
+
+/* Appends one invocation record (Lambda's destination format) as a JSON
+ * line to DIR/FUNCTION-KIND.jsonl. */
+static void destination_write(gw *g, const sam_function *f, const char *kind,
+                              const char *condition, const async_job *j, int attempts,
+                              const lam_result *res, int failed)
+{
+    const char *dir = g->o->destinations ? g->o->destinations : ".nerd/destinations";
+    json_error_t je;
+    json_t *req = json_loadb(j->event, j->len, JSON_DECODE_ANY, &je);
+    json_t *resp = res && res->payload
+                       ? json_loadb(res->payload, res->payload_len, JSON_DECODE_ANY, &je)
+                       : NULL;
+    if (!resp)
+        resp = res && res->payload ? json_stringn(res->payload, res->payload_len) : json_null();
+    char ts[40], arn[SAM_STR + 96];
+    long long ms = clk_epoch_ms();
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t k = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + k, sizeof ts - k, ".%03lldZ", ms % 1000);
+    snprintf(arn, sizeof arn, "arn:aws:lambda:us-east-1:123456789012:function:%s:$LATEST", f->name);
+    json_t *ctx = json_pack("{s:s, s:s, s:s, s:i}", "requestId", j->id, "functionArn", arn,
+                            "condition", condition, "approximateInvokeCount", attempts);
+    json_t *rc = json_pack("{s:i, s:s}", "statusCode", 200, "executedVersion", "$LATEST");
+    if (rc && failed)
+        json_object_set_new(rc, "functionError", json_string("Unhandled"));
+    json_t *rec = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "version", "1.0", "timestamp", ts,
+                            "requestContext", ctx, "requestPayload", req ? req : json_null(),
+                            "responseContext", rc, "responsePayload", resp);
+    char *line = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+    json_decref(rec);
+    char path[1400];
+    snprintf(path, sizeof path, "%.1000s/%.256s-%s.jsonl", dir, f->name, kind);
+    pthread_mutex_lock(&g->dest_mu);
+    char d[1100];
+    snprintf(d, sizeof d, "%.1000s", dir);
+    for (char *p = d + 1; *p; p++) /* mkdir -p */
+        if (*p == '/') {
+            *p = 0;
+            mkdir(d, 0755);
+            *p = '/';
+        }
+    mkdir(d, 0755);
+    FILE *out = line ? fopen(path, "a") : NULL;
+    if (out) {
+        fprintf(out, "%s\n", line);
+        fclose(out);
+    }
+    pthread_mutex_unlock(&g->dest_mu);
+    fprintf(g->o->log, "nerd: async %s %s: %s after %d attempt%s%s%s\n", f->name, j->id,
+            condition, attempts, attempts == 1 ? "" : "s", out ? " -> " : "",
+            out ? path : " (no destination written)");
+    fflush(g->o->log);
+    free(line);
+}
+
+/* Runs an Event invocation as Lambda's async queue does: up to
+ * 1 + MaximumRetryAttempts attempts (retried after 1 s, then 2 s, where
+ * Lambda waits about 1 and 2 minutes), throttles retried every second until
+ * MaximumEventAgeInSeconds; the outcome goes to OnSuccess / OnFailure. */
+static void async_run(async_job *j)
+{
+    gw *g = j->g;
+    const sam_function *f = &g->t->functions[j->fi];
+    pool *p = &g->pools[j->fi];
+    int attempts = 0, failed = 1;
+    const char *condition = "RetriesExhausted";
+    lam_result last;
+    memset(&last, 0, sizeof last);
+    while (attempts <= f->async_retries && !*g->o->stop) {
+        if (clk_mono_ms() - j->t0 > f->max_event_age_s * 1000.0) {
+            condition = "EventAgeExceeded";
+            break;
+        }
+        int cold;
+        lam_env *e = acquire(g, p, &cold);
+        if (!e) {
+            met_throttle(g->met, j->fi);
+            struct timespec ts = {1, 0};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        lam_result_fini(&last);
+        int irc = run_invoke(g, j->fi, e, cold, j->event, j->len, &last);
+        release(p, e);
+        attempts++;
+        failed = irc || last.outcome != LAM_OK;
+        if (!failed)
+            break;
+        if (attempts <= f->async_retries) {
+            struct timespec ts = {attempts, 0};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (failed && f->on_failure[0])
+        destination_write(g, f, "OnFailure", condition, j, attempts, &last, 1);
+    else if (!failed && f->on_success[0])
+        destination_write(g, f, "OnSuccess", "Success", j, attempts, &last, 0);
+    else if (failed) {
+        fprintf(g->o->log, "nerd: async %s %s: %s after %d attempts; discarded (no OnFailure "
+                "destination)\n", f->name, j->id, condition, attempts);
+        fflush(g->o->log);
+    }
+    lam_result_fini(&last);
+    free(j->event);
+    free(j);
+}
+
+static void *async_main(void *arg)
+{
+    async_job *j = arg;
+    gw *g = j->g;
+    async_run(j);
+    pthread_mutex_lock(&g->conn_mu);
+    g->async_running--;
+    pthread_mutex_unlock(&g->conn_mu);
+    return NULL;
+}
+
 /* POST /2015-03-31/functions/{name}/invocations, as Lambda's Invoke API
  * answers it (RequestResponse, DryRun; Event is run after a 202). */
 static int invoke_api(client *c, char *buf, const http_request *hr, const char *name,
@@ -359,47 +500,83 @@ static int invoke_api(client *c, char *buf, const http_request *hr, const char *
         AWS_ERR(400, "InvalidParameterValueException", "Unsupported invocation type");
     const char *ev = hr->body_len ? buf + hr->body : "{}";
     size_t elen = hr->body_len ? hr->body_len : 2;
-    pool *p = &g->pools[fi];
-    int cold, tries = event ? 3 : 1, rc = 0;
     if (event) {
+        async_job *j = malloc(sizeof *j);
+        char *copy = malloc(elen + 1);
+        if (!j || !copy) {
+            free(j);
+            free(copy);
+            AWS_ERR(500, "ServiceException", "out of memory");
+        }
+        memcpy(copy, ev, elen);
+        copy[elen] = 0;
+        *j = (async_job){g, fi, copy, elen, clk_mono_ms(), ""};
+        clk_uuid4(j->id);
         r.headers[0][0] = (char *)"x-amz-executed-version";
         r.headers[0][1] = (char *)"$LATEST";
-        r.n_headers = 1;
-        rc = reply(c->fd, 202, rid, &r, NULL, 0, keep);
-    }
-    for (int attempt = 0; attempt < tries; attempt++) {
-        lam_env *e = acquire(g, p, &cold);
-        if (!e) {
-            met_throttle(g->met, fi);
-            if (event) {
-                struct timespec ts = {1, 0}; /* throttled async: retried later */
-                nanosleep(&ts, NULL);
-                continue;
+        r.headers[1][0] = (char *)"x-amzn-requestid";
+        r.headers[1][1] = j->id;
+        r.n_headers = 2;
+        int rc = reply(c->fd, 202, rid, &r, NULL, 0, keep);
+        pthread_mutex_lock(&g->conn_mu);
+        int spawn = g->async_running < GW_MAX_ASYNC;
+        g->async_running += spawn;
+        pthread_mutex_unlock(&g->conn_mu);
+        pthread_t th;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (!spawn || pthread_create(&th, &at, async_main, j) != 0) {
+            if (spawn) {
+                pthread_mutex_lock(&g->conn_mu);
+                g->async_running--;
+                pthread_mutex_unlock(&g->conn_mu);
             }
-            AWS_ERR(429, "TooManyRequestsException", "Rate Exceeded.");
+            async_run(j); /* at the cap: this connection waits (back-pressure) */
         }
-        lam_result res;
-        int irc = run_invoke(g, fi, e, cold, ev, elen, &res);
-        release(p, e);
-        int failed = irc || res.outcome != LAM_OK;
-        if (!event) {
-            int hn = 0;
-            r.headers[hn][0] = (char *)"x-amz-executed-version";
-            r.headers[hn++][1] = (char *)"$LATEST";
-            if (failed) {
-                r.headers[hn][0] = (char *)"x-amz-function-error";
-                r.headers[hn++][1] = (char *)"Unhandled";
-            }
-            r.n_headers = (size_t)hn;
-            rc = reply(c->fd, 200, rid, &r, res.payload ? res.payload : "",
-                       res.payload ? res.payload_len : 0, keep);
-        }
-        lam_result_fini(&res);
-        if (!failed)
-            break;
+        pthread_attr_destroy(&at);
+        return rc || !keep;
     }
+    pool *p = &g->pools[fi];
+    int cold;
+    lam_env *e = acquire(g, p, &cold);
+    if (!e) {
+        met_throttle(g->met, fi);
+        AWS_ERR(429, "TooManyRequestsException", "Rate Exceeded.");
+    }
+    lam_result res;
+    int irc = run_invoke(g, fi, e, cold, ev, elen, &res);
+    release(p, e);
+    int failed = irc || res.outcome != LAM_OK, hn = 0;
+    r.headers[hn][0] = (char *)"x-amz-executed-version";
+    r.headers[hn++][1] = (char *)"$LATEST";
+    r.headers[hn][0] = (char *)"x-amzn-requestid";
+    r.headers[hn++][1] = res.request_id;
+    if (failed) {
+        r.headers[hn][0] = (char *)"x-amz-function-error";
+        r.headers[hn++][1] = (char *)"Unhandled";
+    }
+    r.n_headers = (size_t)hn;
+    int rc = reply(c->fd, 200, rid, &r, res.payload ? res.payload : "",
+                   res.payload ? res.payload_len : 0, keep);
+    lam_result_fini(&res);
 #undef AWS_ERR
     return rc || !keep;
+}
+
+/* The integration timeout (TimeoutInMillis, 30 s at most): HTTP APIs answer
+ * 503 while the function goes on running. */
+typedef struct late503 {
+    int fd;
+    const char *rid;
+    int keep, sent;
+} late503;
+
+static void integration_timeout(void *arg)
+{
+    late503 *w = arg;
+    reply_msg(w->fd, 503, w->rid, "Service Unavailable", w->keep);
+    w->sent = 1;
 }
 
 /* Handles one parsed request; returns 0 to keep the connection. */
@@ -514,9 +691,13 @@ static int serve_request(client *c, char *buf, const http_request *hr)
         rc = reply_msg(c->fd, 413, rid, "Request Entity Too Large", keep);
     } else {
         lam_result res;
+        late503 w = {c->fd, rid, keep, 0};
+        lam_env_watch(e, g->t->routes[m.route].timeout_ms, integration_timeout, &w);
         int irc = run_invoke(g, fi, e, cold, ev, elen, &res);
         release(p, e);
-        if (irc || res.outcome != LAM_OK) {
+        if (w.sent) {
+            rc = 0; /* answered 503 already; the function's result is dropped */
+        } else if (irc || res.outcome != LAM_OK) {
             rc = reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
         } else {
             apigw_response out;
@@ -543,6 +724,7 @@ static void *client_main(void *arg)
     http_parser p;
     http_parser_init(&p, GW_MAX_HEAD, GW_MAX_BODY);
     int stop = !buf;
+    double idle_since = now_s(), first_byte = idle_since;
     while (!stop && !*c->g->o->stop) {
         size_t used;
         int rc = len ? http_parse(&p, buf, len, &used) : HTTP_MORE;
@@ -550,6 +732,7 @@ static void *client_main(void *arg)
             stop = serve_request(c, buf, &p.req);
             memmove(buf, buf + used, len - used);
             len -= used;
+            idle_since = first_byte = now_s();
             http_parser_init(&p, GW_MAX_HEAD, GW_MAX_BODY);
             continue;
         }
@@ -574,13 +757,30 @@ static void *client_main(void *arg)
             buf = nb;
             cap = nc;
         }
+        /* idle client: closed after 30 s; a request must arrive whole within
+         * 30 s of its first byte (slow clients get 408); stop is seen within
+         * 250 ms */
         struct pollfd pf = {c->fd, POLLIN, 0};
-        int pr = poll(&pf, 1, 30000); /* idle client: closed after 30 s */
-        if (pr <= 0)
+        int pr = poll(&pf, 1, 250);
+        double t = now_s();
+        if (pr < 0 && errno != EINTR)
             break;
+        if (pr <= 0) {
+            if (len && t - first_byte > c->g->client_timeout) {
+                char rid[24];
+                clk_apigw_id(rid);
+                reply_msg(c->fd, 408, rid, "Request Timeout", 0);
+                break;
+            }
+            if (!len && t - idle_since > c->g->client_timeout)
+                break;
+            continue;
+        }
         ssize_t r = recv(c->fd, buf + len, cap - len, 0);
         if (r <= 0)
             break;
+        if (!len)
+            first_byte = t;
         len += (size_t)r;
     }
     free(buf);
@@ -631,6 +831,7 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     }
     g->t = t;
     g->o = o;
+    g->client_timeout = o->client_timeout_s > 0 ? o->client_timeout_s : 30.0;
     g->met = met_new(t);
     if (!g->met) {
         free(g);
@@ -638,6 +839,7 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
         return -1;
     }
     pthread_mutex_init(&g->conn_mu, NULL);
+    pthread_mutex_init(&g->dest_mu, NULL);
     for (size_t i = 0; i < t->n_functions; i++) {
         pool *p = &g->pools[i];
         pthread_mutex_init(&p->mu, NULL);
@@ -721,10 +923,15 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
         }
     }
     close(lfd);
-    /* wait for clients to finish, then shut every environment down */
-    for (int i = 0; i < 500; i++) {
+    /* wait for clients and Event invocations to finish (each ends by its
+     * function's deadline), then shut every environment down */
+    int max_timeout = 0;
+    for (size_t i = 0; i < t->n_functions; i++)
+        if (t->functions[i].timeout_s > max_timeout)
+            max_timeout = t->functions[i].timeout_s;
+    for (int i = 0; i < (max_timeout + 3) * 100; i++) {
         pthread_mutex_lock(&g->conn_mu);
-        int n = g->active_conns;
+        int n = g->active_conns + g->async_running;
         pthread_mutex_unlock(&g->conn_mu);
         if (!n)
             break;

@@ -23,6 +23,7 @@ typedef struct gw_options {
     FILE *log;             /* platform and function logs */
     volatile int *stop;    /* set to non-zero to stop serving */
     const char *destinations; /* directory for OnFailure/OnSuccess JSON lines */
+    double client_timeout_s;  /* idle keep-alive / slow request limit; 0 = 30 s */
 } gw_options;
 
 /* Serves t until *o->stop becomes non-zero.  Prints "listening on

@@ -57,6 +57,9 @@ struct lam_env {
     conn conns[MAX_CONNS];
     lim_env *lim;   /* memory and CPU limits, NULL when none */
     int start_pending; /* START line not yet written */
+    double watch_ms;   /* lam_env_watch: 0 = none */
+    void (*watch_fn)(void *);
+    void *watch_arg;
     long hwm_mb;       /* last VmHWM read, and when (monotonic ms) */
     double hwm_t;
     /* the current invocation */
@@ -393,6 +396,9 @@ static void reap(lam_env *e)
                                                                         : strsignal(WTERMSIG(st)));
     else
         snprintf(msg, sizeof msg, "exit status %d", WEXITSTATUS(st));
+    if (e->state == ST_PENDING || e->state == ST_RUNNING) /* as Lambda logs it */
+        logf_(e, "RequestId: %s Error: Runtime exited with error: %s\nRuntime.ExitError\n",
+              e->rid, msg);
     if (!e->inited || e->state == ST_PENDING) {
         int n = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Runtime exited "
                          "with error: %s\",\"errorType\":\"Runtime.ExitError\"}", e->rid, msg);
@@ -451,6 +457,11 @@ static int run(lam_env *e)
         }
         reap(e);
         double t = clk_mono_ms();
+        if (e->watch_fn && e->state != ST_DONE && t - e->t_start >= e->watch_ms) {
+            void (*fn)(void *) = e->watch_fn;
+            e->watch_fn = NULL;
+            fn(e->watch_arg);
+        }
         if (e->state != ST_DONE && !e->inited && t - e->spawn_t > INIT_LIMIT_MS) {
             kill_env(e);
             char js[256];
@@ -539,7 +550,7 @@ static int spawn(lam_env *e, char *err, size_t errlen)
             dup2(nul, 0);
         if (chdir(e->f.code_uri) != 0)
             _exit(126);
-        char *argv[] = {(char *)"bootstrap", NULL};
+        char *argv[] = {exe, NULL};
         execve(exe, argv, envp);
         _exit(127);
     }
@@ -600,6 +611,13 @@ int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err, si
 
 int lam_env_alive(const lam_env *e) { return e && e->alive && e->inited >= 0; }
 
+void lam_env_watch(lam_env *e, double ms, void (*fn)(void *), void *arg)
+{
+    e->watch_ms = ms;
+    e->watch_fn = fn;
+    e->watch_arg = arg;
+}
+
 int lam_env_prewarm(lam_env *e)
 {
     if (!e || !e->alive)
@@ -630,6 +648,7 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
         e->state = ST_PENDING;
         set_result(e, LAM_INIT_ERROR, js, (size_t)n);
         e->res = NULL;
+        e->watch_fn = NULL;
         logf_(e, "START RequestId: %s Version: $LATEST\nEND RequestId: %s\n"
                  "REPORT RequestId: %s\tDuration: 0.00 ms\tBilled Duration: 0 ms\t"
                  "Memory Size: %d MB\tMax Memory Used: 0 MB\t\n", e->rid, e->rid, e->rid,
@@ -638,6 +657,7 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
     }
     if (!e->alive) {
         e->res = NULL;
+        e->watch_fn = NULL;
         res->outcome = LAM_INIT_ERROR;
         return -1;
     }
@@ -689,6 +709,7 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
     e->res = NULL;
     e->state = ST_IDLE;
     e->event = NULL;
+    e->watch_fn = NULL;
     return rc;
 }
 

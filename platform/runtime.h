@@ -57,6 +57,13 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res);
  * Later invocations report no Init Duration. */
 int lam_env_prewarm(lam_env *e);
 
+/* Arms a watch for the next lam_env_invoke() on e: if that invocation is
+ * still running ms milliseconds after it starts, fn(arg) is called once,
+ * from the invoking thread, and the invocation goes on (an HTTP API's
+ * integration timeout: the client is answered, the function keeps running
+ * until it finishes or reaches its own deadline). */
+void lam_env_watch(lam_env *e, double ms, void (*fn)(void *), void *arg);
+
 /* 1 while the environment can take another invocation. */
 int lam_env_alive(const lam_env *e);
 

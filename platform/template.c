@@ -369,6 +369,79 @@ static const char *const FUNCTION_KEYS[] = {
     "SnapStart", "VersionDescription", "AssumeRolePolicyDocument", "PropagateTags",
     "RolePath", "SourceKMSKeyArn", NULL};
 
+/* DestinationConfig.OnSuccess / OnFailure: {Type, Destination} → "Type Destination". */
+static int destination(ctx *c, yaml_node_t *n, const char *key, char *out, size_t cap)
+{
+    static const char *const dk[] = {"Type", "Destination", NULL};
+    static const char *const types[] = {"SQS", "SNS", "Lambda", "EventBridge", "S3", NULL};
+    char type[32] = "", dest[SAM_STR - 40] = "";
+    yaml_node_t *v;
+    if (check_keys(c, n, key, dk))
+        return -1;
+    if (!(v = map_get(c, n, "Type")))
+        return fail(c, n, key, "Type is required (SQS, SNS, Lambda, EventBridge or S3)");
+    if (scalar(c, v, "Type", type, sizeof type))
+        return -1;
+    if (!in_list(type, types))
+        return fail(c, v, "Type", "'%s' is not SQS, SNS, Lambda, EventBridge or S3", type);
+    if ((v = map_get(c, n, "Destination")) && scalar(c, v, "Destination", dest, sizeof dest))
+        return -1;
+    snprintf(out, cap, "%s %s", type, dest[0] ? dest : "(created by SAM)");
+    return 0;
+}
+
+static int event_invoke_config(ctx *c, yaml_node_t *n, sam_function *f)
+{
+    static const char *const ek[] = {"DestinationConfig", "MaximumEventAgeInSeconds",
+                                     "MaximumRetryAttempts", NULL};
+    static const char *const dk[] = {"OnSuccess", "OnFailure", NULL};
+    yaml_node_t *v, *d;
+    if (check_keys(c, n, "EventInvokeConfig", ek))
+        return -1;
+    if ((v = map_get(c, n, "MaximumRetryAttempts")) &&
+        integer(c, v, "MaximumRetryAttempts", 0, 2, &f->async_retries))
+        return -1;
+    if ((v = map_get(c, n, "MaximumEventAgeInSeconds")) &&
+        integer(c, v, "MaximumEventAgeInSeconds", 60, 21600, &f->max_event_age_s))
+        return -1;
+    if ((d = map_get(c, n, "DestinationConfig"))) {
+        if (check_keys(c, d, "DestinationConfig", dk))
+            return -1;
+        if ((v = map_get(c, d, "OnFailure")) &&
+            destination(c, v, "OnFailure", f->on_failure, sizeof f->on_failure))
+            return -1;
+        if ((v = map_get(c, d, "OnSuccess")) &&
+            destination(c, v, "OnSuccess", f->on_success, sizeof f->on_success))
+            return -1;
+    }
+    return 0;
+}
+
+/* ThrottlingBurstLimit / ThrottlingRateLimit of a route settings mapping. */
+static int throttle_settings(ctx *c, yaml_node_t *n, const char *where, double *rate, int *burst,
+                             int *present)
+{
+    static const char *const dk[] = {"ThrottlingBurstLimit", "ThrottlingRateLimit",
+        "DetailedMetricsEnabled", "DataTraceEnabled", "LoggingLevel", NULL};
+    yaml_node_t *v;
+    if (check_keys(c, n, where, dk))
+        return -1;
+    if (present)
+        *present = map_get(c, n, "ThrottlingBurstLimit") || map_get(c, n, "ThrottlingRateLimit");
+    if ((v = map_get(c, n, "ThrottlingBurstLimit")) &&
+        integer(c, v, "ThrottlingBurstLimit", 0, 1000000, burst))
+        return -1;
+    if ((v = map_get(c, n, "ThrottlingRateLimit"))) {
+        char s[64], *end;
+        if (scalar(c, v, "ThrottlingRateLimit", s, sizeof s))
+            return -1;
+        *rate = strtod(s, &end);
+        if (!*s || *end || *rate < 0)
+            return fail(c, v, "ThrottlingRateLimit", "'%s' is not a rate", s);
+    }
+    return 0;
+}
+
 /* Applies the properties in `props` (Globals.Function or the function's own)
  * to f. */
 static int apply_function_props(ctx *c, yaml_node_t *props, sam_function *f, const char *where)
@@ -439,6 +512,8 @@ static int apply_function_props(ctx *c, yaml_node_t *props, sam_function *f, con
         if (integer(c, v, "ProvisionedConcurrentExecutions", 0, 100000, &f->provisioned))
             return -1;
     }
+    if ((n = map_get(c, props, "EventInvokeConfig")) && event_invoke_config(c, n, f))
+        return -1;
     if ((n = map_get(c, props, "Environment"))) {
         static const char *const ek[] = {"Variables", NULL};
         if (check_keys(c, n, "Environment", ek))
@@ -511,6 +586,15 @@ static int load_events(ctx *c, yaml_node_t *events, int fi)
         r->line = (int)kn->start_mark.line + 1;
         snprintf(r->method, sizeof r->method, "ANY");
         snprintf(r->path, sizeof r->path, "$default");
+        r->timeout_ms = 30000;
+        if ((n = map_get(c, props, "TimeoutInMillis")) &&
+            integer(c, n, "TimeoutInMillis", 50, 30000, &r->timeout_ms))
+            return -1;
+        if ((n = map_get(c, props, "RouteSettings"))) {
+            if (throttle_settings(c, n, "RouteSettings", &r->rate_limit, &r->burst_limit,
+                                  &r->throttled))
+                return -1;
+        }
         if ((n = map_get(c, props, "Path"))) {
             if (scalar(c, n, "Path", r->path, sizeof r->path))
                 return -1;
@@ -584,8 +668,6 @@ static int apply_api_props(ctx *c, yaml_node_t *props, sam_api *a, const char *w
         "Tags", "Name", "DisableExecuteApiEndpoint", "PropagateTags", NULL};
     static const char *const ck[] = {"AllowOrigins", "AllowMethods", "AllowHeaders",
         "ExposeHeaders", "MaxAge", "AllowCredentials", NULL};
-    static const char *const dk[] = {"ThrottlingBurstLimit", "ThrottlingRateLimit",
-        "DetailedMetricsEnabled", "DataTraceEnabled", "LoggingLevel", NULL};
     yaml_node_t *n, *v;
     if (!props)
         return 0;
@@ -630,19 +712,28 @@ static int apply_api_props(ctx *c, yaml_node_t *props, sam_api *a, const char *w
             }
         }
     }
-    if ((n = map_get(c, props, "DefaultRouteSettings"))) {
-        if (check_keys(c, n, "DefaultRouteSettings", dk))
-            return -1;
-        if ((v = map_get(c, n, "ThrottlingBurstLimit")) &&
-            integer(c, v, "ThrottlingBurstLimit", 0, 1000000, &a->burst_limit))
-            return -1;
-        if ((v = map_get(c, n, "ThrottlingRateLimit"))) {
-            char s[64], *end;
-            if (scalar(c, v, "ThrottlingRateLimit", s, sizeof s))
+    if ((n = map_get(c, props, "DefaultRouteSettings")) &&
+        throttle_settings(c, n, "DefaultRouteSettings", &a->rate_limit, &a->burst_limit, NULL))
+        return -1;
+    if ((n = map_get(c, props, "RouteSettings"))) {
+        if (n->type != YAML_MAPPING_NODE)
+            return fail(c, n, "RouteSettings", "expected a mapping of route keys");
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+            yaml_node_t *kn = node(c, p->key);
+            const char *k = sval(kn);
+            if (!k || (!strchr(k, ' ') && strcmp(k, "$default")) || strlen(k) >= SAM_STR)
+                return fail(c, kn, "RouteSettings", "expected a route key such as \"POST /ner\"");
+            size_t i;
+            for (i = 0; i < a->n_route_settings && strcmp(a->route_settings[i].key, k); i++)
+                ;
+            if (i == SAM_MAX_ROUTES)
+                return fail(c, kn, "RouteSettings", "too many routes");
+            snprintf(a->route_settings[i].key, SAM_STR, "%s", k);
+            if (throttle_settings(c, node(c, p->value), k, &a->route_settings[i].rate_limit,
+                                  &a->route_settings[i].burst_limit, &a->route_settings[i].present))
                 return -1;
-            a->rate_limit = strtod(s, &end);
-            if (!*s || *end || a->rate_limit < 0)
-                return fail(c, v, "ThrottlingRateLimit", "'%s' is not a rate", s);
+            if (i == a->n_route_settings)
+                a->n_route_settings++;
         }
     }
     return 0;
@@ -707,6 +798,8 @@ static int load(ctx *c, const char *const *ov, size_t nov)
         f->memory_mb = 128;
         f->timeout_s = 3;
         f->reserved = -1;
+        f->async_retries = 2;
+        f->max_event_age_s = 21600;
         f->line = (int)kn->start_mark.line + 1;
         yaml_node_t *props = map_get(c, res, "Properties");
         if (apply_function_props(c, gfun, f, "Globals.Function") ||
@@ -736,6 +829,22 @@ static int load(ctx *c, const char *const *ov, size_t nov)
             return -1;
     if (!c->t->n_functions)
         return fail(c, c->resources, "Resources", "no AWS::Serverless::Function to run");
+    /* the API's RouteSettings apply to routes without their own */
+    for (size_t i = 0; i < c->t->n_routes; i++) {
+        sam_route *r = &c->t->routes[i];
+        const sam_api *a = &c->t->apis[r->api];
+        char key[SAM_STR + 32];
+        if (!strcmp(r->path, "$default"))
+            snprintf(key, sizeof key, "$default");
+        else
+            snprintf(key, sizeof key, "%s %s", r->method, r->path);
+        for (size_t k = 0; k < a->n_route_settings && !r->throttled; k++)
+            if (a->route_settings[k].present && !strcmp(a->route_settings[k].key, key)) {
+                r->rate_limit = a->route_settings[k].rate_limit;
+                r->burst_limit = a->route_settings[k].burst_limit;
+                r->throttled = 1;
+            }
+    }
     return 0;
 }
 

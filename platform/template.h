@@ -36,6 +36,11 @@ typedef struct sam_function {
     char alias[64];             /* AutoPublishAlias, "" = none */
     size_t n_env;
     sam_kv env[SAM_MAX_ENV];
+    /* EventInvokeConfig (asynchronous invocations) */
+    int async_retries;          /* MaximumRetryAttempts, default 2 */
+    int max_event_age_s;        /* MaximumEventAgeInSeconds, default 21600 */
+    char on_failure[SAM_STR];   /* DestinationConfig.OnFailure: "Type Destination", "" = none */
+    char on_success[SAM_STR];   /* DestinationConfig.OnSuccess */
     int line;                   /* where it is defined */
 } sam_function;
 
@@ -49,6 +54,13 @@ typedef struct sam_api {
     int allow_credentials;
     double rate_limit;          /* DefaultRouteSettings ThrottlingRateLimit, 0 = none */
     int burst_limit;            /* ThrottlingBurstLimit, 0 = none */
+    size_t n_route_settings;    /* RouteSettings: per route key ("POST /ner") */
+    struct {
+        char key[SAM_STR];
+        double rate_limit;
+        int burst_limit;
+        int present;            /* a throttling limit was given */
+    } route_settings[SAM_MAX_ROUTES];
 } sam_api;
 
 typedef struct sam_route {
@@ -56,6 +68,10 @@ typedef struct sam_route {
     char path[SAM_STR];         /* /ner, /items/{id}, /{proxy+}, or $default */
     int function;               /* index into functions */
     int api;                    /* index into apis */
+    int timeout_ms;             /* TimeoutInMillis (integration timeout), default 30000 */
+    int throttled;              /* 1: rate_limit/burst_limit below override the API's */
+    double rate_limit;          /* RouteSettings of the API or of the event */
+    int burst_limit;
     int line;
 } sam_route;
 

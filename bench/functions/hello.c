@@ -3,7 +3,9 @@
  * itself (`make bench`): it speaks the Runtime API over one keep-alive
  * socket with plain send/recv, and answers every event with a fixed
  * payload 2.0 result.  Time from spawn to its first /next is the
- * platform's cold-start floor.  Exits on any protocol error.
+ * platform's cold-start floor.  Exits on any protocol error.  For the
+ * platform's soak test an event containing "/crash" makes it exit (status
+ * 3) and one containing "/error" makes it post /error.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
@@ -104,10 +106,19 @@ int main(void)
         if (send_all(fd, next, sizeof next - 1)) return 1;
         long n = read_response(fd, rid, sizeof rid, &off);
         if (n < 0) return 1;
+        int crash = memmem(buf + off, (size_t)n, "/crash", 6) != NULL;
+        int error = memmem(buf + off, (size_t)n, "/error", 6) != NULL;
         consume(off + (size_t)n);
-        int l = snprintf(req, sizeof req,
-                         "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: rapi\r\n"
-                         "Content-Length: %zu\r\n\r\n%s", rid, sizeof body - 1, body);
+        if (crash)
+            return 3;
+        static const char ebody[] = "{\"errorMessage\":\"asked to fail\",\"errorType\":\"Hello.Error\"}";
+        int l = error ? snprintf(req, sizeof req,
+                                 "POST /2018-06-01/runtime/invocation/%s/error HTTP/1.1\r\nHost: rapi\r\n"
+                                 "Lambda-Runtime-Function-Error-Type: Hello.Error\r\n"
+                                 "Content-Length: %zu\r\n\r\n%s", rid, sizeof ebody - 1, ebody)
+                      : snprintf(req, sizeof req,
+                                 "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: rapi\r\n"
+                                 "Content-Length: %zu\r\n\r\n%s", rid, sizeof body - 1, body);
         if (l < 0 || (size_t)l >= sizeof req || send_all(fd, req, (size_t)l)) return 1;
         n = read_response(fd, NULL, 0, &off);
         if (n < 0) return 1;

@@ -112,9 +112,53 @@ static void errors(const char *path)
     CHECK(cases >= 15, "error cases: %d", cases);
 }
 
+/* EventInvokeConfig, TimeoutInMillis, RouteSettings (API map and event). */
+static void edges(void)
+{
+    char err[512] = "";
+    sam_template *t = NULL;
+    CHECK(sam_load("tests/data/functions/edges.yaml", NULL, 0, &t, err, sizeof err) == 0,
+          "edges.yaml: %s", err);
+    if (!t)
+        return;
+    const sam_function *fail = NULL, *once = NULL, *succ = NULL;
+    for (size_t i = 0; i < t->n_functions; i++) {
+        if (!strcmp(t->functions[i].name, "Failing"))
+            fail = &t->functions[i];
+        if (!strcmp(t->functions[i].name, "FailingOnce"))
+            once = &t->functions[i];
+        if (!strcmp(t->functions[i].name, "Succeeding"))
+            succ = &t->functions[i];
+    }
+    CHECK(fail && fail->async_retries == 2 && fail->max_event_age_s == 21600 &&
+          !strcmp(fail->on_failure, "SQS arn:aws:sqs:us-east-1:123456789012:failed") &&
+          !fail->on_success[0], "Failing: %s", fail ? fail->on_failure : "missing");
+    CHECK(once && once->async_retries == 0 &&
+          !strcmp(once->on_failure, "SNS arn:aws:sns:us-east-1:123456789012:failures"),
+          "FailingOnce: %s", once ? once->on_failure : "missing");
+    CHECK(succ && !succ->on_failure[0] && !strncmp(succ->on_success, "EventBridge arn:", 16),
+          "Succeeding: %s", succ ? succ->on_success : "missing");
+    int seen = 0;
+    for (size_t i = 0; i < t->n_routes; i++) {
+        const sam_route *r = &t->routes[i];
+        if (!strcmp(r->path, "/slow"))
+            { seen++; CHECK(r->timeout_ms == 500 && !r->throttled, "/slow: %d", r->timeout_ms); }
+        if (!strcmp(r->path, "/routed"))
+            { seen++; CHECK(r->throttled && r->burst_limit == 2 && r->rate_limit == 0.01 &&
+                          r->timeout_ms == 30000, "/routed: %d %d", r->throttled, r->burst_limit); }
+        if (!strcmp(r->path, "/own"))
+            { seen++; CHECK(r->throttled && r->burst_limit == 1, "/own: %d", r->burst_limit); }
+        if (!strcmp(r->path, "/free"))
+            { seen++; CHECK(!r->throttled, "/free throttled"); }
+    }
+    CHECK(seen == 4, "routes seen: %d", seen);
+    free(t);
+}
+
 int main(void)
 {
     study();
+    edges();
     errors("tests/data/templates/errors.cases");
     return check_done("test_template");
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Leak soak: 10,000 mixed requests (success, function errors, crashes and
+# respawns, 404, Invoke API, invalid JSON, throttling, oversized headers,
+# garbage) through `nerd local start-api` with the trivial C runtime; every
+# status must match its kind, and afterwards the gateway's open files,
+# threads, resident memory, runtime processes and cgroups must be back
+# where they were after a 1,000-request warm-up.
+NERD=${1:-build/nerd}
+HELLO=$(cd "$(dirname "$NERD")" && pwd)/functions/hello
+T=tests/data/functions/soak.yaml
+pass=0; fail=0
+ok()  { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+tmp=$(mktemp -d)
+# a small ASan quarantine, so freed memory is not counted as growth
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4 \
+    "$NERD" local start-api --template "$T" --parameter-overrides "CodeDir=$HELLO" \
+    --port 0 > "$tmp/log" 2>&1 &
+gw=$!
+trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
+url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
+[ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_soak.sh: $pass passed, $fail failed"; exit 1; }
+state() { # fds threads rss_kb runtimes
+    echo "$(ls /proc/$gw/fd | wc -l) $(ls /proc/$gw/task | wc -l)" \
+         "$(awk '/^VmRSS/ {print $2}' /proc/$gw/status) $(pgrep -P $gw | wc -l)"
+}
+settle() { sleep 1.5; } # connection threads exit once their clients close
+
+python3 tests/platform/soak.py "$url" 1000 8 > "$tmp/warm" 2>&1
+grep -q '^soak: OK 1000 ' "$tmp/warm" && ok || bad "warm-up: $(tail -5 "$tmp/warm")"
+settle; read -r fd0 th0 rss0 rt0 <<< "$(state)"
+
+python3 tests/platform/soak.py "$url" 10000 8 > "$tmp/soak" 2>&1
+grep -q '^soak: OK 10000 ' "$tmp/soak" && ok || bad "soak: $(tail -25 "$tmp/soak")"
+for kind in ok post fnerror crash notfound invoke badjson bighead garbage; do
+    grep -q " $kind:" "$tmp/soak" && ok || bad "no '$kind' requests were sent"
+done
+settle; read -r fd1 th1 rss1 rt1 <<< "$(state)"
+echo "after warm-up: fds $fd0 threads $th0 rss ${rss0} kB runtimes $rt0; after 10,000: fds $fd1 threads $th1 rss ${rss1} kB runtimes $rt1"
+[ "$fd1" -le $((fd0 + 4)) ] && ok || bad "file descriptors grew: $fd0 -> $fd1"
+[ "$th1" -le $((th0 + 2)) ] && ok || bad "threads grew: $th0 -> $th1"
+[ "$rss1" -le $((rss0 + 8192)) ] && ok || bad "resident memory grew by $(( (rss1 - rss0) / 1024 )) MB"
+[ "$rt1" -le 9 ] && ok || bad "$rt1 runtime processes (reserved concurrency is 8, plus Limited)"
+crashes=$(grep -c 'Runtime exited with error: exit status 3' "$tmp/log")
+[ "$crashes" -ge 100 ] && ok || bad "crashes seen in the log: $crashes"
+
+kill -TERM $gw; wait $gw; rc=$?
+[ $rc -eq 0 ] && ok || bad "gateway exit $rc (a sanitizer report?): $(grep -A5 'Sanitizer' "$tmp/log" | head -20)"
+sleep 0.3
+pgrep -f "$HELLO/bootstrap" > /dev/null && bad "runtimes left after shutdown" || ok
+echo "test_soak.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
