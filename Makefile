@@ -113,12 +113,16 @@ test: test-deps
 	$(MAKE) --no-print-directory fuzz
 
 # ---- benchmarks ----------------------------------------------------------
-BENCH_DEBS = python3-numpy python3-msgpack
+BENCH_DEBS = python3-numpy python3-msgpack wrk nginx-light
 bench: deps
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/openloop
 	bench/run.sh $(BUILD)/nerd $(MODEL) $(SHARED)
+
+$(BUILD)/openloop: bench/openloop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)

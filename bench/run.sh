@@ -22,3 +22,6 @@ if [ -d "$SHARED/specs/sm225" ] && /usr/bin/python3 -c 'import numpy, msgpack' 2
 else
     echo "numpy reference skipped (needs $SHARED/specs/sm225 and python3-numpy, python3-msgpack)"
 fi
+
+# the local platform with the trivial C runtime, against nginx and wrk
+bench/platform.sh "$NERD"
