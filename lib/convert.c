@@ -67,6 +67,7 @@ typedef struct conv {
     buf pool;
 } conv;
 
+static int fail(conv *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(conv *c, int rc, const char *fmt, ...)
 {
     va_list ap;

@@ -219,8 +219,8 @@ lim_mode lim_cpu_mode(void) { return cpu_mode; }
 void lim_describe(char *out, size_t cap)
 {
     static const char *mem[] = {"not enforced", "cgroup v2 memory.max", "cgroup v1 memory.limit_in_bytes",
-                                "RLIMIT_AS (no writable memory cgroup; virtual-memory-hungry "
-                                "runtimes may need --no-limits)"};
+                                ("RLIMIT_AS (no writable memory cgroup; virtual-memory-hungry "
+                                 "runtimes may need --no-limits)")};
     static const char *cpu[] = {"not enforced (no writable cpu cgroup)", "cgroup v2 cpu.max",
                                 "cgroup v1 cpu.cfs_quota_us", ""};
     if (why[0])

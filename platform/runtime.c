@@ -72,6 +72,7 @@ struct lam_env {
     lam_result *res;
 };
 
+static void logf_(lam_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(lam_env *e, const char *fmt, ...)
 {
     va_list ap;

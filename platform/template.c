@@ -26,6 +26,8 @@ typedef struct ctx {
 } ctx;
 
 static int fail(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
