@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "envlimit.h"
@@ -23,6 +24,7 @@ static void usage(FILE *f)
 {
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
           "                            [--destinations DIR] [--client-timeout S] [--no-limits]\n"
+          "                            [--build-dir DIR]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
@@ -48,7 +50,9 @@ static void usage(FILE *f)
           "--client-timeout S: an idle keep-alive connection is closed, and a request\n"
           "not received whole within S seconds of its first byte gets 408 (default 30).\n"
           "validate: loads the template and prints its functions and routes.\n"
-          "  --template FILE   default template.yaml\n", f);
+          "  --template FILE   default template.yaml\n"
+          "  --build-dir DIR   run each function from DIR/<LogicalId> where that exists\n"
+          "                    (what `sam build` makes: .aws-sam/build)\n", f);
 }
 
 static char *read_event(const char *path, size_t *len)
@@ -84,11 +88,11 @@ int cmd_local(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
-    const char *ov[MAX_OVERRIDES];
+    const char *ov[MAX_OVERRIDES] = {0};
     size_t nov = 0;
     int port = 3000, limits = 1;
     double idle = 300, client_timeout = 30;
-    const char *dest = ".nerd/destinations";
+    const char *dest = ".nerd/destinations", *build_dir = NULL;
     if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
         usage(stderr);
@@ -106,6 +110,8 @@ int cmd_local(int argc, char **argv)
             idle = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--client-timeout") && i + 1 < argc) {
             client_timeout = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--build-dir") && i + 1 < argc) {
+            build_dir = argv[++i];
         } else if (!strcmp(argv[i], "--no-limits")) {
             limits = 0;
         } else if (!strcmp(argv[i], "--destinations") && i + 1 < argc) {
@@ -131,6 +137,14 @@ int cmd_local(int argc, char **argv)
     if (sam_load(tpl, ov, nov, &t, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
         return 2;
+    }
+    for (size_t i = 0; build_dir && i < t->n_functions; i++) {
+        sam_function *f = &t->functions[i];
+        char dir[1200];
+        struct stat st;
+        int n = snprintf(dir, sizeof dir, "%s/%s", build_dir, f->name);
+        if (n > 0 && (size_t)n < sizeof f->code_uri && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            memcpy(f->code_uri, dir, (size_t)n + 1);
     }
     if (strcmp(sub, "validate")) {
         char line[512];

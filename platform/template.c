@@ -23,6 +23,11 @@ typedef struct ctx {
     size_t errlen;
     sam_template *t;
     yaml_node_t *resources;
+    size_t n_conds;             /* Conditions, evaluated once after Parameters */
+    struct {
+        const char *name;
+        int value;
+    } conds[SAM_MAX_PARAMS];
 } ctx;
 
 static int fail(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
@@ -52,6 +57,56 @@ static const char *tag(const yaml_node_t *n)
     return n && n->tag ? (const char *)n->tag : "";
 }
 
+/* The intrinsic of n: its tag (!If) or the key of a one-key mapping
+ * (Fn::If), and its argument node; NULL if n is not one. */
+static const char *intrinsic(ctx *c, yaml_node_t *n, yaml_node_t **arg)
+{
+    if (!n)
+        return NULL;
+    if (n->tag && ((const char *)n->tag)[0] == '!') {
+        *arg = n;
+        return (const char *)n->tag + 1;
+    }
+    if (n->type == YAML_MAPPING_NODE && n->data.mapping.pairs.top - n->data.mapping.pairs.start == 1) {
+        const char *k = sval(node(c, n->data.mapping.pairs.start[0].key));
+        if (k && (!strncmp(k, "Fn::", 4) || !strcmp(k, "Ref") || !strcmp(k, "Condition"))) {
+            *arg = node(c, n->data.mapping.pairs.start[0].value);
+            return strncmp(k, "Fn::", 4) ? k : k + 4;
+        }
+    }
+    return NULL;
+}
+
+static int cond_value(ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_conds; i++)
+        if (!strcmp(c->conds[i].name, name))
+            return c->conds[i].value;
+    return -1;
+}
+
+/* Resolves !If (and Fn::If) by its condition; NULL when the chosen branch is
+ * AWS::NoValue (the property is then absent).  An unknown condition leaves
+ * the node as it is (scalar() reports it). */
+static yaml_node_t *pick(ctx *c, yaml_node_t *n)
+{
+    for (int depth = 0; n && depth < 16; depth++) {
+        yaml_node_t *a = NULL;
+        const char *in = intrinsic(c, n, &a);
+        if (in && !strcmp(in, "Ref") && sval(a) && !strcmp(sval(a), "AWS::NoValue"))
+            return NULL;
+        if (!in || strcmp(in, "If") || !a || a->type != YAML_SEQUENCE_NODE ||
+            a->data.sequence.items.top - a->data.sequence.items.start != 3)
+            return n;
+        const char *cn = sval(node(c, a->data.sequence.items.start[0]));
+        int v = cn ? cond_value(c, cn) : -1;
+        if (v < 0)
+            return n;
+        n = node(c, a->data.sequence.items.start[v ? 1 : 2]);
+    }
+    return n;
+}
+
 static yaml_node_t *map_get(ctx *c, yaml_node_t *map, const char *key)
 {
     if (!map || map->type != YAML_MAPPING_NODE)
@@ -60,7 +115,7 @@ static yaml_node_t *map_get(ctx *c, yaml_node_t *map, const char *key)
          p < map->data.mapping.pairs.top; p++) {
         const char *k = sval(node(c, p->key));
         if (k && !strcmp(k, key))
-            return node(c, p->value);
+            return pick(c, node(c, p->value));
     }
     return NULL;
 }
@@ -170,6 +225,17 @@ static int scalar(ctx *c, yaml_node_t *n, const char *key, char *out, size_t cap
 {
     if (!n)
         return fail(c, n, key, "missing value");
+    yaml_node_t *ifarg = NULL;
+    const char *in = intrinsic(c, n, &ifarg);
+    if (in && !strcmp(in, "If")) {
+        yaml_node_t *picked = pick(c, n);
+        if (picked == n)
+            return fail(c, n, key, "!If wants [condition, value, value] with a condition "
+                        "defined under Conditions");
+        if (!picked)
+            return copy(c, n, key, out, cap, "", 0);
+        return scalar(c, picked, key, out, cap);
+    }
     const char *tg = tag(n);
     if (n->type == YAML_SCALAR_NODE) {
         const char *v = sval(n);
@@ -741,6 +807,85 @@ static int apply_api_props(ctx *c, yaml_node_t *props, sam_api *a, const char *w
     return 0;
 }
 
+/* Evaluates a condition expression: 1, 0, or -1 after fail(). */
+static int eval_cond(ctx *c, yaml_node_t *n, const char *name, int depth)
+{
+    yaml_node_t *a = NULL;
+    const char *in = intrinsic(c, n, &a);
+    if (depth > 16)
+        return fail(c, n, name, "conditions nested too deeply");
+    if (!in)
+        return fail(c, n, name, "expected !Equals, !Not, !And, !Or or !Condition");
+    if (!strcmp(in, "Condition")) {
+        int v = sval(a) ? cond_value(c, sval(a)) : -1;
+        return v >= 0 ? v : fail(c, n, name, "unknown condition '%s' (define it earlier)",
+                                 sval(a) ? sval(a) : "");
+    }
+    if (!a || a->type != YAML_SEQUENCE_NODE)
+        return fail(c, n, name, "!%s wants a list", in);
+    yaml_node_item_t *it = a->data.sequence.items.start;
+    long cnt = a->data.sequence.items.top - it;
+    if (!strcmp(in, "Equals")) {
+        char x[SAM_STR * 2], y[SAM_STR * 2];
+        if (cnt != 2)
+            return fail(c, n, name, "!Equals wants two values");
+        if (scalar(c, node(c, it[0]), name, x, sizeof x) ||
+            scalar(c, node(c, it[1]), name, y, sizeof y))
+            return -1;
+        return !strcmp(x, y);
+    }
+    if (!strcmp(in, "Not")) {
+        if (cnt != 1)
+            return fail(c, n, name, "!Not wants one condition");
+        int v = eval_cond(c, node(c, it[0]), name, depth + 1);
+        return v < 0 ? -1 : !v;
+    }
+    if (!strcmp(in, "And") || !strcmp(in, "Or")) {
+        int and = !strcmp(in, "And"), acc = and;
+        if (cnt < 2 || cnt > 10)
+            return fail(c, n, name, "!%s wants 2 to 10 conditions", in);
+        for (long i = 0; i < cnt; i++) {
+            int v = eval_cond(c, node(c, it[i]), name, depth + 1);
+            if (v < 0)
+                return -1;
+            acc = and ? acc && v : acc || v;
+        }
+        return acc;
+    }
+    return fail(c, n, name, "!%s is not a condition function", in);
+}
+
+static int load_conditions(ctx *c, yaml_node_t *conds)
+{
+    if (!conds)
+        return 0;
+    if (conds->type != YAML_MAPPING_NODE)
+        return fail(c, conds, "Conditions", "expected a mapping");
+    for (yaml_node_pair_t *p = conds->data.mapping.pairs.start;
+         p < conds->data.mapping.pairs.top; p++) {
+        const char *name = sval(node(c, p->key));
+        if (!name || c->n_conds == SAM_MAX_PARAMS)
+            return fail(c, node(c, p->key), "Conditions", "bad or too many conditions");
+        int v = eval_cond(c, node(c, p->value), name, 0);
+        if (v < 0)
+            return -1;
+        c->conds[c->n_conds].name = name;
+        c->conds[c->n_conds++].value = v;
+    }
+    return 0;
+}
+
+/* A resource's Condition: 1 (none, or true), 0 (false), -1 after fail(). */
+static int resource_enabled(ctx *c, yaml_node_t *res, const char *name)
+{
+    yaml_node_t *cn = map_get(c, res, "Condition");
+    if (!cn)
+        return 1;
+    int v = sval(cn) ? cond_value(c, sval(cn)) : -1;
+    return v >= 0 ? v : fail(c, cn, name, "Condition '%s' is not defined under Conditions",
+                             sval(cn) ? sval(cn) : "");
+}
+
 static int load(ctx *c, const char *const *ov, size_t nov)
 {
     static const char *const top[] = {"AWSTemplateFormatVersion", "Transform", "Description",
@@ -758,7 +903,8 @@ static int load(ctx *c, const char *const *ov, size_t nov)
     c->resources = map_get(c, root, "Resources");
     if (!c->resources || c->resources->type != YAML_MAPPING_NODE)
         return fail(c, root, "Resources", "a template needs a Resources mapping");
-    if (load_params(c, map_get(c, root, "Parameters"), ov, nov))
+    if (load_params(c, map_get(c, root, "Parameters"), ov, nov) ||
+        load_conditions(c, map_get(c, root, "Conditions")))
         return -1;
     yaml_node_t *globals = map_get(c, root, "Globals");
     if (check_keys(c, globals, "Globals", gk))
@@ -774,7 +920,10 @@ static int load(ctx *c, const char *const *ov, size_t nov)
             return name ? -1 : fail(c, kn, "Resources", "bad resource name");
         if (scalar(c, map_get(c, res, "Type"), "Type", type, sizeof type))
             return -1;
-        if (!strcmp(type, "AWS::Serverless::HttpApi")) {
+        int on = resource_enabled(c, res, name);
+        if (on < 0)
+            return -1;
+        if (on && !strcmp(type, "AWS::Serverless::HttpApi")) {
             int ai = api_index(c, name, kn);
             if (ai < 0 || apply_api_props(c, gapi, &c->t->apis[ai], "Globals.HttpApi") ||
                 apply_api_props(c, map_get(c, res, "Properties"), &c->t->apis[ai], name))
@@ -789,6 +938,11 @@ static int load(ctx *c, const char *const *ov, size_t nov)
         scalar(c, map_get(c, res, "Type"), "Type", type, sizeof type);
         if (strcmp(type, "AWS::Serverless::Function"))
             continue; /* other resources are not run locally */
+        int on = resource_enabled(c, res, name);
+        if (on < 0)
+            return -1;
+        if (!on)
+            continue; /* its Condition is false */
         if (c->t->n_functions == SAM_MAX_FUNCTIONS)
             return fail(c, kn, name, "too many functions");
         int fi = (int)c->t->n_functions;

@@ -155,9 +155,39 @@ static void edges(void)
     free(t);
 }
 
+/* The repository's own template.yaml: Conditions and !If choose the
+ * optional settings; AWS::NoValue leaves a property out. */
+static void repo_template(void)
+{
+    char err[512] = "";
+    sam_template *t = NULL;
+    CHECK(sam_load("template.yaml", NULL, 0, &t, err, sizeof err) == 0, "template.yaml: %s", err);
+    if (t) {
+        const sam_function *f = &t->functions[0];
+        CHECK(t->n_functions == 1 && !strcmp(f->name, "NerFunction"), "function");
+        CHECK(f->memory_mb == 512 && f->timeout_s == 10 && f->reserved == -1 &&
+              f->provisioned == 0 && !strcmp(f->alias, "live"), "defaults: %d %d %d %d",
+              f->memory_mb, f->timeout_s, f->reserved, f->provisioned);
+        CHECK(t->n_routes == 3, "routes: %zu", t->n_routes);
+        free(t);
+    }
+    const char *ov[] = {"ReservedConcurrency=4", "ProvisionedConcurrency=2", "MemorySize=1024",
+                        "Architecture=arm64"};
+    t = NULL;
+    CHECK(sam_load("template.yaml", ov, 4, &t, err, sizeof err) == 0, "overrides: %s", err);
+    if (t) {
+        const sam_function *f = &t->functions[0];
+        CHECK(f->memory_mb == 1024 && f->reserved == 4 && f->provisioned == 2 &&
+              !strcmp(f->arch, "arm64"), "overrides: %d %d %d %s", f->memory_mb, f->reserved,
+              f->provisioned, f->arch);
+        free(t);
+    }
+}
+
 int main(void)
 {
     study();
+    repo_template();
     edges();
     errors("tests/data/templates/errors.cases");
     return check_done("test_template");
