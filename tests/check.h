@@ -7,6 +7,7 @@
 #define NERD_CHECK_H
 
 #include <stdio.h>
+#include <stddef.h>
 
 static int check_pass_, check_fail_;
 
@@ -26,6 +27,34 @@ static inline int check_done(const char *name)
 {
     printf("%s: %d passed, %d failed\n", name, check_pass_, check_fail_);
     return check_fail_ ? 1 : 0;
+}
+
+/* Decodes the C escapes \n \r \t \xHH and \<char> of the data-driven
+ * test files into out (at most strlen(s) bytes); returns the length. */
+static inline size_t check_unescape(const char *s, char *out)
+{
+    size_t o = 0;
+    for (; *s; s++) {
+        if (*s != '\\' || !s[1]) {
+            out[o++] = *s;
+            continue;
+        }
+        s++;
+        switch (*s) {
+        case 'n': out[o++] = '\n'; break;
+        case 'r': out[o++] = '\r'; break;
+        case 't': out[o++] = '\t'; break;
+        case 'x': {
+            unsigned v = 0;
+            if (sscanf(s + 1, "%2x", &v) == 1)
+                s += 2;
+            out[o++] = (char)v;
+            break;
+        }
+        default: out[o++] = *s;
+        }
+    }
+    return o;
 }
 
 #endif

@@ -85,32 +85,6 @@ static char *run(ner_ctx *c, const char *what, const char *text, size_t len,
     return s;
 }
 
-static size_t unescape(const char *s, char *out)
-{
-    size_t o = 0;
-    for (; *s; s++) {
-        if (*s != '\\' || !s[1]) {
-            out[o++] = *s;
-            continue;
-        }
-        s++;
-        switch (*s) {
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'x': {
-            unsigned v;
-            sscanf(s + 1, "%2x", &v);
-            out[o++] = (char)v;
-            s += 2;
-            break;
-        }
-        default: out[o++] = *s;
-        }
-    }
-    return o;
-}
-
 static int err_code(const char *name)
 {
     static const char *names[] = {"NER_OK", "NER_ENOMEM", "NER_EIO", "NER_EMAGIC",
@@ -138,7 +112,7 @@ static void run_cases(ner_ctx *c, const char *path)
             const char *t = line + 5;
             if (*t == ' ')
                 t++;
-            tlen = unescape(t, text);
+            tlen = check_unescape(t, text);
             have = 1;
         } else if (have && (!strncmp(line, "ents:", 5) || !strncmp(line, "error:", 6))) {
             char what[64];

@@ -10,32 +10,6 @@
 
 #define MAX_BODY (6u * 1024 * 1024 + 100)
 
-static size_t unescape(const char *s, char *out)
-{
-    size_t o = 0;
-    for (; *s; s++) {
-        if (*s != '\\' || !s[1]) {
-            out[o++] = *s;
-            continue;
-        }
-        s++;
-        switch (*s) {
-        case 'r': out[o++] = '\r'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'x': {
-            unsigned v = 0;
-            sscanf(s + 1, "%2x", &v);
-            out[o++] = (char)v;
-            s += 2;
-            break;
-        }
-        default: out[o++] = *s;
-        }
-    }
-    return o;
-}
-
 /* Parses in[0..n) in steps of `step` bytes; returns the result. */
 static int parse_steps(const char *in, size_t n, size_t step, char *buf,
                        http_parser *p, size_t *used)
@@ -76,7 +50,7 @@ static void run_case(const char *where, const char *in, size_t n, const char *wa
             size_t bl = hp ? (size_t)(hp - bp - 5) : strlen(bp + 5);
             char tmp[256];
             snprintf(tmp, sizeof tmp, "%.*s", (int)bl, bp + 5);
-            unescape(tmp, body);
+            check_unescape(tmp, body);
         }
         if (hp)
             snprintf(hdr, sizeof hdr, "%s", hp + 5);
@@ -121,7 +95,7 @@ static void run_file(const char *path)
         lineno++;
         line[strcspn(line, "\n")] = 0;
         if (!strncmp(line, "req: ", 5)) {
-            n += unescape(line + 5, in + n);
+            n += check_unescape(line + 5, in + n);
         } else if (!strncmp(line, "want: ", 6)) {
             char where[64];
             snprintf(where, sizeof where, "%s:%d", path, lineno);
