@@ -838,13 +838,16 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    pthread_mutex_init(&g->conn_mu, NULL);
+    pthread_mutexattr_t ma; /* adaptive: spin briefly before sleeping */
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&g->conn_mu, &ma);
     pthread_mutex_init(&g->dest_mu, NULL);
     for (size_t i = 0; i < t->n_functions; i++) {
         pool *p = &g->pools[i];
-        pthread_mutex_init(&p->mu, NULL);
+        pthread_mutex_init(&p->mu, &ma);
         for (size_t r = 0; r < SAM_MAX_ROUTES; r++)
-            pthread_mutex_init(&g->buckets[r].mu, NULL);
+            pthread_mutex_init(&g->buckets[r].mu, &ma);
         p->f = &t->functions[i];
         p->limit = t->functions[i].reserved >= 0 ? t->functions[i].reserved
                                                  : GW_ACCOUNT_CONCURRENCY;

@@ -1,7 +1,7 @@
 /*
  * Platform metrics (see metrics.h).
  */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #include "metrics.h"
 
 #include <math.h>
@@ -61,7 +61,11 @@ met *met_new(const sam_template *t)
     met *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
-    pthread_mutex_init(&m->mu, NULL);
+    pthread_mutexattr_t ma; /* adaptive: spin briefly before sleeping */
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&m->mu, &ma);
+    pthread_mutexattr_destroy(&ma);
     m->n = t->n_functions;
     m->f = calloc(m->n ? m->n : 1, sizeof *m->f);
     if (!m->f) {

@@ -72,14 +72,49 @@ struct lam_env {
     lam_result *res;
 };
 
+/* Writes p[0..n) to the log in one write(2) (no stdio lock: environments
+ * on other threads log at the same time; each call's bytes stay together). */
+static void log_write(lam_env *e, const char *p, size_t n)
+{
+    int fd = fileno(e->log);
+    if (fd < 0) {
+        fwrite(p, 1, n, e->log);
+        fflush(e->log);
+        return;
+    }
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
 static void logf_(lam_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(lam_env *e, const char *fmt, ...)
 {
+    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(e->log, fmt, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fflush(e->log);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof buf) {
+        log_write(e, buf, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    log_write(e, big, (size_t)n);
+    free(big);
 }
 
 static void respond(conn *c, int status, const char *extra_headers, const char *body,
@@ -112,23 +147,28 @@ static void conn_close(conn *c)
 
 static void flush_output(lam_env *e, int all)
 {
-    char *nl;
     if (e->start_pending && e->line_len && e->inited > 0) { /* not init output */
-        fprintf(e->log, "START RequestId: %s Version: $LATEST\n", e->rid);
+        logf_(e, "START RequestId: %s Version: $LATEST\n", e->rid);
         e->start_pending = 0;
     }
-    while ((nl = memchr(e->line, '\n', e->line_len))) {
-        size_t k = (size_t)(nl - e->line) + 1;
-        fwrite(e->line, 1, k, e->log);
+    size_t k = e->line_len;
+    while (k && e->line[k - 1] != '\n')
+        k--;
+    if (k) { /* every complete line in one write */
+        log_write(e, e->line, k);
         memmove(e->line, e->line + k, e->line_len - k);
         e->line_len -= k;
     }
     if ((all || e->line_len == sizeof e->line) && e->line_len) {
-        fwrite(e->line, 1, e->line_len, e->log);
-        fputc('\n', e->log);
+        if (e->line_len < sizeof e->line) {
+            e->line[e->line_len++] = '\n';
+            log_write(e, e->line, e->line_len);
+        } else {
+            log_write(e, e->line, e->line_len);
+            log_write(e, "\n", 1);
+        }
         e->line_len = 0;
     }
-    fflush(e->log);
 }
 
 static void read_output(lam_env *e)
@@ -434,6 +474,7 @@ static int run(lam_env *e)
         int pr = poll(pf, (nfds_t)n, 20);
         if (pr < 0 && errno != EINTR)
             return -1;
+        int had_out = e->out_fd >= 0, had_conns = n - 1 - had_out;
         for (int k = 0; pr > 0 && k < n; k++) {
             if (!pf[k].revents)
                 continue;
@@ -456,7 +497,12 @@ static int run(lam_env *e)
             set_result(e, LAM_INIT_ERROR, init_err, sizeof init_err - 1);
             kill_env(e);
         }
-        reap(e);
+        /* the process can only have exited if something closed or time passed */
+        int conns = 0;
+        for (int i = 0; i < MAX_CONNS; i++)
+            conns += e->conns[i].fd >= 0;
+        if (pr <= 0 || (had_out && e->out_fd < 0) || conns < had_conns)
+            reap(e);
         double t = clk_mono_ms();
         if (e->watch_fn && e->state != ST_DONE && t - e->t_start >= e->watch_ms) {
             void (*fn)(void *) = e->watch_fn;
