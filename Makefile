@@ -23,7 +23,7 @@ ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform $(CFLAGS) $(EXTRA_CFLAG
 LIBS    = -lpcre2-8 -lm
 CLI_LIBS = -lmsgpackc -ljansson -lpthread
 
-DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libcurl4-openssl-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh).
 TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++
@@ -35,16 +35,27 @@ CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c
 PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c platform/gateway.c platform/metrics.c
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_reference test_http \
-             platform/test_template platform/test_apigw
+             platform/test_template platform/test_apigw function/test_handler
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
-HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h tests/*.h) lib/unicode_tables.inc
+HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h tests/*.h) lib/unicode_tables.inc
 
-.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model
+.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction
 
-all: $(BUILD)/nerd $(BUILD)/functions/hello/bootstrap
+all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
+
+# the NER function: Lambda custom runtime and HTTP mode, with the page inside
+FN_SRC  = function/handler.c function/http_server.c function/bootstrap.c
+FN_OBJ  = $(FN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_page.o
+$(BUILD)/gen/web_page.c: web/index.html function/embed.sh
+	@mkdir -p $(dir $@)
+	sh function/embed.sh web/index.html fn_page > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/web_page.o: $(BUILD)/gen/web_page.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/bootstrap: $(FN_OBJ) $(BUILD)/libnerd.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcurl -ljansson -lpthread $(LIBS)
 
 # the trivial C runtime used by the platform's soak test and benchmarks
 $(BUILD)/functions/hello/bootstrap: bench/functions/hello.c
@@ -69,6 +80,10 @@ $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(LIBS)
 
+$(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Ifunction $< $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a -o $@ -ljansson -lpthread $(LIBS)
+
 # ---- Debian packages ---------------------------------------------------
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -83,9 +98,34 @@ test-deps: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 
 # ---- main job ------------------------------------------------------------
+# `make run`: the NER API and its page on the local platform, from the same
+# template.yaml and package that `sam build && sam deploy` ship to AWS.
+RUN_ARTIFACTS = $(CURDIR)/.aws-sam/build
 run: deps
 	$(MAKE) all
-	$(BUILD)/nerd extract --model $(MODEL) "Alan Turing was born on June 23, 1912, in London, England."
+	$(MAKE) build-NerFunction ARTIFACTS_DIR=$(RUN_ARTIFACTS)/NerFunction
+	@echo
+	@echo "nerd: the page is at http://127.0.0.1:3000/ ; try:"
+	@echo "  curl -s http://127.0.0.1:3000/ner -H 'content-type: application/json' \\"
+	@echo "       -d '{\"text\":\"Alan Turing was born on June 23, 1912, in London, England.\"}'"
+	@echo "(Ctrl-C stops it; metrics at http://127.0.0.1:3000/metrics)"
+	@echo
+	exec $(BUILD)/nerd local start-api --template template.yaml --build-dir $(RUN_ARTIFACTS) --port 3000
+
+# `sam build` (BuildMethod: makefile) runs this with ARTIFACTS_DIR set, in
+# AWS's provided.al2023 build image (dnf) or on Debian: bootstrap, the model
+# and the shared libraries bootstrap needs beside it (docs/deploy.md).
+build-NerFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "build-NerFunction: ARTIFACTS_DIR is not set" >&2; exit 2; }
+	@if ! command -v dpkg >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1 && \
+	    ! rpm -q gcc make pcre2-devel jansson-devel libcurl-devel >/dev/null 2>&1; then \
+	  dnf install -y gcc make pcre2-devel jansson-devel libcurl-devel; fi
+	$(MAKE) $(BUILD)/bootstrap
+	mkdir -p $(ARTIFACTS_DIR)
+	cp $(BUILD)/bootstrap $(ARTIFACTS_DIR)/bootstrap
+	chmod 755 $(ARTIFACTS_DIR)/bootstrap
+	cp $(MODEL) $(ARTIFACTS_DIR)/
+	sh tools/bundle-libs.sh $(ARTIFACTS_DIR)/bootstrap $(ARTIFACTS_DIR)/lib
 
 # ---- model ---------------------------------------------------------------
 model: deps

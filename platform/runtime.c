@@ -577,17 +577,30 @@ static int spawn(lam_env *e, char *err, size_t errlen)
     e->lim = lim_env_new(e->f.memory_mb, lerr, sizeof lerr);
     if (!e->lim && lerr[0])
         logf_(e, "nerd: %s: limits not applied to this environment\n", lerr);
-    e->spawn_t = clk_mono_ms();
+    /* sync: closed by the child's exec, so the parent knows when the
+     * sandbox (process group, cgroups) is ready and the runtime starts:
+     * Init Duration counts from there, as Lambda's init phase does */
+    int sync[2];
+    if (pipe2(sync, O_CLOEXEC) != 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        free(envs);
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
     pid_t pid = fork();
     if (pid != 0)
         free(envs);
     if (pid < 0) {
         close(pfd[0]);
         close(pfd[1]);
+        close(sync[0]);
+        close(sync[1]);
         snprintf(err, errlen, "fork: %s", strerror(errno));
         return -1;
     }
     if (pid == 0) {
+        close(sync[0]);
         setpgid(0, 0);
         lim_env_enter(e->lim, e->f.memory_mb);
         dup2(pfd[1], 1);
@@ -602,6 +615,12 @@ static int spawn(lam_env *e, char *err, size_t errlen)
         _exit(127);
     }
     setpgid(pid, pid);
+    close(sync[1]);
+    char b;
+    while (read(sync[0], &b, 1) < 0 && errno == EINTR)
+        ;
+    close(sync[0]);
+    e->spawn_t = clk_mono_ms();
     close(pfd[1]);
     e->out_fd = pfd[0];
     fcntl(e->out_fd, F_SETFL, O_NONBLOCK);

@@ -8,7 +8,7 @@ FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,un
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c
-TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw
+TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw fuzz_handler
 
 .PHONY: run build
 build: $(TARGETS:%=$(FUZZBUILD)/%)
@@ -16,6 +16,10 @@ build: $(TARGETS:%=$(FUZZBUILD)/%)
 $(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h platform/*.h)
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
+
+$(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h $(LIB_SRC)
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
 run: build
 	@pass=0; fail=0; \

@@ -168,7 +168,7 @@ static void repo_template(void)
         CHECK(f->memory_mb == 512 && f->timeout_s == 10 && f->reserved == -1 &&
               f->provisioned == 0 && !strcmp(f->alias, "live"), "defaults: %d %d %d %d",
               f->memory_mb, f->timeout_s, f->reserved, f->provisioned);
-        CHECK(t->n_routes == 3, "routes: %zu", t->n_routes);
+        CHECK(t->n_routes == 4, "routes: %zu", t->n_routes);
         free(t);
     }
     const char *ov[] = {"ReservedConcurrency=4", "ProvisionedConcurrency=2", "MemorySize=1024",

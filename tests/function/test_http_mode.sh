@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The NER function's HTTP mode (`bootstrap --http`), as a container platform
+# runs it: the study sentence's four entities, code point offsets that slice
+# the original string in Python, every error status and JSON body, a 1 MB
+# text, keep-alive and pipelining, malformed and slow clients, HEAD, the
+# page, /healthz, PORT from the environment, and SIGTERM draining to exit 0.
+NERD=${1:-build/nerd}
+BOOT=$(dirname "$NERD")/bootstrap
+MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
+pass=0; fail=0
+ok()  { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+tmp=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BOOT" --http --host 127.0.0.1 --port "$port" --model "$MODEL" > "$tmp/log" 2>&1 &
+bs=$!
+trap 'kill $bs 2>/dev/null; wait $bs 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.05; done
+grep -q "^listening on http://127.0.0.1:$port" "$tmp/log" && ok || { bad "did not start: $(cat "$tmp/log")"; echo "test_http_mode.sh: $pass passed, $fail failed"; exit 1; }
+u=http://127.0.0.1:$port
+J='content-type: application/json'
+
+out=$(curl -s -w ' %{http_code}' "$u/ner" -H "$J" -d '{"text":"Alan Turing was born on June 23, 1912, in London, England."}')
+[ "$out" = '{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"June 23, 1912","label":"DATE","start":24,"end":37},{"text":"London","label":"GPE","start":42,"end":48},{"text":"England","label":"GPE","start":50,"end":57}]} 200' ] && ok || bad "study sentence: $out"
+
+# non-ASCII: offsets are code points, so Python's slicing gives each entity back
+python3 - "$u" <<'PY' && ok || bad "non-ASCII offsets"
+import json, sys, urllib.request
+for text in ["Zoë Saldaña visited São Paulo.", "😀 Zoë Saldaña visited São Paulo with Angela Merkel.",
+             "Der Bürgermeister von München traf Emmanuel Macron in Paris am 3. Mai 2019."]:
+    req = urllib.request.Request(sys.argv[1] + "/ner", json.dumps({"text": text}).encode(),
+                                 {"content-type": "application/json"})
+    ents = json.load(urllib.request.urlopen(req))["entities"]
+    assert ents, text
+    for e in ents:
+        assert text[e["start"]:e["end"]] == e["text"], (text, e)
+PY
+
+code() { curl -s -o "$tmp/b" -w '%{http_code}' "$@"; }
+[ "$(code "$u/ner" -H "$J" -d '{bad')" = 400 ] && grep -q '"error":"InvalidJSON"' "$tmp/b" && ok || bad "invalid JSON: $(cat "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" -d '{"txt":1}')" = 400 ] && grep -q '"error":"MissingText"' "$tmp/b" && ok || bad "missing text"
+[ "$(code "$u/ner" -H "$J" -d '{"text":["a"]}')" = 400 ] && grep -q '"error":"InvalidText"' "$tmp/b" && ok || bad "non-string text"
+[ "$(code "$u/ner" -H 'content-type: text/plain' -d '{"text":"a"}')" = 415 ] && grep -q '"error":"UnsupportedMediaType"' "$tmp/b" && ok || bad "415"
+[ "$(code -D "$tmp/h" "$u/ner")" = 405 ] && grep -qi '^allow: POST' "$tmp/h" && grep -q '"error":"MethodNotAllowed"' "$tmp/b" && ok || bad "405"
+[ "$(code "$u/nope")" = 404 ] && grep -q '"error":"NotFound"' "$tmp/b" && ok || bad "404"
+[ "$(code "$u/healthz")" = 200 ] && [ "$(cat "$tmp/b")" = '{"status":"ok"}' ] && ok || bad "healthz"
+[ "$(code -D "$tmp/h" "$u/")" = 200 ] && grep -qi '^content-type: text/html' "$tmp/h" && grep -q '<html' "$tmp/b" && ok || bad "page"
+[ "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' "$u/")" = "200 0" ] && ok || bad "HEAD /"
+[ "$(code -X OPTIONS -D "$tmp/h" "$u/ner" -H 'Origin: http://x' -H 'Access-Control-Request-Method: POST')" = 204 ] && grep -qi '^access-control-allow-origin: \*' "$tmp/h" && ok || bad "preflight"
+
+# 1 MB of text is answered; one byte more is refused with 413
+python3 -c 'import json; t=("Barack Obama met Angela Merkel in Berlin on Monday. " * 30000)[:1048576]; open("'"$tmp"'/1mb.json","w").write(json.dumps({"text": t}))'
+python3 -c 'import json; t=("Barack Obama met Angela Merkel in Berlin on Monday. " * 30000)[:1048577]; open("'"$tmp"'/over.json","w").write(json.dumps({"text": t}))'
+[ "$(code -m 60 "$u/ner" -H "$J" --data-binary @"$tmp/1mb.json")" = 200 ] && python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); assert len(d["entities"]) > 20000, len(d["entities"])' "$tmp/b" && ok || bad "1 MB text"
+[ "$(code "$u/ner" -H "$J" --data-binary @"$tmp/over.json")" = 413 ] && grep -q '"error":"PayloadTooLarge"' "$tmp/b" && ok || bad "over 1 MB: $(head -c 200 "$tmp/b")"
+head -c 8000000 /dev/zero | tr '\0' a > "$tmp/huge"
+[ "$(code "$u/ner" -H "$J" --data-binary @"$tmp/huge")" = 413 ] && ok || bad "8 MB body"
+
+# keep-alive and pipelining: three requests in one write, three answers in order
+python3 - "$port" <<'PY' && ok || bad "pipelining"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+one = lambda t: ('POST /ner HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s'
+                 % (len(t), t)).encode()
+s.sendall(one('{"text":"Paris"}') + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + one('{"text":"London"}'))
+data = b""
+while data.count(b"HTTP/1.1 200") < 3:
+    chunk = s.recv(65536)
+    assert chunk, data
+    data += chunk
+assert data.index(b'"Paris"') < data.index(b'"status":"ok"') < data.index(b'"London"'), data
+PY
+# malformed request: 400 with a JSON body, connection closed, server fine
+printf 'BLAH\r\n\r\n' > "$tmp/garbage"
+resp=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat $tmp/garbage >&3; cat <&3")
+echo "$resp" | head -1 | grep -q '^HTTP/1.1 400' && echo "$resp" | grep -q '"error":"BadRequest"' && ok || bad "garbage: $resp"
+# a slow client holds only its own connection
+exec 4<>/dev/tcp/127.0.0.1/$port; printf 'POST /ner HTTP/1.1\r\nHost: x\r\n' >&4
+[ "$(code "$u/healthz")" = 200 ] && ok || bad "serving beside a slow client"
+exec 4<&-
+
+# PORT from the environment; SIGTERM finishes in-flight work and exits 0
+kill -TERM $bs; wait $bs; rc=$?
+[ $rc -eq 0 ] && ok || bad "SIGTERM exit $rc"
+port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$port2 HOST=127.0.0.1 NERD_MODEL=$MODEL "$BOOT" > "$tmp/log2" 2>&1 &
+bs=$!
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/log2" && break; sleep 0.05; done
+[ "$(curl -s "http://127.0.0.1:$port2/healthz")" = '{"status":"ok"}' ] && ok || bad "PORT mode: $(cat "$tmp/log2")"
+curl -s -o "$tmp/slow" "http://127.0.0.1:$port2/ner" -H "$J" --data-binary @"$tmp/1mb.json" &
+cl=$!
+sleep 0.05; kill -TERM $bs; wait $bs; rc=$?; wait $cl
+[ $rc -eq 0 ] && ok || bad "SIGTERM during a request: exit $rc"
+grep -q '"entities":\[{' "$tmp/slow" && ok || bad "in-flight request finished: $(head -c 200 "$tmp/slow")"
+# a model that cannot load: a clear message, exit 1
+"$BOOT" --http --port 0 --model /nonexistent.nerd 2> "$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q '/nonexistent.nerd' "$tmp/err" && ok || bad "bad model: $rc $(cat "$tmp/err")"
+echo "test_http_mode.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

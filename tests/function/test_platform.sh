@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The NER function on the local platform, from the repository's own
+# template.yaml: `make build-NerFunction` (what `sam build` runs) produces
+# bootstrap, the model and its libraries in a fresh directory; `nerd local
+# start-api --build-dir` serves them: the study sentence, code point offsets
+# that slice the text in Python, every error status and body, a 1 MB text,
+# the page; `nerd local invoke` with a direct {"text"} event; a package
+# without its model fails its init with the error, as Lambda reports it.
+NERD=${1:-build/nerd}
+BOOT=$(dirname "$NERD")/bootstrap
+MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
+pass=0; fail=0
+ok()  { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+tmp=$(mktemp -d)
+gw=
+trap '[ -n "$gw" ] && kill $gw 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# sam build's target, in a fresh build directory
+env -u MAKEFLAGS -u MAKELEVEL make -s build-NerFunction ARTIFACTS_DIR="$tmp/sam/NerFunction" \
+    BUILD="$tmp/build" > "$tmp/make.log" 2>&1 && ok || bad "make build-NerFunction: $(tail -5 "$tmp/make.log")"
+[ -x "$tmp/sam/NerFunction/bootstrap" ] && ok || bad "no executable bootstrap"
+cmp -s "$tmp/sam/NerFunction/en_core_web_sm-2.2.5.nerd" "$MODEL" && ok || bad "model not packaged"
+[ -e "$tmp/sam/NerFunction/lib/libcurl.so.4" ] && [ -e "$tmp/sam/NerFunction/lib/libjansson.so.4" ] && ok || bad "libraries not packaged"
+ls "$tmp/sam/NerFunction/lib" | grep -q '^libc\.so' && bad "libc packaged" || ok
+
+# this build's bootstrap (sanitized in `make san`), packaged the same way
+mkdir -p "$tmp/pkg/NerFunction"
+cp "$BOOT" "$MODEL" "$tmp/pkg/NerFunction/"
+# limits off and the longest timeout: the sanitized build runs a 1 MB text slowly
+"$NERD" local start-api --template template.yaml --build-dir "$tmp/pkg" --port 0 --no-limits \
+    --parameter-overrides Timeout=29 > "$tmp/log" 2>&1 &
+gw=$!
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
+u=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
+[ -n "$u" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_platform.sh: $pass passed, $fail failed"; exit 1; }
+J='content-type: application/json'
+out=$(curl -s -m 30 -w ' %{http_code}' "$u/ner" -H "$J" -d '{"text":"Alan Turing was born on June 23, 1912, in London, England."}')
+[ "$out" = '{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"June 23, 1912","label":"DATE","start":24,"end":37},{"text":"London","label":"GPE","start":42,"end":48},{"text":"England","label":"GPE","start":50,"end":57}]} 200' ] && ok || bad "study sentence: $out"
+grep -qE $'^REPORT RequestId: .*Init Duration: [0-9.]+ ms' "$tmp/log" && ok || bad "cold start REPORT"
+python3 - "$u" <<'PY' && ok || bad "non-ASCII offsets through the gateway"
+import json, sys, urllib.request
+for text in ["Zoë Saldaña visited São Paulo.", "😀 Zoë Saldaña visited São Paulo with Angela Merkel."]:
+    req = urllib.request.Request(sys.argv[1] + "/ner", json.dumps({"text": text}).encode(),
+                                 {"content-type": "application/json"})
+    ents = json.load(urllib.request.urlopen(req, timeout=30))["entities"]
+    assert ents and all(text[e["start"]:e["end"]] == e["text"] for e in ents), ents
+PY
+code() { curl -s -m 30 -o "$tmp/b" -w '%{http_code}' "$@"; }
+[ "$(code "$u/ner" -H "$J" -d '{bad')" = 400 ] && grep -q '"error":"InvalidJSON"' "$tmp/b" && ok || bad "400 invalid JSON: $(cat "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" -d '{"text":1}')" = 400 ] && grep -q '"error":"InvalidText"' "$tmp/b" && ok || bad "400 text"
+[ "$(code "$u/ner" -H "$J" -d '{}')" = 400 ] && grep -q '"error":"MissingText"' "$tmp/b" && ok || bad "400 missing"
+[ "$(code "$u/ner" -H 'content-type: text/plain' -d 'x')" = 415 ] && grep -q '"error":"UnsupportedMediaType"' "$tmp/b" && ok || bad "415"
+[ "$(code -D "$tmp/h" -X PUT "$u/ner" -H "$J" -d '{}')" = 405 ] && grep -qi '^allow: POST' "$tmp/h" && ok || bad "405: $(cat "$tmp/b")"
+[ "$(code "$u/nope/deeper")" = 404 ] && grep -q '"error":"NotFound"' "$tmp/b" && ok || bad "404: $(cat "$tmp/b")"
+[ "$(code "$u/")" = 200 ] && grep -q '<html' "$tmp/b" && ok || bad "page"
+[ "$(code "$u/healthz")" = 200 ] && ok || bad "healthz"
+python3 -c 'import json; t=("Barack Obama met Angela Merkel in Berlin on Monday. " * 30000)[:1048576]; open("'"$tmp"'/1mb.json","w").write(json.dumps({"text": t}))'
+python3 -c 'import json; t=("Barack Obama met Angela Merkel in Berlin on Monday. " * 30000)[:1048577]; open("'"$tmp"'/over.json","w").write(json.dumps({"text": t}))'
+[ "$(code -m 60 "$u/ner" -H "$J" --data-binary @"$tmp/1mb.json")" = 200 ] && grep -q '"entities":\[{' "$tmp/b" && ok || bad "1 MB text: $(head -c 200 "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" --data-binary @"$tmp/over.json")" = 413 ] && grep -q '"error":"PayloadTooLarge"' "$tmp/b" && ok || bad "413: $(head -c 200 "$tmp/b")"
+n=$(grep -c '^INIT_START' "$tmp/log")
+[ "$n" -le 2 ] && ok || bad "$n environments for sequential requests (want reuse)"
+kill -TERM $gw; wait $gw; rc=$?; gw=
+[ $rc -eq 0 ] && ok || bad "gateway exit $rc"
+
+# direct invocation, as the study's local test events did
+printf '{"text":"Alan Turing was born in London."}' > "$tmp/ev.json"
+"$NERD" local invoke NerFunction --template template.yaml --build-dir "$tmp/pkg" --event "$tmp/ev.json" \
+    > "$tmp/out" 2> "$tmp/err" && ok || bad "invoke: $(tail -3 "$tmp/err")"
+python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); assert r["statusCode"] == 200, r
+assert json.loads(r["body"])["entities"] == [{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"London","label":"GPE","start":24,"end":30}], r' "$tmp/out" && ok || bad "invoke result: $(cat "$tmp/out")"
+
+# no model in the package: /init/error, and the caller gets the error
+mkdir -p "$tmp/nomodel/NerFunction"; cp "$BOOT" "$tmp/nomodel/NerFunction/"
+NERD_MODEL= "$NERD" local invoke NerFunction --template template.yaml --build-dir "$tmp/nomodel" --event "$tmp/ev.json" \
+    > "$tmp/out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 1 ] && ok || bad "init error exit $rc"
+grep -q 'Runtime.ModelLoadError\|Runtime.InitError\|Runtime.ExitError' "$tmp/out" && ok || bad "init error payload: $(cat "$tmp/out")"
+grep -q 'bootstrap: init failed' "$tmp/err" && ok || bad "init error in the log: $(tail -5 "$tmp/err")"
+echo "test_platform.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
