@@ -25,8 +25,9 @@ CLI_LIBS = -lmsgpackc -ljansson -lpthread
 
 DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libcurl4-openssl-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
-# client at install time (tests/platform/test_node_ric.sh).
-TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++
+# client at install time (tests/platform/test_node_ric.sh); chromium: the
+# browser test (tests/web/test_page.sh, with npm playwright-core).
+TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c
