@@ -158,12 +158,15 @@ BENCH_DEBS = python3-numpy python3-msgpack wrk nginx-light
 bench: deps
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
-	$(MAKE) all $(BUILD)/openloop
+	$(MAKE) all $(BUILD)/openloop $(BUILD)/calls
 	bench/run.sh $(BUILD)/nerd $(MODEL) $(SHARED)
 
 $(BUILD)/openloop: bench/openloop.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@
+
+$(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lpthread $(LIBS)
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)

@@ -25,3 +25,6 @@ fi
 
 # the local platform with the trivial C runtime, against nginx and wrk
 bench/platform.sh "$NERD"
+
+# the NER function: engine vs HTTP mode vs the local platform
+bench/function.sh "$NERD" "$MODEL"

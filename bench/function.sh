@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make bench`, function part: the NER function on the study's sentence,
+# measured three ways in the same run on this machine —
+#   (a) the engine in process on every core (bench/calls.c), the ceiling;
+#   (b) HTTP mode (`bootstrap --http`), driven by wrk;
+#   (c) through the local platform (`nerd local start-api`, template.yaml,
+#       limits off), driven by wrk;
+# then p50/p99 at half of (c)'s maximum (bench/openloop.c, open loop, 1 s
+# warm-up), the function's cold start (Init Duration: exec of bootstrap to
+# its first /next, model loaded) over 20 `nerd local invoke` runs, and the
+# resident memory of an environment after requests.
+set -eu
+NERD=${1:-build/nerd}; MODEL=${2:-models/en_core_web_sm-2.2.5.nerd}
+B=$(dirname "$NERD")
+DUR=${BENCH_SECONDS:-5}
+TEXT="Alan Turing was born on June 23, 1912, in London, England."
+tmp=$(mktemp -d)
+pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rps() { sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'; }
+best() { # URL -> best req/s over connection counts
+    local b=0 r
+    for c in 2 4 8; do
+        r=$(wrk -t1 -c"$c" -d"${DUR}s" -s bench/post.lua "$1" 2>&1 | rps)
+        b=$(awk -v a="$r" -v b="$b" 'BEGIN { print (a > b ? a : b) }')
+    done
+    echo "$b"
+}
+a=$("$B/calls" "$MODEL" "$(nproc)" "$DUR" "$TEXT" | sed -nE 's/.*: ([0-9.]+) calls\/s/\1/p')
+echo "function: (a) engine in process, $(nproc) threads: $a calls/s"
+
+port=$(freeport)
+"$B/bootstrap" --http --host 127.0.0.1 --port "$port" --model "$MODEL" > "$tmp/http.log" 2>&1 & hp=$!; pids="$pids $hp"
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/http.log" && break; sleep 0.05; done
+b=$(best "http://127.0.0.1:$port/ner")
+kill "$hp"; wait "$hp" 2>/dev/null || true
+echo "function: (b) HTTP mode (bootstrap --http): $b req/s = $(awk -v x="$b" -v y="$a" 'BEGIN { printf "%.0f", 100 * x / y }')% of (a)"
+
+mkdir -p "$tmp/pkg/NerFunction"; cp "$B/bootstrap" "$MODEL" "$tmp/pkg/NerFunction/"
+"$NERD" local start-api --template template.yaml --build-dir "$tmp/pkg" --port 0 --no-limits \
+    > "$tmp/gw.log" 2>&1 & gw=$!; pids="$pids $gw"
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/gw.log" && break; sleep 0.1; done
+url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/gw.log")/ner
+c=$(best "$url")
+echo "function: (c) through the local platform: $c req/s = $(awk -v x="$c" -v y="$a" 'BEGIN { printf "%.0f", 100 * x / y }')% of (a)"
+half=$(awk -v x="$c" 'BEGIN { printf "%d", x / 2 }')
+printf '{"text":"%s"}' "$TEXT" > "$tmp/body.json"
+out=$(OPENLOOP_WARMUP=1 "$B/openloop" "$url" "$half" "$DUR" 16 "$tmp/body.json")
+echo "function: (c) at half its maximum ($half req/s, 16 connections): ${out#openloop: }"
+for k in $(pgrep -P "$gw"); do awk '/^VmRSS/ { print $2 }' "/proc/$k/status"; done | sort -n > "$tmp/rss"
+awk '{ v[NR] = $1 } END { printf "function: resident memory per environment after the runs: %.1f-%.1f MB (%d environments)\n", v[1] / 1024, v[NR] / 1024, NR }' "$tmp/rss"
+kill "$gw"; wait "$gw" 2>/dev/null || true
+
+printf '{"text":"%s"}' "$TEXT" > "$tmp/ev.json"
+for i in $(seq 20); do
+    "$NERD" local invoke NerFunction --template template.yaml --build-dir "$tmp/pkg" --no-limits \
+        --event "$tmp/ev.json" 2>&1 >/dev/null | grep -oE 'Init Duration: [0-9.]+' | awk '{ print $3 }'
+done | sort -n > "$tmp/init"
+awk '{ v[NR] = $1 } END { printf "function: cold start (exec to first /next, model loaded; %d starts): median %.2f ms, p95 %.2f ms\n", NR, v[int(NR / 2) + 1], v[int(NR * 0.95) + 1] }' "$tmp/init"
+t=$(python3 - "$B/bootstrap" <<'PY'
+import subprocess, sys, time
+ts = []
+for _ in range(21):
+    t = time.perf_counter(); subprocess.run([sys.argv[1], "--help"], stdout=subprocess.DEVNULL); ts.append(time.perf_counter() - t)
+print("%.2f" % (sorted(ts)[10] * 1000))
+PY
+)
+echo "function: of which exec + dynamic linking of bootstrap (libcurl and its 30 libraries): median $t ms"
