@@ -12,6 +12,8 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +27,22 @@
 
 #define MAX_HEAD 16384
 #define MAX_CONNS_PER_WORKER 4096
+#define OUT_HIGH ((size_t)1 << 20) /* pending output above which a client is not read */
 #define IDLE_S 60.0
 #define REQUEST_S 30.0
 #define DRAIN_S 5.0
 
-static volatile sig_atomic_t g_stop;
+static atomic_int g_stop; /* lock-free, so safe to set from the signal handler */
 
 static void on_signal(int sig)
 {
     (void)sig;
-    g_stop = 1;
+    atomic_store(&g_stop, 1);
 }
 
 typedef struct hconn {
     int fd;
+    int idx;             /* position in worker.conns */
     char *in;
     size_t in_len, in_cap;
     char *out;
@@ -46,7 +50,8 @@ typedef struct hconn {
     http_parser p;
     double last, first;  /* last activity; first byte of the current request */
     int close_after;     /* close once out is sent */
-    int want_out;        /* registered for EPOLLOUT */
+    int eof;             /* the client has shut down its side */
+    uint32_t events;     /* registered epoll interest */
 } hconn;
 
 typedef struct worker {
@@ -70,6 +75,13 @@ static int out_reserve(hconn *c, size_t more)
 {
     if (c->out_len + more <= c->out_cap)
         return 0;
+    if (c->out_off) { /* reclaim what is sent before growing */
+        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+        c->out_len -= c->out_off;
+        c->out_off = 0;
+        if (c->out_len + more <= c->out_cap)
+            return 0;
+    }
     size_t nc = c->out_cap ? c->out_cap : 8192;
     while (nc < c->out_len + more)
         nc *= 2;
@@ -99,8 +111,10 @@ static void append(hconn *c, int status, const char *ct, const char *allow, cons
                      status, http_reason(status), ct ? ct : "application/json", blen,
                      allow ? "Allow: " : "", allow ? allow : "", allow ? "\r\n" : "",
                      keep ? "" : "Connection: close\r\n");
-    if (n < 0 || (size_t)n >= sizeof h)
+    if (n < 0 || (size_t)n >= sizeof h) {
+        c->close_after = 1;
         return;
+    }
     if (status == 204 || head_only)
         blen = 0;
     if (out_reserve(c, (size_t)n + blen)) {
@@ -123,42 +137,51 @@ static void append_error(hconn *c, int status, const char *err, const char *msg)
     append(c, status, "application/json", NULL, b, (size_t)n, 0, 0);
 }
 
-static void conn_free(worker *w, int i)
+static void conn_free(worker *w, hconn *c)
 {
-    hconn *c = w->conns[i];
+    int i = c->idx;
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     free(c->in);
     free(c->out);
     free(c);
-    w->conns[i] = w->conns[--w->n];
+    if (i != --w->n) {
+        w->conns[i] = w->conns[w->n];
+        w->conns[i]->idx = i;
+    }
+}
+
+/* Registers the epoll interest c needs now: output while some is pending;
+ * input unless the client has closed, the connection is closing, or the
+ * client is not reading its answers (pending output over OUT_HIGH). */
+static void set_interest(worker *w, hconn *c)
+{
+    size_t pend = c->out_len - c->out_off;
+    uint32_t ev = pend ? EPOLLOUT : 0;
+    if (pend < OUT_HIGH && !c->eof && !c->close_after)
+        ev |= EPOLLIN;
+    if (ev != c->events) {
+        struct epoll_event e = {.events = ev, .data.ptr = c};
+        epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &e);
+        c->events = ev;
+    }
 }
 
 /* Sends pending output; 0 = keep, -1 = close now. */
-static int flush_out(worker *w, hconn *c)
+static int flush_out(hconn *c)
 {
     while (c->out_off < c->out_len) {
         ssize_t k = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!c->want_out) {
-                struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-                epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
-                c->want_out = 1;
-            }
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
-        }
         if (k <= 0)
             return -1;
         c->out_off += (size_t)k;
+        c->last = now_s();
     }
     c->out_off = c->out_len = 0;
-    if (c->want_out) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
-        c->want_out = 0;
-    }
     return c->close_after ? -1 : 0;
 }
 
@@ -167,10 +190,17 @@ static const char *header(const http_request *r, const char *buf, const char *na
     return http_header(r, buf, name, len, 0);
 }
 
-/* Parses and answers every complete request in c->in. */
-static void serve(worker *w, hconn *c)
+/* Parses and answers the complete requests in c->in, in order, while the
+ * client keeps reading its answers.  Returns 1 when it stopped because the
+ * pending output reached OUT_HIGH (more may be answerable once it is sent),
+ * else 0. */
+static int serve(worker *w, hconn *c)
 {
-    while (!c->close_after && c->in_len) {
+    for (;;) {
+        if (c->close_after || !c->in_len)
+            return 0;
+        if (c->out_len - c->out_off >= OUT_HIGH)
+            return 1;
         size_t used;
         int rc = http_parse(&c->p, c->in, c->in_len, &used);
         if (rc == HTTP_MORE) {
@@ -179,7 +209,7 @@ static void serve(worker *w, hconn *c)
                 c->out_len += 25;
                 c->p.req.expect_continue = 0;
             }
-            return;
+            return 0;
         }
         if (rc < 0) {
             int st = http_error_status(rc);
@@ -187,7 +217,7 @@ static void serve(worker *w, hconn *c)
                                                                           : "BadRequest",
                          st == 413 ? "the request body is over the limit"
                                    : "the request is not valid HTTP/1.1");
-            return;
+            return 0;
         }
         const http_request *r = &c->p.req;
         const char *target = c->in + r->target;
@@ -201,53 +231,73 @@ static void serve(worker *w, hconn *c)
                 r->body_len ? c->in + r->body : NULL, r->body_len, &res);
         int head = r->method_len == 4 && !memcmp(c->in + r->method, "HEAD", 4);
         append(c, res.status, res.content_type, res.allow, res.body, res.body_len, head,
-               r->keep_alive && !g_stop);
-        memmove(c->in, c->in + used, c->in_len - used);
+               r->keep_alive && !atomic_load_explicit(&g_stop, memory_order_relaxed));
+        if (used < c->in_len)
+            memmove(c->in, c->in + used, c->in_len - used);
         c->in_len -= used;
         http_parser_init(&c->p, MAX_HEAD, w->max_body);
         c->first = now_s();
     }
 }
 
-static void on_readable(worker *w, int i)
+/* Answers what can be answered and sends it; -1 when c is to be closed. */
+static int pump(worker *w, hconn *c)
 {
-    hconn *c = w->conns[i];
     for (;;) {
-        if (c->in_len == c->in_cap) {
-            size_t nc = c->in_cap * 2;
-            if (nc > MAX_HEAD + w->max_body + 65536) {
-                append_error(c, 413, "PayloadTooLarge", "the request is over the limit");
-                break;
-            }
-            char *p = realloc(c->in, nc);
-            if (!p) {
-                conn_free(w, i);
-                return;
-            }
-            c->in = p;
-            c->in_cap = nc;
-        }
-        size_t space = c->in_cap - c->in_len;
-        ssize_t k = recv(c->fd, c->in + c->in_len, space, 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        int more = serve(w, c);
+        if (flush_out(c))
+            return -1;
+        if (c->out_off < c->out_len)
+            break; /* the client is slow to read: wait for EPOLLOUT */
+        if (!more) {
+            if (c->eof)
+                return -1; /* every complete request is answered; no more will come */
             break;
-        if (k <= 0) {
-            conn_free(w, i);
+        }
+    }
+    set_interest(w, c);
+    return 0;
+}
+
+static void on_readable(worker *w, hconn *c)
+{
+    if (c->in_len == c->in_cap) {
+        size_t nc = c->in_cap * 2;
+        if (nc > MAX_HEAD + w->max_body + 65536) { /* the parser refuses sooner; a backstop */
+            append_error(c, 413, "PayloadTooLarge", "the request is over the limit");
+            if (pump(w, c))
+                conn_free(w, c);
             return;
         }
-        double t = now_s();
+        char *p = realloc(c->in, nc);
+        if (!p) {
+            conn_free(w, c);
+            return;
+        }
+        c->in = p;
+        c->in_cap = nc;
+    }
+    ssize_t k;
+    do
+        k = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+    while (k < 0 && errno == EINTR);
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (k < 0) {
+        conn_free(w, c);
+        return;
+    }
+    double t = now_s();
+    if (k == 0) {
+        c->eof = 1;
+    } else {
         if (!c->in_len)
             c->first = t;
-        c->last = t;
         c->in_len += (size_t)k;
-        if ((size_t)k < space)
-            break; /* the socket is drained */
     }
-    serve(w, c);
-    if (flush_out(w, c))
-        conn_free(w, i);
+    c->last = t;
+    if (pump(w, c))
+        conn_free(w, c);
 }
 
 static void accept_all(worker *w)
@@ -274,6 +324,7 @@ static void accept_all(worker *w)
         c->in = in;
         c->in_cap = 16384;
         c->last = c->first = now_s();
+        c->events = EPOLLIN;
         http_parser_init(&c->p, MAX_HEAD, w->max_body);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev)) {
@@ -282,16 +333,9 @@ static void accept_all(worker *w)
             close(fd);
             continue;
         }
+        c->idx = w->n;
         w->conns[w->n++] = c;
     }
-}
-
-static int index_of(worker *w, hconn *c)
-{
-    for (int i = 0; i < w->n; i++)
-        if (w->conns[i] == c)
-            return i;
-    return -1;
 }
 
 static void *worker_main(void *arg)
@@ -300,55 +344,61 @@ static void *worker_main(void *arg)
     struct epoll_event evs[128];
     double drain_until = 0, last_sweep = now_s();
     for (;;) {
-        if (g_stop && w->lfd >= 0) { /* stop accepting; finish what is in flight */
+        int stop = atomic_load_explicit(&g_stop, memory_order_relaxed);
+        if (stop && w->lfd >= 0) { /* stop accepting; finish what is in flight */
             epoll_ctl(w->ep, EPOLL_CTL_DEL, w->lfd, NULL);
             close(w->lfd);
             w->lfd = -1;
             drain_until = now_s() + DRAIN_S;
-            for (int i = w->n - 1; i >= 0; i--) /* idle keep-alive connections go now */
-                if (!w->conns[i]->in_len && w->conns[i]->out_off == w->conns[i]->out_len)
-                    conn_free(w, i);
+            for (int i = w->n - 1; i >= 0; i--) { /* idle keep-alive connections go now */
+                hconn *c = w->conns[i];
+                if (!c->in_len && c->out_off == c->out_len)
+                    conn_free(w, c);
+            }
         }
-        if (g_stop && (!w->n || now_s() > drain_until))
+        if (stop && (!w->n || now_s() > drain_until))
             break;
         int n = epoll_wait(w->ep, evs, 128, 200);
         for (int k = 0; k < n; k++) {
             if (evs[k].data.ptr == NULL) {
-                accept_all(w);
+                if (w->lfd >= 0)
+                    accept_all(w);
                 continue;
             }
             hconn *c = evs[k].data.ptr;
-            int i = index_of(w, c);
-            if (i < 0)
-                continue;
-            if (evs[k].events & (EPOLLERR | EPOLLHUP) && !(evs[k].events & EPOLLIN)) {
-                conn_free(w, i);
+            uint32_t e = evs[k].events;
+            if ((e & (EPOLLERR | EPOLLHUP)) && !(e & EPOLLIN)) {
+                conn_free(w, c); /* only this event can free c: one event per fd */
                 continue;
             }
-            if (evs[k].events & EPOLLOUT && flush_out(w, c)) {
-                conn_free(w, i);
-                continue;
+            if (e & EPOLLOUT) {
+                if (pump(w, c)) {
+                    conn_free(w, c);
+                    continue;
+                }
             }
-            if (evs[k].events & EPOLLIN)
-                on_readable(w, i);
+            if ((e & EPOLLIN) && (c->events & EPOLLIN))
+                on_readable(w, c);
         }
         double t = now_s();
         if (t - last_sweep > 1.0) { /* idle and slow clients */
             last_sweep = t;
             for (int i = w->n - 1; i >= 0; i--) {
                 hconn *c = w->conns[i];
-                if (c->in_len && t - c->first > REQUEST_S && !c->close_after) {
+                if (c->in_len && t - c->first > REQUEST_S && !c->close_after &&
+                    c->out_off == c->out_len) {
                     append_error(c, 408, "RequestTimeout", "the request was not received in time");
-                    if (flush_out(w, c))
-                        conn_free(w, i);
-                } else if (!c->in_len && c->out_off == c->out_len && t - c->last > IDLE_S) {
-                    conn_free(w, i);
+                    if (pump(w, c))
+                        conn_free(w, c);
+                } else if (c->out_off < c->out_len ? t - c->last > REQUEST_S
+                                                   : !c->in_len && t - c->last > IDLE_S) {
+                    conn_free(w, c); /* idle, or not reading its answers */
                 }
             }
         }
     }
     while (w->n)
-        conn_free(w, w->n - 1);
+        conn_free(w, w->conns[w->n - 1]);
     return NULL;
 }
 
@@ -427,7 +477,7 @@ int hs_run(const fn_app *app, const hs_options *o, char *err, size_t errlen)
         fprintf(stderr, "listening on http://%s:%d (%d threads)\n", o->host, port, nt);
         fflush(stderr);
     } else {
-        g_stop = 1;
+        atomic_store(&g_stop, 1);
     }
     for (int i = 0; i < started; i++) {
         pthread_join(ws[i].th, NULL);

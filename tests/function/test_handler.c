@@ -129,16 +129,29 @@ static void limits(fn_ctx *c)
     CHECK(r.status == 413, "7 MB body refused before parsing: %d", r.status);
     free(b);
 
-    fn_app *small;
-    fn_ctx *sc;
-    char err[256];
+    fn_app *small = NULL;
+    fn_ctx *sc = NULL;
+    char err[256] = "";
     const char *model = getenv("MODEL") ? getenv("MODEL") : "models/en_core_web_sm-2.2.5.nerd";
-    CHECK(fn_app_new(model, 10, &small, err, sizeof err) == 0 && fn_ctx_new(small, &sc) == 0,
-          "small app: %s", err);
-    fn_http(sc, "POST", 4, "/ner", 4, NULL, 0, "{\"text\":\"0123456789\"}", 21, &r);
-    CHECK(r.status == 200, "10 bytes at a 10-byte limit: %d", r.status);
-    fn_http(sc, "POST", 4, "/ner", 4, NULL, 0, "{\"text\":\"0123456789a\"}", 22, &r);
-    CHECK(r.status == 413, "11 bytes over a 10-byte limit: %d", r.status);
+    int ok = fn_app_new(model, 10, &small, err, sizeof err) == 0 && fn_ctx_new(small, &sc) == 0;
+    CHECK(ok, "small app: %s", err);
+    if (ok) {
+        fn_http(sc, "POST", 4, "/ner", 4, NULL, 0, "{\"text\":\"0123456789\"}", 21, &r);
+        CHECK(r.status == 200, "10 bytes at a 10-byte limit: %d", r.status);
+        fn_http(sc, "POST", 4, "/ner", 4, NULL, 0, "{\"text\":\"0123456789a\"}", 22, &r);
+        CHECK(r.status == 413 && !strcmp(r.body, "{\"error\":\"PayloadTooLarge\",\"message\":"
+                                                 "\"text is 11 bytes; the limit is 10 bytes\"}"),
+              "11 bytes over a 10-byte limit: %d %s", r.status, r.body);
+        /* the raw body cap, limit * 6 + 1024 bytes, is checked before parsing */
+        char big[10 * 6 + 1024 + 1];
+        memset(big, ' ', sizeof big);
+        memcpy(big, "{\"text\":\"a\"}", 12);
+        fn_http(sc, "POST", 4, "/ner", 4, NULL, 0, big, sizeof big - 1, &r);
+        CHECK(r.status == 200, "body at the cap (trailing spaces): %d %s", r.status, r.body);
+        fn_http(sc, "POST", 4, "/ner", 4, NULL, 0, big, sizeof big, &r);
+        CHECK(r.status == 413 && strstr(r.body, "the body is 1085 bytes"),
+              "body one byte over the cap: %d %s", r.status, r.body);
+    }
     fn_ctx_free(sc);
     fn_app_free(small);
 

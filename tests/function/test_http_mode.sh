@@ -2,8 +2,10 @@
 # The NER function's HTTP mode (`bootstrap --http`), as a container platform
 # runs it: the study sentence's four entities, code point offsets that slice
 # the original string in Python, every error status and JSON body, a 1 MB
-# text, keep-alive and pipelining, malformed and slow clients, HEAD, the
-# page, /healthz, PORT from the environment, and SIGTERM draining to exit 0.
+# text, keep-alive and pipelining, half-closing clients and clients that do
+# not read their answers, malformed and slow clients, HEAD, the page,
+# /healthz, PORT and NERD_MAX_TEXT_BYTES from the environment, bad options,
+# --help, and SIGTERM draining to exit 0.
 NERD=${1:-build/nerd}
 BOOT=$(dirname "$NERD")/bootstrap
 MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
@@ -71,6 +73,45 @@ while data.count(b"HTTP/1.1 200") < 3:
     data += chunk
 assert data.index(b'"Paris"') < data.index(b'"status":"ok"') < data.index(b'"London"'), data
 PY
+# a client that half-closes after its requests still gets every answer, then EOF
+python3 - "$port" <<'PY2' && ok || bad "half-close"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /heal")
+s.shutdown(socket.SHUT_WR)
+s.settimeout(5)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+assert data.count(b'{"status":"ok"}') == 2 and data.count(b"HTTP/1.1") == 2, data
+PY2
+# a client that pipelines without reading its answers: the server stops
+# reading it (bounded memory), serves others meanwhile, and every answer
+# arrives in order once the client reads
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$bs/status; }
+rss0=$(rss)
+python3 - "$port" "$u" "$bs" "$rss0" <<'PY2' && ok || bad "pipelining without reading"
+import socket, sys, time, urllib.request
+port, u, pid, rss0 = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+n = 4000
+s = socket.create_connection(("127.0.0.1", port))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * n)
+time.sleep(0.5)
+assert urllib.request.urlopen(u + "/healthz", timeout=5).read() == b'{"status":"ok"}'
+rss = int([l.split()[1] for l in open("/proc/%s/status" % pid) if l.startswith("VmRSS")][0])
+assert rss - rss0 < 16384, ("server grew by %d kB" % (rss - rss0))
+s.settimeout(10)
+data = bytearray()
+while data.count(b"</html>") < n:
+    chunk = s.recv(1 << 20)
+    assert chunk, data.count(b"HTTP/1.1 200")
+    data += chunk
+assert data.count(b"HTTP/1.1 200 OK") == n, data.count(b"HTTP/1.1 200 OK")
+PY2
 # malformed request: 400 with a JSON body, connection closed, server fine
 printf 'BLAH\r\n\r\n' > "$tmp/garbage"
 resp=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat $tmp/garbage >&3; cat <&3")
@@ -93,6 +134,25 @@ cl=$!
 sleep 0.05; kill -TERM $bs; wait $bs; rc=$?; wait $cl
 [ $rc -eq 0 ] && ok || bad "SIGTERM during a request: exit $rc"
 grep -q '"entities":\[{' "$tmp/slow" && ok || bad "in-flight request finished: $(head -c 200 "$tmp/slow")"
+# the text limit from NERD_MAX_TEXT_BYTES, in HTTP mode too
+port3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+NERD_MAX_TEXT_BYTES=10 "$BOOT" --http --host 127.0.0.1 --port "$port3" --threads 1 --model "$MODEL" > "$tmp/log3" 2>&1 &
+bs=$!
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/log3" && break; sleep 0.05; done
+[ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"text":"0123456789"}')" = 200 ] && ok || bad "10 bytes at a 10-byte limit: $(cat "$tmp/b")"
+[ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"text":"0123456789a"}')" = 413 ] &&
+    [ "$(cat "$tmp/b")" = '{"error":"PayloadTooLarge","message":"text is 11 bytes; the limit is 10 bytes"}' ] && ok || bad "11 bytes: $(cat "$tmp/b")"
+kill -TERM $bs; wait $bs; rc=$?
+[ $rc -eq 0 ] && ok || bad "SIGTERM when idle: exit $rc"
+# bad options and settings: a clear message and exit 2, nothing started
+for args in "--port abc" "--port 70000" "--threads -1" "--max-text 0" "--max-text 12x" "--bogus"; do
+    timeout 10 "$BOOT" --http --host 127.0.0.1 $args --model "$MODEL" > /dev/null 2> "$tmp/err"; rc=$?
+    [ $rc -eq 2 ] && grep -q '^bootstrap: ' "$tmp/err" && ok || bad "bootstrap --http $args: exit $rc $(cat "$tmp/err")"
+done
+NERD_MAX_TEXT_BYTES=lots timeout 10 "$BOOT" --http --port 0 --model "$MODEL" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'NERD_MAX_TEXT_BYTES' "$tmp/err" && ok || bad "bad NERD_MAX_TEXT_BYTES: $rc $(cat "$tmp/err")"
+"$BOOT" --help > "$tmp/help"; rc=$?
+[ $rc -eq 0 ] && grep -q -- '--http' "$tmp/help" && grep -q 'NERD_MODEL' "$tmp/help" && ok || bad "--help: $rc"
 # a model that cannot load: a clear message, exit 1
 "$BOOT" --http --port 0 --model /nonexistent.nerd 2> "$tmp/err"; rc=$?
 [ $rc -eq 1 ] && grep -q '/nonexistent.nerd' "$tmp/err" && ok || bad "bad model: $rc $(cat "$tmp/err")"

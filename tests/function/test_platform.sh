@@ -4,8 +4,11 @@
 # bootstrap, the model and its libraries in a fresh directory; `nerd local
 # start-api --build-dir` serves them: the study sentence, code point offsets
 # that slice the text in Python, every error status and body, a 1 MB text,
-# the page; `nerd local invoke` with a direct {"text"} event; a package
-# without its model fails its init with the error, as Lambda reports it.
+# the page; then a SAM template of the test's own (CodeUri a directory of
+# symlinks, the text limit from the template's environment, a function
+# without its model behind the gateway); `nerd local invoke` with a direct
+# {"text"} event; a package without its model fails its init with the
+# error, as Lambda reports it.
 NERD=${1:-build/nerd}
 BOOT=$(dirname "$NERD")/bootstrap
 MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
@@ -64,6 +67,60 @@ n=$(grep -c '^INIT_START' "$tmp/log")
 kill -TERM $gw; wait $gw; rc=$?; gw=
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc"
 
+# a SAM template of our own: CodeUri a directory of symlinks to this build's
+# bootstrap and the model (found through LAMBDA_TASK_ROOT), the text limit
+# from the template's environment, and a second function without its model
+mkdir -p "$tmp/own/code" "$tmp/own/broken"
+ln -s "$(cd "$(dirname "$BOOT")" && pwd)/bootstrap" "$tmp/own/code/bootstrap"
+ln -s "$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")" "$tmp/own/code/en_core_web_sm-2.2.5.nerd"
+ln -s "$(cd "$(dirname "$BOOT")" && pwd)/bootstrap" "$tmp/own/broken/bootstrap"
+cat > "$tmp/own/template.yaml" <<'YAML'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: provided.al2023
+    Handler: bootstrap
+    Timeout: 29
+    MemorySize: 512
+Resources:
+  Ner:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code
+      Environment: {Variables: {NERD_MAX_TEXT_BYTES: "100"}}
+      Events:
+        Post: {Type: HttpApi, Properties: {Path: /ner, Method: POST}}
+        Page: {Type: HttpApi, Properties: {Path: /, Method: GET}}
+  Broken:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: broken
+      Events:
+        Get: {Type: HttpApi, Properties: {Path: /broken, Method: GET}}
+  BadConfig:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code
+      Environment: {Variables: {NERD_MAX_TEXT_BYTES: lots}}
+YAML
+env -u NERD_MODEL "$NERD" local start-api --template "$tmp/own/template.yaml" --port 0 --no-limits > "$tmp/log2" 2>&1 &
+gw=$!
+for _ in $(seq 100); do grep -q "^listening on" "$tmp/log2" && break; sleep 0.1; done
+u=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log2")
+if [ -z "$u" ]; then bad "own template: gateway did not start: $(cat "$tmp/log2")"; else
+out=$(curl -s -m 30 -w ' %{http_code}' "$u/ner" -H "$J" -d '{"text":"Alan Turing was born on June 23, 1912, in London, England."}')
+[ "$out" = '{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"June 23, 1912","label":"DATE","start":24,"end":37},{"text":"London","label":"GPE","start":42,"end":48},{"text":"England","label":"GPE","start":50,"end":57}]} 200' ] && ok || bad "own template, study sentence: $out"
+[ "$(code "$u/ner" -H "$J" -d "{\"text\":\"$(printf 'a%.0s' $(seq 101))\"}")" = 413 ] &&
+    [ "$(cat "$tmp/b")" = '{"error":"PayloadTooLarge","message":"text is 101 bytes; the limit is 100 bytes"}' ] && ok || bad "own template, NERD_MAX_TEXT_BYTES: $(cat "$tmp/b")"
+[ "$(code -D "$tmp/h" "$u/")" = 200 ] && grep -qi '^content-type: text/html; charset=utf-8' "$tmp/h" && grep -q '<html' "$tmp/b" && ok || bad "own template, page"
+[ "$(code "$u/healthz")" = 404 ] && ok || bad "own template: /healthz has no route, want the gateway's 404"
+st=$(code "$u/broken")
+[ "$st" = 500 ] && grep -q "Internal Server Error" "$tmp/b" && ok || bad "init error through the gateway: $st $(cat "$tmp/b")"
+grep -q 'bootstrap: init failed: no model: NERD_MODEL is not set and en_core_web_sm-2.2.5.nerd is not in .*/broken (LAMBDA_TASK_ROOT)' "$tmp/log2" && ok || bad "init error not in the log: $(grep -i broken "$tmp/log2" | tail -5)"
+fi
+kill -TERM $gw; wait $gw; rc=$?; gw=
+[ $rc -eq 0 ] && ok || bad "gateway (own template) exit $rc"
+
 # direct invocation, as the study's local test events did
 printf '{"text":"Alan Turing was born in London."}' > "$tmp/ev.json"
 "$NERD" local invoke NerFunction --template template.yaml --build-dir "$tmp/pkg" --event "$tmp/ev.json" \
@@ -77,7 +134,14 @@ mkdir -p "$tmp/nomodel/NerFunction"; cp "$BOOT" "$tmp/nomodel/NerFunction/"
 NERD_MODEL= "$NERD" local invoke NerFunction --template template.yaml --build-dir "$tmp/nomodel" --event "$tmp/ev.json" \
     > "$tmp/out" 2> "$tmp/err"; rc=$?
 [ $rc -eq 1 ] && ok || bad "init error exit $rc"
-grep -q 'Runtime.ModelLoadError\|Runtime.InitError\|Runtime.ExitError' "$tmp/out" && ok || bad "init error payload: $(cat "$tmp/out")"
-grep -q 'bootstrap: init failed' "$tmp/err" && ok || bad "init error in the log: $(tail -5 "$tmp/err")"
+python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); assert r["errorType"] == "Runtime.ModelLoadError", r
+assert r["errorMessage"].startswith("no model: NERD_MODEL is not set"), r' "$tmp/out" && ok || bad "init error payload: $(cat "$tmp/out")"
+grep -q 'bootstrap: init failed: no model' "$tmp/err" && ok || bad "init error in the log: $(tail -5 "$tmp/err")"
+# a setting that makes no sense is an init error too
+env -u NERD_MODEL "$NERD" local invoke BadConfig --template "$tmp/own/template.yaml" --event "$tmp/ev.json" \
+    > "$tmp/out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q '"errorType":"Runtime.ConfigInvalid"' "$tmp/out" && grep -q 'NERD_MAX_TEXT_BYTES' "$tmp/out" &&
+    grep -q 'bootstrap: init failed: NERD_MAX_TEXT_BYTES' "$tmp/err" && ok || bad "config init error: $rc $(cat "$tmp/out")"
 echo "test_platform.sh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

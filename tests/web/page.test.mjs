@@ -1,12 +1,31 @@
 // Browser test of the NER page (web/index.html) in Debian's headless
 // Chromium, driven by playwright-core: BASE_URL serves the page and the API
 // (tests/web/test_page.sh starts `nerd local start-api` with template.yaml,
-// as `make run` does).  Prints "web: N passed, N failed".
+// as `make run` does).  Checks the endpoint default, the highlighted marks
+// for the study sentence, code point offsets with astral characters and
+// accents, the legend, table, raw JSON and latency, and that API errors
+// (400, 404, 413) and network errors reach #error.  SCREENSHOT=path saves a
+// full-page screenshot.  Prints "web: N passed, N failed".
+import net from "node:net";
 import { chromium } from "playwright-core";
 
+const STUDY = "Alan Turing was born on June 23, 1912, in London, England.";
 const base = process.env.BASE_URL;
 let pass = 0, fail = 0;
 const check = (cond, msg) => { if (cond) pass++; else { fail++; console.error("FAIL: " + msg); } };
+if (!base) {
+  console.error("BASE_URL is not set");
+  console.log("web: 0 passed, 1 failed");
+  process.exit(1);
+}
+
+// A port on 127.0.0.1 that refuses connections: bound, then closed.
+const closedPort = await new Promise((resolve) => {
+  const s = net.createServer().listen(0, "127.0.0.1", () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
                                         args: ["--no-sandbox"] });
@@ -16,52 +35,114 @@ try {
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(base + "/");
   check(await page.inputValue("#endpoint") === base + "/ner", "endpoint defaults to the page's origin + /ner");
+  check(await page.inputValue("#text") === STUDY, "the study sentence is the default text");
 
-  async function run(text) {
+  // Submits (the button, or Ctrl+Enter) and waits until the answer is shown:
+  // the handler disables the button synchronously and enables it at the end.
+  async function submit(how) {
+    if (how === "keys") {
+      await page.focus("#text");
+      await page.keyboard.press("Control+Enter");
+    } else {
+      await page.click("#submit");
+    }
+    await page.waitForFunction(() => !document.getElementById("submit").disabled, null, { timeout: 60000 });
+  }
+  async function run(text, how) {
     await page.fill("#text", text);
-    const resp = page.waitForResponse((r) => r.url().endsWith("/ner") || r.url().endsWith("/nope"));
-    await page.click("#submit");
-    await resp;
-    await page.waitForFunction(() => !document.getElementById("submit").disabled);
+    await submit(how);
   }
   const marks = () => page.$$eval("#result mark", (ms) => ms.map((m) => ({
     text: m.querySelector(".ent").textContent, label: m.dataset.label,
     start: +m.dataset.start, end: +m.dataset.end })));
+  const text = (sel) => page.textContent(sel);
 
-  await run("Alan Turing was born on June 23, 1912, in London, England.");
+  // 1. the study sentence, submitted with Ctrl+Enter
+  await run(STUDY, "keys");
   const got = await marks();
   check(JSON.stringify(got) === JSON.stringify([
     { text: "Alan Turing", label: "PERSON", start: 0, end: 11 },
     { text: "June 23, 1912", label: "DATE", start: 24, end: 37 },
     { text: "London", label: "GPE", start: 42, end: 48 },
     { text: "England", label: "GPE", start: 50, end: 57 }]), "study sentence marks: " + JSON.stringify(got));
-  check(await page.textContent("#result") === "Alan TuringPERSON was born on June 23, 1912DATE, in LondonGPE, EnglandGPE.",
-        "highlighted text: " + await page.textContent("#result"));
-  const legend = await page.$$eval("#legend li", (ls) => ls.map((l) => l.dataset.label));
-  check(JSON.stringify(legend) === '["PERSON","DATE","GPE"]', "legend: " + legend);
-  check(/^200 in [0-9.]+ ms$/.test(await page.textContent("#latency")), "latency: " + await page.textContent("#latency"));
-  const json = JSON.parse(await page.textContent("#json"));
-  check(json.entities.length === 4, "raw JSON shown");
-  check(await page.$$eval("#table tbody tr", (r) => r.length) === 4, "entity table");
+  check(await page.$$eval("#result mark .lbl", (ls) => ls.map((l) => l.textContent).join()) ===
+        "PERSON,DATE,GPE,GPE", "a label after each entity");
+  check(await text("#result") === "Alan TuringPERSON was born on June 23, 1912DATE, in LondonGPE, EnglandGPE.",
+        "highlighted text: " + await text("#result"));
+  check(await page.inputValue("#text") === STUDY, "Ctrl+Enter submits without adding a newline");
+  const legend = await page.$$eval("#legend li", (ls) => ls.map((l) => l.dataset.label + ":" + l.textContent));
+  check(JSON.stringify(legend) === JSON.stringify([
+    "PERSON:PERSON — People, including fictional",
+    "DATE:DATE — Absolute or relative dates or periods",
+    "GPE:GPE — Countries, cities, states"]), "legend: " + legend);
+  check(/^200 in [0-9]+\.[0-9] ms$/.test(await text("#latency")), "latency: " + await text("#latency"));
+  const json = JSON.parse(await text("#json"));
+  check(JSON.stringify(json.entities.map((e) => [e.text, e.label, e.start, e.end])) ===
+        JSON.stringify(got.map((m) => [m.text, m.label, m.start, m.end])), "raw JSON shown: " + JSON.stringify(json));
+  const rows = await page.$$eval("#table tbody tr", (rs) => rs.map((r) => r.innerText.split("\t").join("|")));
+  check(rows.length === 4 && rows[1] === "June 23, 1912|DATE|24|37", "entity table: " + JSON.stringify(rows));
+  check(await text("#error") === "", "no error shown");
 
-  // astral characters (emoji) and accents before entities: code point offsets
-  const text = "😀🎉 Zoë Saldaña visited São Paulo with Angela Merkel.";
-  await run(text);
-  const resp = JSON.parse(await page.textContent("#json"));
+  // 2. astral characters (emoji) and accents before entities: code point offsets
+  const astral = "😀🎉 Zoë Saldaña visited São Paulo with Angela Merkel.";
+  await run(astral);
+  const resp = JSON.parse(await text("#json"));
   const m2 = await marks();
-  check(m2.length === resp.entities.length && m2.length > 0, "marks for every entity: " + JSON.stringify(m2));
-  check(m2.every((m, i) => m.text === resp.entities[i].text), "marks slice the text: " + JSON.stringify(m2));
+  const cps = Array.from(astral);
+  check(m2.length === resp.entities.length && m2.length >= 2, "marks for every entity: " + JSON.stringify(m2));
+  check(m2.every((m, i) => m.text === resp.entities[i].text && m.start === resp.entities[i].start &&
+                           m.text === cps.slice(m.start, m.end).join("")),
+        "marks slice the text by code points: " + JSON.stringify(m2) + " vs " + JSON.stringify(resp));
+  check(m2.some((m) => m.text === "São Paulo" && m.start === 23), "São Paulo at code point 23: " + JSON.stringify(m2));
   check(await page.evaluate(() => document.getElementById("result").textContent.startsWith("😀🎉 ")),
         "text before the first entity intact");
+  check(await page.$$eval("#result mark", (ms) => ms.every((m) => m.children.length === 2)),
+        "marks hold only the entity and its label");
 
-  // an error from the API is shown
+  // 3. HTML in the text stays text
+  await run("<img src=x onerror=alert(1)> Barack Obama visited Paris.");
+  check(await page.$$eval("#result img", (is) => is.length) === 0, "no markup injected from the text");
+  check((await text("#result")).startsWith("<img src=x onerror=alert(1)> "), "markup shown as text");
+
+  // 4. empty text: the function answers 200 with no entities
+  await run("");
+  check(await page.$$eval("#result mark", (ms) => ms.length) === 0 && await text("#error") === "" &&
+        /^200 in /.test(await text("#latency")), "empty text: no entities, no error");
+  check(await page.$$eval("#legend li", (ls) => ls.length) === 0 && await page.isHidden("#table"),
+        "empty text: legend and table cleared");
+
+  // 5. the server's 400: a lone surrogate that JSON.stringify escapes as \ud800
+  await page.evaluate(() => { document.getElementById("text").value = String.fromCharCode(0xd800) + " Paris"; });
+  await submit();
+  let err = await text("#error");
+  check(/^Error 400: the body is not valid JSON: .*\\uD800/.test(err), "400 shown: " + err);
+  check(/^400 in /.test(await text("#latency")), "status in the latency line: " + await text("#latency"));
+  check(JSON.parse(await text("#json")).error === "InvalidJSON", "400 JSON shown: " + await text("#json"));
+  check(await page.$$eval("#result mark", (ms) => ms.length) === 0, "no marks after an error");
+
+  // 6. the server's 413: one byte over the default 1 MiB text limit
+  await page.evaluate(() => { document.getElementById("text").value = "a".repeat(1048577); });
+  await submit();
+  err = await text("#error");
+  check(err === "Error 413: text is 1048577 bytes; the limit is 1048576 bytes", "413 shown: " + err);
+
+  // 7. the function's 404 for another path
   await page.fill("#endpoint", base + "/nope");
   await run("Paris");
-  const err = await page.textContent("#error");
-  check(/^Error 404: no route for POST \/nope$/.test(err), "error shown: " + err);
-  check(errors.length === 0, "no page errors: " + errors.join("; "));
+  err = await text("#error");
+  check(err === "Error 404: no route for POST /nope", "404 shown: " + err);
+
+  // 8. a network error: nothing listens on the port
+  await page.fill("#endpoint", `http://127.0.0.1:${closedPort}/ner`);
+  await run("Paris");
+  err = await text("#error");
+  check(/^Network error: /.test(err) && await text("#latency") === "", "network error shown: " + err);
+
+  // an error clears on the next good answer
   await page.fill("#endpoint", base + "/ner");
-  await run("Alan Turing was born on June 23, 1912, in London, England.");
+  await run(STUDY);
+  check(await text("#error") === "" && (await marks()).length === 4, "error cleared after a good answer");
+  check(errors.length === 0, "no page errors: " + errors.join("; "));
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
 } catch (e) {
   check(false, "exception: " + e.stack);
