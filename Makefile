@@ -19,15 +19,17 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wformat=2
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform -Iloadgen $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS    = -lpcre2-8 -lm
 CLI_LIBS = -lmsgpackc -ljansson -lpthread
 
 DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libcurl4-openssl-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
-# browser test (tests/web/test_page.sh, with npm playwright-core).
-TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium
+# browser test (tests/web/test_page.sh, with npm playwright-core);
+# python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh).
+TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
+            python3-locust
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c
@@ -42,6 +44,13 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
 HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h tests/*.h) lib/unicode_tables.inc
+# the load lab: `nerd bench --host URL --scenario NAME|FILE` (docs/loadlab.md)
+LOADGEN_SRC = loadgen/common.c loadgen/hist.c loadgen/resp.c loadgen/scenario.c \
+              loadgen/payload.c loadgen/engine.c loadgen/report.c
+LOADGEN_OBJ = $(LOADGEN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lg_scenarios.o
+CLI_SRC += cli/cmd_loadtest.c
+UNIT_TESTS += loadgen/test_loadgen
+HDRS += $(wildcard loadgen/*.h)
 
 .PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction
 
@@ -72,6 +81,18 @@ $(BUILD)/libnerd.a: $(LIB_OBJ)
 
 $(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CLI_LIBS) -lyaml $(LIBS)
+$(BUILD)/nerd: $(LOADGEN_OBJ)
+
+# built-in scenarios, embedded from scenarios/*.scn
+$(BUILD)/gen/lg_scenarios.c: $(wildcard scenarios/*.scn) loadgen/embed_scenarios.sh
+	@mkdir -p $(dir $@)
+	sh loadgen/embed_scenarios.sh $(sort $(wildcard scenarios/*.scn)) > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/lg_scenarios.o: $(BUILD)/gen/lg_scenarios.c $(HDRS)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/loadgen/%: tests/loadgen/%.c $(LOADGEN_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(LOADGEN_OBJ) -o $@ -ljansson -lm
 
 $(BUILD)/tests/%: tests/lib/%.c $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -134,6 +155,7 @@ model: deps
 	$(BUILD)/nerd convert --specs $(SPECS) $(SPACY) $(MODEL)
 
 # ---- tests ---------------------------------------------------------------
+unit: $(BUILD)/tests/loadgen/lg_testserver
 unit: all $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	NERD=$(BUILD)/nerd MODEL=$(MODEL) SHARED=$(SHARED) TESTBIN=$(BUILD)/tests \
 	  tests/run.sh "$(UNIT_TESTS)"

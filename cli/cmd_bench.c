@@ -258,6 +258,9 @@ __attribute__((target("avx2,fma"))) static double fma_peak(void)
 }
 #endif
 
+/* the load lab (cli/cmd_loadtest.c) */
+int cmd_loadtest(int argc, char **argv);
+
 static void usage(FILE *f)
 {
     fputs("usage: nerd bench [--model FILE] [--shared DIR] [--texts FILE.jsonl]...\n"
@@ -266,7 +269,10 @@ static void usage(FILE *f)
           "Measures model load time and memory, per-call latency on the study's\n"
           "sentence, bulk tokens/s on the reference texts (DIR/data/reference/*.jsonl\n"
           "or --texts) on one core and on all cores, and efficiency against PEAK\n"
-          "(default 83 GFLOP/s: one AVX2+FMA core at 2.6 GHz).\n", f);
+          "(default 83 GFLOP/s: one AVX2+FMA core at 2.6 GHz).\n"
+          "\n"
+          "With --host URL --scenario NAME|FILE it runs the load lab instead\n"
+          "(nerd bench --host URL --scenario NAME --help).\n", f);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -275,6 +281,10 @@ int cmd_bench(int argc, char **argv)
     const char *texts[16];
     int ntexts = 0, calls = 20000, passes = 3;
     double peak = 83.0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--host") || !strcmp(argv[i], "--scenario") ||
+            !strcmp(argv[i], "--list-scenarios"))
+            return cmd_loadtest(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lg_common.h"
 
 #define MODEL_NAME "en_core_web_sm-2.2.5.nerd"
 
@@ -47,27 +48,7 @@ int cli_load_model(const char *path, ner_model **out)
 
 void cli_json_str(FILE *f, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    putc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                fputs("\\u00", f);
-                putc(hex[c >> 4], f);
-                putc(hex[c & 15], f);
-            } else {
-                putc(c, f);
-            }
-        }
-    }
-    putc('"', f);
+    lg_json_str(f, s, n); /* one JSON string writer for the CLI and the load lab */
 }
 
 void cli_json_doc(FILE *f, const ner_model *m, const char *text,

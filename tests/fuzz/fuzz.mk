@@ -9,6 +9,8 @@ FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,un
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c
 TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw fuzz_handler
+# the load lab's parsers (loadgen/): scenario files and HTTP responses
+TARGETS += fuzz_scenario fuzz_http_response
 
 .PHONY: run build
 build: $(TARGETS:%=$(FUZZBUILD)/%)
@@ -20,6 +22,14 @@ $(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h pl
 $(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
+
+$(FUZZBUILD)/fuzz_scenario: tests/fuzz/fuzz_scenario.c loadgen/scenario.c loadgen/common.c $(wildcard loadgen/*.h)
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Iloadgen -DLG_NO_BUILTINS $< loadgen/scenario.c loadgen/common.c -o $@ -lm
+
+$(FUZZBUILD)/fuzz_http_response: tests/fuzz/fuzz_http_response.c loadgen/resp.c $(wildcard loadgen/*.h)
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Iloadgen $< loadgen/resp.c -o $@
 
 run: build
 	@pass=0; fail=0; \

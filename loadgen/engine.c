@@ -1,0 +1,1117 @@
+/*
+ * The load lab's event loop (see loadgen.h): one thread, one epoll set,
+ * level-triggered, many keep-alive connections.
+ *
+ * Closed model: connection slot i is virtual user i (users [0, active)
+ * run); a user sends, waits for the response, thinks for a uniform random
+ * time from the stage's range and sends again (without think time: once
+ * the current batch of events is handled, as wrk does); users are started
+ * and stopped at the stage's spawn rate (a stopped user finishes its
+ * request first, so every request sent is counted).  Open model: arrivals follow
+ * the stage's rate (the k-th arrival of a stage is where the integral of
+ * its linear rate reaches k - 1/2), each goes out on an idle connection
+ * or a new one up to the cap, otherwise it waits; its latency runs from
+ * its intended time.
+ *
+ * The hot path sends preformatted bytes with one send(), reads into one
+ * shared buffer, feeds the streaming response parser and records into
+ * the current second's histogram; nothing is allocated per request.  At
+ * each wall-clock second the slice is closed: percentiles, a sparse copy
+ * of its histograms, merged into the run's totals.
+ */
+#define _GNU_SOURCE
+#include "loadgen.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lg_resp.h"
+
+#define RBUF (64 * 1024)
+#define MAX_EVENTS 1024
+#define SCAN_NS 100000000ull            /* timeout scan every 100 ms */
+#define ERR_BACKOFF_NS 10000000ull      /* a user waits >= 10 ms after a connection error */
+#define SPARSE_CAP (16u << 20)          /* sparse pool entries (~96 MB) */
+#define NS 1000000000ull
+
+enum { C_NONE, C_IDLE, C_CONNECTING, C_SENDING, C_READING };
+
+typedef struct conn {
+    int fd;
+    int state;
+    int active;          /* closed: a running user */
+    int stopping;        /* closed: retire after the current request */
+    int heap_pos;        /* closed: index in the wake heap, -1 if not there */
+    int epout;           /* EPOLLOUT in the interest set */
+    int retried;
+    uint32_t req;        /* payload index */
+    uint32_t uses;       /* responses completed on this connection */
+    size_t sent;
+    uint64_t wake;       /* closed: when the user sends next */
+    uint64_t t_intended, t_sent, deadline;
+    lg_resp resp;
+} conn;
+
+typedef struct eng {
+    const lg_config *cfg;
+    const lg_scenario *scn;
+    lg_result *res;
+    int ep;
+    conn *c;
+    uint32_t ncap;       /* slots */
+    uint32_t hiwater;    /* slots ever used */
+    char *rbuf;
+    char url[600];
+    /* timeline */
+    uint64_t mono0, wall0;
+    int phase;           /* -1 warm-up, 0.. stages, n_stages: drain */
+    uint64_t phase_start, phase_end;
+    int ended;           /* schedule over: no new requests */
+    uint64_t drain_deadline;
+    int reset_done;
+    /* closed */
+    uint32_t active;     /* running users */
+    uint32_t target;
+    uint64_t next_spawn; /* 0: none pending */
+    uint32_t *heap;
+    uint32_t heap_n;
+    uint32_t *ready;     /* users to send again after this batch of events */
+    uint32_t ready_n;
+    uint64_t rng;
+    /* open */
+    uint32_t *idle;      /* idle connection stack */
+    uint32_t idle_n;
+    uint32_t open_n;     /* connections open or connecting */
+    uint32_t busy;       /* requests in flight */
+    uint64_t next_at;    /* next intended send (0: none) */
+    uint64_t arrivals;   /* k of the current stage */
+    /* pacing */
+    uint32_t payload_cursor;
+    uint64_t next_tick, next_scan;
+    /* current slice */
+    lg_slice cur;
+    lg_hist *h_lat, *h_unc;
+    /* progress */
+    int tty;
+    uint64_t last_fail_total;
+} eng;
+
+static uint64_t wall_of(const eng *e, uint64_t mono)
+{
+    return e->wall0 + (mono - e->mono0);
+}
+
+static double wall_s(const eng *e, uint64_t mono)
+{
+    return (double)wall_of(e, mono) / 1e9;
+}
+
+static const lg_stage *stage_of(const eng *e, int phase)
+{
+    if (phase < 0)
+        return &e->scn->warmup;
+    if ((size_t)phase < e->scn->n_stages)
+        return &e->scn->stages[phase];
+    return NULL;
+}
+
+static uint64_t rnd(eng *e)
+{
+    e->rng ^= e->rng >> 12;
+    e->rng ^= e->rng << 25;
+    e->rng ^= e->rng >> 27;
+    return e->rng * 2685821657736338717ull;
+}
+
+/* ---- closed-model wake heap ------------------------------------------- */
+
+static void heap_swap(eng *e, uint32_t a, uint32_t b)
+{
+    uint32_t x = e->heap[a];
+    e->heap[a] = e->heap[b];
+    e->heap[b] = x;
+    e->c[e->heap[a]].heap_pos = (int)a;
+    e->c[e->heap[b]].heap_pos = (int)b;
+}
+
+static void heap_up(eng *e, uint32_t i)
+{
+    while (i) {
+        uint32_t p = (i - 1) / 2;
+        if (e->c[e->heap[p]].wake <= e->c[e->heap[i]].wake)
+            break;
+        heap_swap(e, i, p);
+        i = p;
+    }
+}
+
+static void heap_down(eng *e, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < e->heap_n && e->c[e->heap[l]].wake < e->c[e->heap[m]].wake)
+            m = l;
+        if (r < e->heap_n && e->c[e->heap[r]].wake < e->c[e->heap[m]].wake)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(e, i, m);
+        i = m;
+    }
+}
+
+static void heap_push(eng *e, uint32_t ci)
+{
+    e->heap[e->heap_n] = ci;
+    e->c[ci].heap_pos = (int)e->heap_n;
+    e->heap_n++;
+    heap_up(e, e->heap_n - 1);
+}
+
+static void heap_remove(eng *e, uint32_t ci)
+{
+    int pos = e->c[ci].heap_pos;
+    if (pos < 0)
+        return;
+    uint32_t p = (uint32_t)pos, last = e->heap_n - 1;
+    if (p != last) {
+        heap_swap(e, p, last);
+        e->heap_n--;
+        heap_down(e, p);
+        heap_up(e, p);
+    } else {
+        e->heap_n--;
+    }
+    e->c[ci].heap_pos = -1;
+}
+
+/* ---- statistics --------------------------------------------------------- */
+
+static void slice_start(eng *e, int64_t t)
+{
+    memset(&e->cur, 0, sizeof e->cur);
+    e->cur.t = t;
+    e->cur.after_reset = e->reset_done;
+    e->cur.min_us = e->cur.umin_us = UINT64_MAX;
+    lg_hist_reset(e->h_lat);
+    lg_hist_reset(e->h_unc);
+}
+
+static int sparse_append(lg_result *r, const lg_hist *h, uint32_t *off, uint32_t *n)
+{
+    size_t k = lg_hist_sparse(h, NULL, NULL, 0);
+    *off = (uint32_t)r->sp_n;
+    *n = 0;
+    if (!k || r->sp_n + k > SPARSE_CAP)
+        return 0;
+    if (r->sp_n + k > r->sp_cap) {
+        size_t cap = r->sp_cap ? r->sp_cap : 65536;
+        while (cap < r->sp_n + k)
+            cap *= 2;
+        uint16_t *i = realloc(r->sp_idx, cap * sizeof *i);
+        if (!i)
+            return -1;
+        r->sp_idx = i;
+        uint32_t *c = realloc(r->sp_cnt, cap * sizeof *c);
+        if (!c)
+            return -1;
+        r->sp_cnt = c;
+        r->sp_cap = cap;
+    }
+    lg_hist_sparse(h, r->sp_idx + r->sp_n, r->sp_cnt + r->sp_n, k);
+    r->sp_n += k;
+    *n = (uint32_t)k;
+    return 0;
+}
+
+static uint32_t u32(uint64_t v)
+{
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* Closes the current slice (at a second boundary, or early at the reset). */
+static int slice_close(eng *e, int partial)
+{
+    lg_result *r = e->res;
+    lg_slice *s = &e->cur;
+    s->partial = partial;
+    s->phase = e->phase;
+    s->users = e->scn->model == LG_CLOSED ? e->active : e->busy;
+    s->min_us = e->h_lat->total ? e->h_lat->min_us : 0;
+    s->max_us = e->h_lat->max_us;
+    s->umin_us = e->h_unc->total ? e->h_unc->min_us : 0;
+    s->umax_us = e->h_unc->max_us;
+    s->p50 = u32(lg_hist_percentile(e->h_lat, 0.50));
+    s->p95 = u32(lg_hist_percentile(e->h_lat, 0.95));
+    s->p99 = u32(lg_hist_percentile(e->h_lat, 0.99));
+    s->up50 = u32(lg_hist_percentile(e->h_unc, 0.50));
+    s->up95 = u32(lg_hist_percentile(e->h_unc, 0.95));
+    s->up99 = u32(lg_hist_percentile(e->h_unc, 0.99));
+    if (sparse_append(r, e->h_lat, &s->off, &s->n) || sparse_append(r, e->h_unc, &s->uoff, &s->un))
+        return -1;
+    lg_hist_merge(&r->all.lat, e->h_lat);
+    lg_hist_merge(&r->all.unc, e->h_unc);
+    if (s->after_reset) {
+        lg_hist_merge(&r->main.lat, e->h_lat);
+        lg_hist_merge(&r->main.unc, e->h_unc);
+    }
+    if (r->n_slices % 256 == 0) {
+        lg_slice *ns = realloc(r->slices, (r->n_slices + 256) * sizeof *ns);
+        if (!ns)
+            return -1;
+        r->slices = ns;
+    }
+    r->slices[r->n_slices++] = *s;
+    return 0;
+}
+
+static void py_repr(char *out, size_t cap, const char *s)
+{
+    /* Python's repr() of a str: single quotes unless it holds ' and no " */
+    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+    size_t o = 0;
+    if (cap < 4)
+        return;
+    out[o++] = q;
+    for (; *s && o + 3 < cap; s++) {
+        if (*s == q || *s == '\\')
+            out[o++] = '\\';
+        out[o++] = *s;
+    }
+    out[o++] = q;
+    out[o] = 0;
+}
+
+static void add_error(eng *e, const char *type, const char *msg)
+{
+    lg_result *r = e->res;
+    char rep[240], full[256];
+    py_repr(rep, sizeof rep, msg);
+    snprintf(full, sizeof full, "%s(%s)", type, rep);
+    for (size_t i = 0; i < r->n_errors; i++)
+        if (!strcmp(r->errors[i].msg, full)) {
+            r->errors[i].count++;
+            return;
+        }
+    if (r->n_errors < LG_MAX_ERROR_ROWS - 1) {
+        snprintf(r->errors[r->n_errors].msg, sizeof r->errors[0].msg, "%s", full);
+        r->errors[r->n_errors++].count = 1;
+        return;
+    }
+    /* the last row collects the rest */
+    lg_error_row *o = &r->errors[LG_MAX_ERROR_ROWS - 1];
+    if (r->n_errors < LG_MAX_ERROR_ROWS) {
+        snprintf(o->msg, sizeof o->msg, "OtherErrors('more than %d distinct errors')",
+                 LG_MAX_ERROR_ROWS - 1);
+        r->n_errors = LG_MAX_ERROR_ROWS;
+    }
+    o->count++;
+}
+
+enum { F_HTTP, F_CONN, F_TIMEOUT, F_PROTO };
+
+/* One finished request: status (0 for none) or a failure kind. */
+static void record(eng *e, conn *c, uint64_t now, int status, int fkind, const char *detail)
+{
+    lg_result *r = e->res;
+    uint64_t lat = (now - c->t_intended) / 1000, unc = (now - c->t_sent) / 1000;
+    int fail = status < 200 || status > 299;
+    lg_hist_add(e->h_lat, lat);
+    lg_hist_add(e->h_unc, unc);
+    double ms = (double)(now - c->t_intended) / 1e6;
+    uint64_t content = status ? c->resp.body_len : 0;
+    e->cur.requests++;
+    e->cur.failures += (uint64_t)fail;
+    e->cur.content += content;
+    e->cur.rt_sum_ms += ms;
+    double ts = wall_s(e, now);
+    e->cur.last_ts = ts;
+    r->all.requests++;
+    r->all.failures += (uint64_t)fail;
+    r->all.content += content;
+    r->all.rt_sum_ms += ms;
+    if (!e->reset_done)
+        return;
+    if (!r->main.requests)
+        r->first_ts = ts;
+    r->last_ts = ts;
+    r->main.requests++;
+    r->main.failures += (uint64_t)fail;
+    r->main.content += content;
+    r->main.rt_sum_ms += ms;
+    if (status >= 100 && status < 1000)
+        r->status[status]++;
+    if (!fail)
+        return;
+    char msg[200];
+    switch (fkind) {
+    case F_HTTP: {
+        const char *kind = status >= 500 ? "Server Error" : status >= 400 ? "Client Error"
+                         : "Unexpected Status";
+        snprintf(msg, sizeof msg, "%d %s: %.40s for url: %.100s", status, kind,
+                 c->resp.reason, e->url);
+        add_error(e, "HTTPError", msg);
+        break;
+    }
+    case F_TIMEOUT:
+        r->timeouts++;
+        char tb[32];
+        snprintf(msg, sizeof msg, "HTTPConnectionPool(host='%.64s', port=%d): Read timed out. "
+                 "(read timeout=%s)", e->cfg->target->host, e->cfg->target->port,
+                 lg_pyfloat(e->scn->timeout, tb));
+        add_error(e, "ReadTimeout", msg);
+        break;
+    case F_PROTO:
+        r->conn_errors++;
+        add_error(e, "ProtocolError", detail);
+        break;
+    default:
+        r->conn_errors++;
+        add_error(e, "ConnectionError", detail);
+    }
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void conn_close(eng *e, conn *c)
+{
+    if (c->fd >= 0) {
+        close(c->fd); /* also leaves the epoll set */
+        c->fd = -1;
+        if (e->scn->model == LG_OPEN && e->open_n)
+            e->open_n--;
+    }
+    c->state = C_NONE;
+    c->epout = 0;
+    c->uses = 0;
+}
+
+static int set_out(eng *e, conn *c, int on)
+{
+    if (c->epout == on)
+        return 0;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u),
+                             .data.u32 = (uint32_t)(c - e->c)};
+    c->epout = on;
+    return epoll_ctl(e->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void after_request(eng *e, conn *c, uint64_t now, int conn_error);
+static void do_send(eng *e, conn *c, uint64_t now);
+
+static int conn_open(eng *e, conn *c)
+{
+    const lg_target *t = e->cfg->target;
+    int fd = socket(t->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    e->res->connects++;
+    int rc = connect(fd, (const struct sockaddr *)&t->addr, t->addr_len);
+    int inprog = rc < 0 && errno == EINPROGRESS;
+    if (rc < 0 && !inprog) {
+        int er = errno;
+        close(fd);
+        return -er;
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (inprog ? EPOLLOUT : 0u),
+                             .data.u32 = (uint32_t)(c - e->c)};
+    if (epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int er = errno;
+        close(fd);
+        return -er;
+    }
+    c->fd = fd;
+    c->epout = inprog;
+    c->uses = 0;
+    c->state = inprog ? C_CONNECTING : C_SENDING;
+    if (e->scn->model == LG_OPEN)
+        e->open_n++;
+    return 0;
+}
+
+static void conn_failed(eng *e, conn *c, uint64_t now, int err)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "[Errno %d] %s", err, strerror(err));
+    record(e, c, now, 0, F_CONN, msg);
+    conn_close(e, c);
+    after_request(e, c, now, 1);
+}
+
+/* Starts a request on c (opening its connection if needed).  Its clock
+ * starts here, connection set-up included; intended: the open model's
+ * scheduled time, 0 in the closed model (where it is the start). */
+static void start_request(eng *e, conn *c, uint64_t intended)
+{
+    uint64_t now = lg_mono_ns();
+    c->t_sent = now;
+    c->t_intended = intended ? intended : now;
+    c->deadline = now + (uint64_t)(e->scn->timeout * 1e9);
+    c->req = e->payload_cursor++;
+    if (e->payload_cursor >= e->cfg->payloads->n)
+        e->payload_cursor = 0;
+    c->sent = 0;
+    c->retried = 0;
+    lg_resp_init(&c->resp);
+    e->busy++;
+    if (e->busy > e->res->peak_conns)
+        e->res->peak_conns = e->busy;
+    e->res->sent++;
+    if (c->fd < 0) {
+        int rc = conn_open(e, c);
+        if (rc < 0) {
+            conn_failed(e, c, now, -rc);
+            return;
+        }
+        if (c->state == C_CONNECTING)
+            return;
+    }
+    c->state = C_SENDING;
+    do_send(e, c, now);
+}
+
+/* The request on a reused connection found it closed before any byte of
+ * the answer: send it again once on a fresh connection (as HTTP clients
+ * do); the server never saw it, so counts still match. */
+static int retry(eng *e, conn *c, uint64_t now)
+{
+    if (c->retried || !c->uses || c->resp.bytes)
+        return 0;
+    conn_close(e, c);
+    c->retried = 1;
+    e->res->retried++;
+    c->sent = 0;
+    lg_resp_init(&c->resp);
+    int rc = conn_open(e, c);
+    if (rc < 0) {
+        conn_failed(e, c, now, -rc);
+        return 1;
+    }
+    c->retried = 1;
+    if (c->state == C_SENDING)
+        do_send(e, c, now);
+    return 1;
+}
+
+static void do_send(eng *e, conn *c, uint64_t now)
+{
+    const lg_payloads *p = e->cfg->payloads;
+    const char *b = p->buf + p->off[c->req];
+    size_t len = p->len[c->req];
+    while (c->sent < len) {
+        ssize_t n = send(c->fd, b + c->sent, len - c->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c->sent += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            set_out(e, c, 1);
+            return;
+        }
+        int er = n < 0 ? errno : EPIPE;
+        if ((er == EPIPE || er == ECONNRESET) && retry(e, c, now))
+            return;
+        conn_failed(e, c, now, er);
+        return;
+    }
+    if (c->epout)
+        set_out(e, c, 0);
+    c->state = C_READING;
+}
+
+/* After a request finished (response, failure or timeout). */
+static void after_request(eng *e, conn *c, uint64_t now, int conn_error)
+{
+    e->busy--;
+    uint32_t ci = (uint32_t)(c - e->c);
+    if (e->scn->model == LG_OPEN) {
+        if (c->fd >= 0 && !e->ended) {
+            c->state = C_IDLE;
+            e->idle[e->idle_n++] = ci;
+        } else {
+            conn_close(e, c);
+        }
+        return;
+    }
+    if (c->stopping || e->ended) {
+        c->stopping = 0;
+        c->active = 0;
+        conn_close(e, c);
+        return;
+    }
+    if (c->fd >= 0)
+        c->state = C_IDLE;
+    const lg_stage *st = stage_of(e, e->phase);
+    uint64_t think = 0;
+    if (st && st->think_max > 0) {
+        double u = (double)(rnd(e) >> 11) / 9007199254740992.0;
+        think = (uint64_t)((st->think_min + (st->think_max - st->think_min) * u) * 1e9);
+    }
+    if (conn_error && think < ERR_BACKOFF_NS)
+        think = ERR_BACKOFF_NS;
+    if (!think) {
+        /* sent once the current batch of events is handled, as wrk does:
+         * responses already waiting are read first */
+        e->ready[e->ready_n++] = ci;
+        return;
+    }
+    c->wake = now + think;
+    heap_push(e, ci);
+}
+
+static void complete(eng *e, conn *c, uint64_t now, size_t extra)
+{
+    c->uses++;
+    record(e, c, now, c->resp.status, F_HTTP, NULL);
+    if (!c->resp.keep_alive || extra || c->state == C_SENDING)
+        conn_close(e, c);
+    else
+        c->state = C_IDLE;
+    after_request(e, c, now, 0);
+}
+
+static void do_read(eng *e, conn *c)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, e->rbuf, RBUF, 0);
+        uint64_t now = lg_mono_ns();
+        if (n > 0) {
+            size_t used;
+            lg_err rc = lg_resp_feed(&c->resp, e->rbuf, (size_t)n, &used);
+            if (rc) {
+                record(e, c, now, 0, F_PROTO, c->resp.error ? c->resp.error : "bad response");
+                conn_close(e, c);
+                after_request(e, c, now, 1);
+                return;
+            }
+            if (c->resp.done) {
+                complete(e, c, now, (size_t)n - used);
+                return;
+            }
+            if ((size_t)n < RBUF)
+                return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n == 0) {
+            lg_err rc = lg_resp_eof(&c->resp);
+            if (!rc) {
+                c->resp.keep_alive = 0;
+                complete(e, c, now, 0);
+                return;
+            }
+            if (rc == LG_ECLOSED && retry(e, c, now))
+                return;
+            record(e, c, now, 0, rc == LG_ECLOSED ? F_CONN : F_PROTO,
+                   rc == LG_ECLOSED ? "Remote end closed connection without response"
+                                    : c->resp.error);
+            conn_close(e, c);
+            after_request(e, c, now, 1);
+            return;
+        }
+        int er = errno;
+        if (er == ECONNRESET && !c->resp.bytes && retry(e, c, now))
+            return;
+        conn_failed(e, c, now, er);
+        return;
+    }
+}
+
+/* An idle keep-alive connection became readable: the server closed it
+ * (or sent something unasked); either way it is not reused. */
+static void idle_event(eng *e, conn *c)
+{
+    char b[256];
+    ssize_t n = recv(c->fd, b, sizeof b, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    uint32_t ci = (uint32_t)(c - e->c);
+    conn_close(e, c);
+    if (e->scn->model == LG_OPEN)
+        for (uint32_t i = 0; i < e->idle_n; i++)
+            if (e->idle[i] == ci) {
+                e->idle[i] = e->idle[--e->idle_n];
+                break;
+            }
+}
+
+static void on_event(eng *e, conn *c, uint32_t ev)
+{
+    uint64_t now;
+    if (c->fd < 0)
+        return;
+    switch (c->state) {
+    case C_IDLE:
+        idle_event(e, c);
+        return;
+    case C_CONNECTING: {
+        int err = 0;
+        socklen_t l = sizeof err;
+        now = lg_mono_ns();
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+            err = errno;
+        if (!err && (ev & (EPOLLERR | EPOLLHUP)))
+            err = ECONNREFUSED;
+        if (err) {
+            conn_failed(e, c, now, err);
+            return;
+        }
+        if (!(ev & EPOLLOUT))
+            return;
+        c->state = C_SENDING;
+        do_send(e, c, now);
+        return;
+    }
+    case C_SENDING:
+        if (ev & EPOLLOUT) {
+            do_send(e, c, lg_mono_ns());
+            if (c->fd < 0 || c->state != C_SENDING || !(ev & EPOLLIN))
+                return;
+        }
+        if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+            do_read(e, c);
+        return;
+    case C_READING:
+        do_read(e, c);
+        return;
+    }
+}
+
+/* ---- schedule ------------------------------------------------------------- */
+
+static uint64_t dur_ns(double s)
+{
+    return (uint64_t)(s * 1e9 + 0.5);
+}
+
+/* Open model: intended time of the k-th arrival (k >= 1) of the current
+ * stage — where the integral of its linear rate reaches k - 1/2 — or 0
+ * when the stage has no more. */
+static uint64_t arrival(const eng *e, uint64_t k)
+{
+    const lg_stage *st = stage_of(e, e->phase);
+    if (!st)
+        return 0;
+    double d = st->duration, b = st->rate_from, a = (st->rate_to - st->rate_from) / (2 * d);
+    double x, kk = (double)k - 0.5; /* arrivals in the middle of their slots */
+    if (fabs(a) < 1e-12) {
+        if (b <= 0)
+            return 0;
+        x = kk / b;
+    } else {
+        double disc = b * b + 4 * a * kk;
+        if (disc < 0)
+            return 0;
+        x = (-b + sqrt(disc)) / (2 * a);
+    }
+    if (!(x >= 0) || x >= d)
+        return 0;
+    return e->phase_start + dur_ns(x);
+}
+
+static void users_to(eng *e, uint32_t want);
+
+static void enter_phase(eng *e, int phase, uint64_t at, uint64_t now)
+{
+    e->phase = phase;
+    e->phase_start = at;
+    const lg_stage *st = stage_of(e, phase);
+    if (!st) {
+        /* schedule over: drain what is in flight */
+        e->ended = 1;
+        e->phase_end = UINT64_MAX;
+        e->drain_deadline = now + dur_ns(e->scn->timeout) + NS / 10;
+        e->next_at = 0;
+        e->next_spawn = 0;
+        while (e->idle_n)
+            conn_close(e, &e->c[e->idle[--e->idle_n]]);
+        for (uint32_t i = 0; i < e->hiwater; i++) {
+            conn *c = &e->c[i];
+            if (e->scn->model == LG_CLOSED && c->heap_pos >= 0) {
+                heap_remove(e, i);
+                c->active = 0;
+            }
+            if (c->state == C_IDLE)
+                conn_close(e, c);
+        }
+        e->active = 0;
+        return;
+    }
+    e->phase_end = at + dur_ns(st->duration);
+    if (e->scn->model == LG_OPEN) {
+        e->arrivals = 1;
+        e->next_at = arrival(e, 1);
+    } else {
+        e->target = (uint32_t)st->users;
+        if (st->spawn_rate <= 0) {
+            users_to(e, e->target);
+            e->next_spawn = 0;
+        } else {
+            e->next_spawn = e->active != e->target ? now : 0;
+        }
+    }
+}
+
+static void stop_user(eng *e, uint32_t i)
+{
+    conn *c = &e->c[i];
+    if (c->heap_pos >= 0) {
+        heap_remove(e, i);
+        c->active = 0;
+        conn_close(e, c);
+    } else if (c->active) {
+        c->stopping = 1; /* finishes its request first */
+    }
+}
+
+static void start_user(eng *e, uint32_t i)
+{
+    conn *c = &e->c[i];
+    if (i + 1 > e->hiwater)
+        e->hiwater = i + 1;
+    if (c->active && c->stopping) {
+        c->stopping = 0; /* still busy: it simply carries on */
+        return;
+    }
+    c->active = 1;
+    c->stopping = 0;
+    start_request(e, c, 0);
+}
+
+static void users_to(eng *e, uint32_t want)
+{
+    while (e->active < want)
+        start_user(e, e->active++);
+    while (e->active > want)
+        stop_user(e, --e->active);
+    if (e->active > e->res->peak_users)
+        e->res->peak_users = e->active;
+}
+
+static void spawn_step(eng *e, uint64_t now)
+{
+    const lg_stage *st = stage_of(e, e->phase);
+    while (e->next_spawn && e->next_spawn <= now && st) {
+        if (e->active < e->target)
+            users_to(e, e->active + 1);
+        else if (e->active > e->target)
+            users_to(e, e->active - 1);
+        if (e->active == e->target) {
+            e->next_spawn = 0;
+            break;
+        }
+        e->next_spawn += dur_ns(1.0 / st->spawn_rate);
+    }
+}
+
+static void dispatch(eng *e, uint64_t now)
+{
+    while (e->next_at && e->next_at <= now) {
+        conn *c;
+        if (e->idle_n) {
+            c = &e->c[e->idle[--e->idle_n]];
+        } else if (e->open_n < e->ncap) {
+            /* a slot without a connection */
+            c = NULL;
+            for (uint32_t i = 0; i < e->ncap; i++) {
+                uint32_t j = (e->hiwater + i) % e->ncap;
+                if (e->c[j].state == C_NONE) {
+                    c = &e->c[j];
+                    if (j + 1 > e->hiwater)
+                        e->hiwater = j + 1;
+                    break;
+                }
+            }
+            if (!c)
+                return;
+        } else {
+            return; /* all connections busy: the arrival waits, its clock runs */
+        }
+        start_request(e, c, e->next_at);
+        e->arrivals++;
+        e->next_at = arrival(e, e->arrivals);
+    }
+}
+
+/* Fails requests past their deadline (all of them when force). */
+static void check_timeouts(eng *e, uint64_t now, int force)
+{
+    for (uint32_t i = 0; i < e->hiwater; i++) {
+        conn *c = &e->c[i];
+        if (c->fd >= 0 && c->state >= C_CONNECTING && (force || c->deadline <= now)) {
+            record(e, c, now, 0, F_TIMEOUT, NULL);
+            conn_close(e, c);
+            after_request(e, c, now, 1);
+        }
+    }
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+static void progress(eng *e, uint64_t now)
+{
+    const lg_slice *s = e->res->n_slices ? &e->res->slices[e->res->n_slices - 1] : NULL;
+    char phase[48];
+    if (e->phase < 0)
+        snprintf(phase, sizeof phase, "warm-up");
+    else if ((size_t)e->phase < e->scn->n_stages)
+        snprintf(phase, sizeof phase, "stage %d/%zu", e->phase + 1, e->scn->n_stages);
+    else
+        snprintf(phase, sizeof phase, "drain");
+    uint64_t fails = e->res->all.failures;
+    fprintf(stderr, "%s[%7.1fs] %-11s users %5u  req/s %8llu  p95 %9.2f ms  errors %llu%s",
+            e->tty ? "\r" : "", (double)(now - e->mono0) / 1e9, phase,
+            e->scn->model == LG_CLOSED ? e->active : e->busy,
+            s ? (unsigned long long)s->requests : 0ull, s ? s->p95 / 1000.0 : 0.0,
+            (unsigned long long)fails, e->tty ? "   " : "\n");
+    fflush(stderr);
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int loop(eng *e, char *err, size_t errcap)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    uint64_t now = lg_mono_ns();
+    e->mono0 = now;
+    e->wall0 = lg_wall_ns();
+    e->res->t_start = (double)e->wall0 / 1e9;
+    e->next_tick = now + (NS - e->wall0 % NS);
+    e->next_scan = now + SCAN_NS;
+    e->reset_done = !e->scn->has_warmup;
+    if (e->reset_done)
+        e->res->t_reset = e->res->t_start;
+    slice_start(e, (int64_t)(e->wall0 / NS));
+    enter_phase(e, e->scn->has_warmup ? -1 : 0, now, now);
+    for (;;) {
+        now = lg_mono_ns();
+        if (e->cfg->stop && *e->cfg->stop && !e->ended) {
+            e->res->interrupted = 1;
+            enter_phase(e, (int)e->scn->n_stages, now, now);
+            e->drain_deadline = now + 2 * NS;
+        }
+        while (!e->ended && now >= e->phase_end) {
+            int next = e->phase + 1;
+            uint64_t at = e->phase_end;
+            if (e->phase == -1) {
+                /* warm-up over: the statistics restart here */
+                if (slice_close(e, 1))
+                    goto nomem;
+                e->reset_done = 1;
+                e->res->t_reset = wall_s(e, at);
+                slice_start(e, (int64_t)(wall_of(e, now) / NS));
+                e->cur.t = (int64_t)(wall_of(e, at) / NS);
+            }
+            enter_phase(e, next, at, now);
+        }
+        if (now >= e->next_tick) {
+            if (slice_close(e, 0))
+                goto nomem;
+            int64_t t = (int64_t)(wall_of(e, e->next_tick) / NS);
+            e->next_tick += NS;
+            if (e->next_tick <= now) /* the loop was held up: skip whole seconds */
+                e->next_tick = now + (NS - wall_of(e, now) % NS);
+            if (e->cfg->progress)
+                progress(e, now);
+            slice_start(e, t);
+        }
+        if (e->ended) {
+            if (!e->busy)
+                break;
+            if (now >= e->drain_deadline) {
+                check_timeouts(e, now, 1);
+                break;
+            }
+        } else if (e->scn->model == LG_CLOSED) {
+            spawn_step(e, now);
+            while (e->heap_n && e->c[e->heap[0]].wake <= now) {
+                uint32_t ci = e->heap[0];
+                heap_remove(e, ci);
+                start_request(e, &e->c[ci], 0);
+            }
+        } else {
+            dispatch(e, now);
+        }
+        if (now >= e->next_scan) {
+            check_timeouts(e, now, 0);
+            e->next_scan = now + SCAN_NS;
+        }
+        uint64_t until = e->ready_n ? 0 : min64(e->next_tick, e->next_scan);
+        if (!e->ended) {
+            until = min64(until, e->phase_end);
+            if (e->next_spawn)
+                until = min64(until, e->next_spawn);
+            if (e->heap_n)
+                until = min64(until, e->c[e->heap[0]].wake);
+            if (e->next_at && (e->idle_n || e->open_n < e->ncap))
+                until = min64(until, e->next_at);
+        } else {
+            until = min64(until, e->drain_deadline);
+        }
+        now = lg_mono_ns();
+        int n;
+        if (until <= now) {
+            n = epoll_wait(e->ep, evs, MAX_EVENTS, 0);
+        } else {
+            uint64_t d = until - now;
+            struct timespec ts = {(time_t)(d / NS), (long)(d % NS)};
+            n = epoll_pwait2(e->ep, evs, MAX_EVENTS, &ts, NULL);
+            if (n < 0 && errno == ENOSYS)
+                n = epoll_wait(e->ep, evs, MAX_EVENTS, (int)((d + 999999) / 1000000));
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            snprintf(err, errcap, "epoll_wait: %s", strerror(errno));
+            return LG_ENET;
+        }
+        for (int i = 0; i < n; i++)
+            on_event(e, &e->c[evs[i].data.u32], evs[i].events);
+        while (e->ready_n)
+            start_request(e, &e->c[e->ready[--e->ready_n]], 0);
+    }
+    if (slice_close(e, 0))
+        goto nomem;
+    if (e->cfg->progress) {
+        progress(e, lg_mono_ns());
+        if (e->tty)
+            fputc('\n', stderr);
+    }
+    e->res->t_end = wall_s(e, lg_mono_ns());
+    return 0;
+nomem:
+    snprintf(err, errcap, "out of memory for the per-second statistics");
+    return LG_ENOMEM;
+}
+
+static uint32_t max_users(const lg_scenario *s)
+{
+    uint32_t m = s->has_warmup ? (uint32_t)s->warmup.users : 0;
+    for (size_t i = 0; i < s->n_stages; i++)
+        if ((uint32_t)s->stages[i].users > m)
+            m = (uint32_t)s->stages[i].users;
+    return m;
+}
+
+lg_err lg_run(const lg_config *cfg, lg_result *res, char *err, size_t errcap)
+{
+    memset(res, 0, sizeof *res);
+    lg_hist_reset(&res->main.lat);
+    lg_hist_reset(&res->main.unc);
+    lg_hist_reset(&res->all.lat);
+    lg_hist_reset(&res->all.unc);
+    if (err && errcap)
+        err[0] = 0;
+    if (!cfg || !cfg->scn || !cfg->target || !cfg->payloads || !cfg->payloads->n)
+        return LG_EINVAL;
+    const lg_scenario *s = cfg->scn;
+    double total = lg_scenario_duration(s);
+    if (total > LG_MAX_RUN_S) {
+        snprintf(err, errcap, "scenario '%s' runs %.0f s; the cap is %.0f s (use --time-scale)",
+                 s->name, total, LG_MAX_RUN_S);
+        return LG_ELIMIT;
+    }
+    uint32_t ncap = s->model == LG_CLOSED ? max_users(s) : (uint32_t)s->connections;
+    if (ncap < 1)
+        ncap = 1;
+    if (ncap > LG_MAX_USERS) {
+        snprintf(err, errcap, "%u connections exceed the cap of %d", ncap, LG_MAX_USERS);
+        return LG_ELIMIT;
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < ncap + 64) {
+        rlim_t want = ncap + 64;
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+            snprintf(err, errcap, "%u connections need %llu open files; the hard limit is "
+                     "%llu (ulimit -Hn)", ncap, (unsigned long long)want,
+                     (unsigned long long)rl.rlim_max);
+            return LG_ELIMIT;
+        }
+        rl.rlim_cur = want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    eng e;
+    memset(&e, 0, sizeof e);
+    e.cfg = cfg;
+    e.scn = s;
+    e.res = res;
+    e.ncap = ncap;
+    e.rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ull;
+    e.tty = isatty(2);
+    snprintf(e.url, sizeof e.url, "%s%s%s", cfg->target->origin, cfg->target->base,
+             cfg->name ? cfg->name : "");
+    lg_err rc = LG_ENOMEM;
+    e.ep = epoll_create1(EPOLL_CLOEXEC);
+    e.c = calloc(ncap, sizeof *e.c);
+    e.heap = calloc(ncap, sizeof *e.heap);
+    e.idle = calloc(ncap, sizeof *e.idle);
+    e.ready = calloc(ncap, sizeof *e.ready);
+    e.rbuf = malloc(RBUF);
+    e.h_lat = calloc(1, sizeof *e.h_lat);
+    e.h_unc = calloc(1, sizeof *e.h_unc);
+    if (e.ep < 0) {
+        snprintf(err, errcap, "epoll_create1: %s", strerror(errno));
+        rc = LG_ENET;
+        goto out;
+    }
+    if (!e.c || !e.heap || !e.idle || !e.ready || !e.rbuf || !e.h_lat || !e.h_unc)
+        goto out;
+    lg_hist_reset(e.h_lat);
+    lg_hist_reset(e.h_unc);
+    for (uint32_t i = 0; i < ncap; i++) {
+        e.c[i].fd = -1;
+        e.c[i].heap_pos = -1;
+    }
+    rc = (lg_err)loop(&e, err, errcap);
+out:
+    if (e.c)
+        for (uint32_t i = 0; i < ncap; i++)
+            if (e.c[i].fd >= 0)
+                close(e.c[i].fd);
+    if (e.ep >= 0)
+        close(e.ep);
+    free(e.c);
+    free(e.heap);
+    free(e.idle);
+    free(e.ready);
+    free(e.rbuf);
+    free(e.h_lat);
+    free(e.h_unc);
+    if (rc == LG_ENOMEM && err && !err[0])
+        snprintf(err, errcap, "out of memory");
+    return rc;
+}
+
+void lg_result_fini(lg_result *res)
+{
+    if (!res)
+        return;
+    free(res->slices);
+    free(res->sp_idx);
+    free(res->sp_cnt);
+    res->slices = NULL;
+    res->sp_idx = NULL;
+    res->sp_cnt = NULL;
+    res->n_slices = res->sp_n = res->sp_cap = 0;
+}

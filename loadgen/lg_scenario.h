@@ -1,0 +1,83 @@
+/*
+ * Load-lab scenarios as data: a small line-oriented text format (see
+ * docs/loadlab.md) with a workload model (closed: virtual users with think
+ * time and a spawn rate, as Locust runs them; open: an arrival rate,
+ * constant or ramping), an optional warm-up after which statistics reset,
+ * and stages.  The study's scenarios (light-a ... very-heavy-a) are built
+ * into the binary from the scenarios/ folder.  Parsing is bounded (1 MB, 4 KB
+ * lines, 256 stages) and reports the first error with its line number.
+ * Thread safety: parsed scenarios are plain values; no shared state.
+ */
+#ifndef NERD_LG_SCENARIO_H
+#define NERD_LG_SCENARIO_H
+
+#include <stddef.h>
+
+#include "lg_common.h"
+
+#define LG_SCN_MAX_BYTES (1u << 20)
+#define LG_SCN_MAX_LINE 4096
+#define LG_SCN_NAME 64
+#define LG_SCN_DESC 256
+
+typedef enum lg_model { LG_CLOSED = 0, LG_OPEN = 1 } lg_model;
+
+typedef struct lg_stage {
+    double duration;            /* seconds */
+    int users;                  /* closed: target users */
+    double spawn_rate;          /* closed: users started/stopped per second; 0 = at once */
+    double think_min, think_max; /* closed: seconds */
+    double rate_from, rate_to;  /* open: arrivals per second, linear over the stage */
+} lg_stage;
+
+typedef struct lg_scenario {
+    char name[LG_SCN_NAME];
+    char description[LG_SCN_DESC];
+    lg_model model;
+    double timeout;             /* per-request timeout, seconds (default 30) */
+    int connections;            /* open: connection cap (default 64) */
+    int has_warmup;
+    lg_stage warmup;            /* statistics reset when it ends */
+    size_t n_stages;
+    lg_stage stages[LG_MAX_STAGES];
+} lg_scenario;
+
+/* Parses text[0..len) into *out.  source names the text in messages
+ * ("light-a", "file.scn").  On LG_ESYNTAX or LG_ELIMIT, err (errcap
+ * bytes) receives "SOURCE:LINE: message".  No allocation. */
+lg_err lg_scenario_parse(const char *text, size_t len, const char *source,
+                         lg_scenario *out, char *err, size_t errcap);
+
+/* Loads NAME (a built-in scenario) or FILE (a path: contains '/' or ends
+ * in ".scn") into *out; errors as for lg_scenario_parse, LG_ENOENT with
+ * the list of built-in names when neither exists. */
+lg_err lg_scenario_load(const char *name_or_file, lg_scenario *out, char *err,
+                        size_t errcap);
+
+/* Multiplies every duration (stages, warm-up, think times) by x and
+ * every spawn rate by 1/x, so the shape of users over time is kept;
+ * the request timeout and open-model rates are not changed. */
+void lg_scenario_scale(lg_scenario *s, double x);
+
+/* Seconds of the whole run (warm-up included). */
+double lg_scenario_duration(const lg_scenario *s);
+
+/* Built-in scenarios (generated from the scenarios/ folder): count, name and
+ * text of the i-th. */
+size_t lg_builtin_count(void);
+const char *lg_builtin_name(size_t i);
+const char *lg_builtin_text(size_t i, size_t *len);
+
+/* Writes s back in the file format (for run folders and tests). */
+void lg_scenario_write(const lg_scenario *s, FILE *f);
+
+/* internal: one embedded scenario file (the generated table of
+ * $(BUILD)/gen/lg_scenarios.c, from loadgen/embed_scenarios.sh) */
+typedef struct lg__scn_src {
+    const char *name, *text;
+    size_t len;
+} lg__scn_src;
+extern const lg__scn_src lg__scn_builtin[];
+extern const size_t lg__scn_builtin_n;
+
+#endif

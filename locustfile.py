@@ -1,0 +1,178 @@
+"""Locust load test for the nerd NER API, for users who run Locust.
+
+The same workloads as `nerd bench --scenario NAME` (the load lab): the
+study's scenarios, read from scenarios/*.scn, each a LoadTestShape with its
+warm-up (statistics reset when it ends), and the same payload mix of short
+and long English sentences (read from loadgen/payload.c, so there is one
+list).  Pick the scenario and a time scale with environment variables:
+
+    NERD_SCENARIO=heavy-b NERD_TIME_SCALE=0.1 \\
+        locust -f locustfile.py --host http://127.0.0.1:3000 --headless \\
+               --csv runs/heavy-b
+
+NERD_SCENARIO: light-a (default), heavy-a, light-b, heavy-b, light-c,
+heavy-c, very-heavy-a, or a path to a .scn file.  NERD_TIME_SCALE multiplies
+every duration and think time (default 1).  NERD_TEXTS: a file of texts,
+one per line, instead of the built-in mix.  Every POST /ner answer must be
+200 with an "entities" list; anything else is a failure.
+"""
+import os
+import random
+import re
+
+from locust import HttpUser, LoadTestShape, between, task
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# ---- the payload mix --------------------------------------------------------
+
+def builtin_texts():
+    """The SENTENCES table of loadgen/payload.c (adjacent C literals joined)."""
+    src = open(os.path.join(HERE, "loadgen", "payload.c"), encoding="utf-8").read()
+    block = re.search(r"SENTENCES\[\]\s*=\s*\{(.*?)\n\};", src, re.S).group(1)
+    block = re.sub(r"/\*.*?\*/", "", block, flags=re.S)
+    texts, cur = [], ""
+    for m in re.finditer(r'"((?:[^"\\]|\\.)*)"|,', block):
+        if m.group(0) == ",":
+            if cur:
+                texts.append(cur)
+            cur = ""
+        else:
+            cur += re.sub(r"\\(.)", r"\1", m.group(1))
+    if cur:
+        texts.append(cur)
+    return texts
+
+
+def load_texts():
+    path = os.environ.get("NERD_TEXTS")
+    if path:
+        with open(path, encoding="utf-8") as f:
+            return [line.rstrip("\r\n") for line in f if line.strip()]
+    return builtin_texts()
+
+
+TEXTS = load_texts()
+
+
+# ---- scenarios -------------------------------------------------------------------
+
+def seconds(tok):
+    m = re.fullmatch(r"([0-9.]+)(ms|s|m|h)?", tok)
+    if not m:
+        raise ValueError("bad duration %r" % tok)
+    v = float(m.group(1))
+    return v * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+
+
+def parse_scenario(path):
+    """Reads a .scn file (docs/loadlab.md) into a dict; closed model only."""
+    sc = {"name": os.path.basename(path)[:-4], "think": (1.0, 1.0), "spawn_rate": 1.0,
+          "warmup": None, "stages": [], "model": "closed"}
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            w = line.split()
+            key = w[0]
+            if key in ("name", "description"):
+                sc[key] = line.split(None, 1)[1] if len(w) > 1 else ""
+            elif key == "model":
+                sc["model"] = w[1]
+            elif key == "think":
+                sc["think"] = (float(w[1]), float(w[2]))
+            elif key == "spawn-rate":
+                sc["spawn_rate"] = float(w[1])
+            elif key in ("stage", "warmup"):
+                st = {"duration": seconds(w[1]), "users": None, "spawn_rate": None, "think": None}
+                i = 2
+                while i < len(w):
+                    if w[i] == "users":
+                        st["users"] = int(w[i + 1]); i += 2
+                    elif w[i] == "spawn-rate":
+                        st["spawn_rate"] = float(w[i + 1]); i += 2
+                    elif w[i] == "think":
+                        st["think"] = (float(w[i + 1]), float(w[i + 2])); i += 3
+                    else:
+                        i += 1  # open-model keys (rate ...) are not for Locust
+                if key == "warmup":
+                    sc["warmup"] = st
+                else:
+                    sc["stages"].append(st)
+    if sc["model"] != "closed":
+        raise ValueError("%s: Locust runs closed-model scenarios only (virtual users); "
+                         "use `nerd bench` for open-model ones" % path)
+    return sc
+
+
+def scenario_path(name):
+    if "/" in name or name.endswith(".scn"):
+        return name
+    return os.path.join(HERE, "scenarios", name + ".scn")
+
+
+def make_shape(sc, scale):
+    """A LoadTestShape class for scenario sc, durations multiplied by scale."""
+    stages, t = [], 0.0
+    if sc["warmup"]:
+        st = sc["warmup"]
+        t += st["duration"] * scale
+        stages.append((t, st["users"], (st["spawn_rate"] or sc["spawn_rate"]) / scale, True))
+    for st in sc["stages"]:
+        t += st["duration"] * scale
+        rate = st["spawn_rate"] or sc["spawn_rate"]
+        stages.append((t, st["users"], (rate if rate > 0 else st["users"]) / scale, False))
+
+    class Shape(LoadTestShape):
+        __doc__ = sc.get("description", sc["name"])
+        reset_done = False
+
+        def tick(self):
+            now = self.get_run_time()
+            for end, users, rate, is_warmup in stages:
+                if now < end:
+                    return (users, max(rate, 0.01))
+                if is_warmup and not self.reset_done:
+                    self.reset_done = True  # warm-up over: statistics start now
+                    self.runner.stats.reset_all()
+            return None
+
+    Shape.__name__ = Shape.__qualname__ = "Shape_" + re.sub(r"\W", "_", sc["name"])
+    return Shape
+
+
+SCALE = float(os.environ.get("NERD_TIME_SCALE", "1"))
+SCENARIO = parse_scenario(scenario_path(os.environ.get("NERD_SCENARIO", "light-a")))
+
+# one LoadTestShape per built-in scenario; the selected one is the module's
+# shape (Locust uses the first shape class it finds among module globals)
+SHAPES = {}
+for f in sorted(os.listdir(os.path.join(HERE, "scenarios"))):
+    if f.endswith(".scn"):
+        s = parse_scenario(os.path.join(HERE, "scenarios", f))
+        SHAPES[s["name"]] = make_shape(s, SCALE)
+ScenarioShape = SHAPES.get(SCENARIO["name"]) or make_shape(SCENARIO, SCALE)
+
+THINK = tuple(x * SCALE for x in SCENARIO["think"])
+
+
+class NerUser(HttpUser):
+    """A client of the study: POST /ner with a sentence, then think."""
+    wait_time = between(*THINK)
+
+    @task
+    def ner(self):
+        text = random.choice(TEXTS)
+        with self.client.post("/ner", json={"text": text}, name="/ner",
+                              catch_response=True) as r:
+            if r.status_code != 200:
+                r.failure("status %d: %s" % (r.status_code, r.text[:200]))
+                return
+            try:
+                ents = r.json()["entities"]
+                if not isinstance(ents, list):
+                    raise ValueError("entities is not a list")
+            except Exception as e:  # noqa: BLE001 - any malformed answer fails
+                r.failure("bad JSON: %s" % e)
