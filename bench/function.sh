@@ -47,6 +47,8 @@ c=$(best "$url")
 echo "function: (c) through the local platform: $c req/s = $(awk -v x="$c" -v y="$a" 'BEGIN { printf "%.0f", 100 * x / y }')% of (a)"
 half=$(awk -v x="$c" 'BEGIN { printf "%d", x / 2 }')
 printf '{"text":"%s"}' "$TEXT" > "$tmp/body.json"
+# 16 environments, all warm first (cold starts are measured on their own below)
+wrk -t1 -c16 -d1s -s bench/post.lua "$url" > /dev/null 2>&1
 out=$(OPENLOOP_WARMUP=1 "$B/openloop" "$url" "$half" "$DUR" 16 "$tmp/body.json")
 echo "function: (c) at half its maximum ($half req/s, 16 connections): ${out#openloop: }"
 for k in $(pgrep -P "$gw"); do awk '/^VmRSS/ { print $2 }' "/proc/$k/status"; done | sort -n > "$tmp/rss"

@@ -52,6 +52,9 @@ printf 'platform: max through the gateway %.0f req/s (%d connections); nginx sta
 
 half=$(awk -v b="$best" 'BEGIN { printf "%d", b / 2 }')
 for c in 16 64; do
+    # one environment per connection, all warm first: cold starts are
+    # measured on their own below, not in the steady-state tail
+    wrkrun "$c" "$url" -d1s > /dev/null
     out=$(OPENLOOP_WARMUP=1 "$OPENLOOP" "$url" "$half" "$DUR" "$c")
     echo "platform: at half the maximum ($half req/s offered, $c connections): ${out#openloop: }"
 done

@@ -44,7 +44,7 @@ static void usage(FILE *f)
           "each request's intended send time) — and writes a run folder (default\n"
           "runs/SCENARIO-YYYYMMDDTHHMMSSZ) with Locust-compatible SCENARIO_stats.csv,\n"
           "SCENARIO_stats_history.csv and SCENARIO_failures.csv, per_second.csv,\n"
-          "summary.json, provider_metrics.json (the local platform's /metrics/json for the\n"
+          "summary.json, provider_metrics.json (the local platform's /__nerd/metrics/json for the\n"
           "window after the warm-up) and report.html.  Requests are POST PATH with\n"
           "{\"text\": ...} bodies: a built-in mix of English sentences or one text per line\n"
           "of --texts.  --time-scale multiplies every duration (stages, warm-up, think\n"

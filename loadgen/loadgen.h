@@ -142,7 +142,7 @@ typedef struct lg_report_in {
     const char *name;          /* request name, e.g. "/ner" */
     const char *prefix;        /* CSV prefix, e.g. "light-a" */
     double time_scale;
-    const char *provider_json; /* /metrics/json body or NULL */
+    const char *provider_json; /* /__nerd/metrics/json body or NULL */
     const char *provider_note; /* why there is none */
 } lg_report_in;
 
@@ -151,7 +151,7 @@ typedef struct lg_report_in {
  * and report.html into dir (which must exist). */
 lg_err lg_report_write(const lg_report_in *in, const char *dir, char *err, size_t errcap);
 
-/* GET /metrics/json?from=S&to=S&period=1 from the target (epoch seconds,
+/* GET /__nerd/metrics/json?from=S&to=S&period=1 from the target (epoch seconds,
  * as the local platform's gateway takes them): *body (malloc'd, NUL
  * terminated) on a 200 with a JSON object; LG_ENOENT when the target has
  * no such endpoint (the message says what came back). */

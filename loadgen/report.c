@@ -3,7 +3,7 @@
  * with Locust's exact columns, order and number formats (response times
  * rounded as Locust stores them, Python float repr), our per-second series
  * (per_second.csv: corrected and uncorrected percentiles), summary.json,
- * the provider's metrics fetched from the local platform's /metrics/json
+ * the provider's metrics fetched from the local platform's /__nerd/metrics/json
  * and a self-contained report.html with inline SVG charts.
  */
 #define _GNU_SOURCE
@@ -539,10 +539,10 @@ lg_err lg_fetch_provider(const lg_target *t, int64_t from_s, int64_t to_s, char 
     uint64_t deadline = lg_mono_ns() + 10000000000ull;
     char req[768];
     int rl = snprintf(req, sizeof req,
-                      "GET %s/metrics/json?from=%lld&to=%lld&period=1 HTTP/1.1\r\nHost: %s:%d\r\n"
+                      "GET /__nerd/metrics/json?from=%lld&to=%lld&period=1 HTTP/1.1\r\nHost: %s:%d\r\n"
                       "User-Agent: nerd-bench\r\nAccept: application/json\r\n"
                       "Connection: close\r\n\r\n",
-                      t->base, (long long)from_s, (long long)to_s, t->host, t->port);
+                      (long long)from_s, (long long)to_s, t->host, t->port);
     size_t cap = 32u << 20, n = 0;
     char *buf = NULL;
     lg_err rc = LG_ENET;
@@ -640,7 +640,7 @@ lg_err lg_fetch_provider(const lg_target *t, int64_t from_s, int64_t to_s, char 
     }
     b[bl] = 0;
     if (r.status != 200) {
-        snprintf(err, errcap, "the target has no /metrics/json (GET answered %d %s)", r.status,
+        snprintf(err, errcap, "the target has no /__nerd/metrics/json (GET answered %d %s)", r.status,
                  r.reason);
         rc = LG_ENOENT;
         goto out;
@@ -650,7 +650,7 @@ lg_err lg_fetch_provider(const lg_target *t, int64_t from_s, int64_t to_s, char 
     int ok = json_is_object(j) && json_is_object(json_object_get(j, "functions"));
     json_decref(j);
     if (!ok) {
-        snprintf(err, errcap, "the target's /metrics/json is not the local platform's "
+        snprintf(err, errcap, "the target's /__nerd/metrics/json is not the local platform's "
                  "{\"functions\": ...} JSON");
         rc = LG_ENOENT;
         goto out;
@@ -912,10 +912,10 @@ static void html_phases(FILE *f, const lg_report_in *in, lg_hist *h)
     fputs("</table>\n", f);
 }
 
-/* The provider's panels from /metrics/json (period 1). */
+/* The provider's panels from /__nerd/metrics/json (period 1). */
 static void html_provider(FILE *f, const lg_report_in *in, double t0, const frame *fr)
 {
-    fputs("<div class=\"col\"><h2>Provider (local platform, /metrics/json)</h2>\n", f);
+    fputs("<div class=\"col\"><h2>Provider (local platform, /__nerd/metrics/json)</h2>\n", f);
     json_t *j = in->provider_json ? json_loads(in->provider_json, 0, NULL) : NULL;
     json_t *fns = json_object_get(j, "functions");
     if (!json_is_object(fns)) {

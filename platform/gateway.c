@@ -580,6 +580,55 @@ static void integration_timeout(void *arg)
 }
 
 /* Handles one parsed request; returns 0 to keep the connection. */
+/* The platform's own endpoints: GET /__nerd/metrics (Prometheus text) and
+ * GET /__nerd/metrics/json?from=&to=&period= (series for a window, epoch
+ * seconds).  path is the name after the prefix ("/metrics", "/metrics/json");
+ * q the query string (after '?') or NULL.  Writes the answer and returns the
+ * connection's fate (nonzero: close), or -2 when path is not one of them. */
+static int platform_endpoint(client *c, const char *method, const char *path, const char *q,
+                             size_t ql, const char *rid, int keep)
+{
+    gw *g = c->g;
+    int is_prom = !strcmp(path, "/metrics"), is_json = !strcmp(path, "/metrics/json");
+    if (!is_prom && !is_json)
+        return -2;
+    if (strcmp(method, "GET"))
+        return reply_msg(c->fd, 405, rid, "Method Not Allowed", keep) || !keep;
+    size_t n;
+    int rc;
+    if (is_prom) {
+        char *txt = met_prometheus(g->met, &n);
+        apigw_response r;
+        memset(&r, 0, sizeof r);
+        r.headers[0][0] = (char *)"content-type";
+        r.headers[0][1] = (char *)"text/plain; version=0.0.4";
+        r.n_headers = 1;
+        rc = txt ? reply(c->fd, 200, rid, &r, txt, n, keep)
+                 : reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
+        free(txt);
+        return rc || !keep;
+    }
+    long long now = (long long)time(NULL), from = now - 300, to = now;
+    int period = 1;
+    char qs[512] = "";
+    if (q)
+        snprintf(qs, sizeof qs, "&%.*s", (int)(ql < 500 ? ql : 500), q);
+    for (const char *s = q ? qs : NULL; s && *s; s = strchr(s + 1, '&')) {
+        const char *kv = s + 1;
+        if (!strncmp(kv, "from=", 5))
+            from = atoll(kv + 5);
+        else if (!strncmp(kv, "to=", 3))
+            to = atoll(kv + 3);
+        else if (!strncmp(kv, "period=", 7))
+            period = atoi(kv + 7);
+    }
+    char *js = met_json(g->met, from, to, period, &n);
+    rc = js ? reply(c->fd, 200, rid, NULL, js, n, keep)
+            : reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
+    free(js);
+    return rc || !keep;
+}
+
 static int serve_request(client *c, char *buf, const http_request *hr)
 {
     gw *g = c->g;
@@ -606,6 +655,15 @@ static int serve_request(client *c, char *buf, const http_request *hr)
         if (!strchr(name, '/'))
             return invoke_api(c, buf, hr, name, rid);
     }
+    /* /__nerd/...: the platform's own endpoints, before any route (reserved,
+     * as the Invoke API's path is) */
+    static const char own_pre[] = "/__nerd";
+    if (pl > sizeof own_pre - 1 && !memcmp(path, own_pre, sizeof own_pre - 1) &&
+        path[sizeof own_pre - 1] == '/') {
+        int prc = platform_endpoint(c, method, path + sizeof own_pre - 1, q ? q + 1 : NULL,
+                                    q ? tl - pl - 1 : 0, rid, keep);
+        return prc != -2 ? prc : reply_msg(c->fd, 404, rid, "Not Found", keep) || !keep;
+    }
     char origin[512], acrm[64];
     const char *org = req_header(hr, buf, "origin", origin, sizeof origin);
     /* CORS preflight: answered by the gateway for an API with CORS */
@@ -622,40 +680,12 @@ static int serve_request(client *c, char *buf, const http_request *hr)
     for (size_t a = 0; a < g->t->n_apis && api < 0; a++)
         if (apigw_route(g->t, (int)a, method, path, &m) == 0)
             api = (int)a;
-    if (api < 0 && !strcmp(method, "GET") && !strcmp(path, "/metrics")) {
-        size_t n;
-        char *txt = met_prometheus(g->met, &n);
-        apigw_response r;
-        memset(&r, 0, sizeof r);
-        r.headers[0][0] = (char *)"content-type";
-        r.headers[0][1] = (char *)"text/plain; version=0.0.4";
-        r.n_headers = 1;
-        int rc = txt ? reply(c->fd, 200, rid, &r, txt, n, keep)
-                     : reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
-        free(txt);
-        return rc || !keep;
-    }
-    if (api < 0 && !strcmp(method, "GET") && !strcmp(path, "/metrics/json")) {
-        long long now = (long long)time(NULL), from = now - 300, to = now;
-        int period = 1;
-        char qs[512] = "";
-        if (q)
-            snprintf(qs, sizeof qs, "?%.*s", (int)(tl - pl - 1 < 500 ? tl - pl - 1 : 500), q + 1);
-        for (const char *s = q ? qs : NULL; s && *s; s = strchr(s + 1, '&')) {
-            const char *kv = s + 1;
-            if (!strncmp(kv, "from=", 5))
-                from = atoll(kv + 5);
-            else if (!strncmp(kv, "to=", 3))
-                to = atoll(kv + 3);
-            else if (!strncmp(kv, "period=", 7))
-                period = atoi(kv + 7);
-        }
-        size_t n;
-        char *js = met_json(g->met, from, to, period, &n);
-        int rc = js ? reply(c->fd, 200, rid, NULL, js, n, keep)
-                    : reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
-        free(js);
-        return rc || !keep;
+    /* the platform's endpoints without the prefix, where no route claims them */
+    if (api < 0) {
+        int prc = platform_endpoint(c, method, path, q ? q + 1 : NULL, q ? tl - pl - 1 : 0, rid,
+                                    keep);
+        if (prc != -2)
+            return prc;
     }
     if (api < 0)
         return reply_msg(c->fd, 404, rid, "Not Found", keep) || !keep;

@@ -64,6 +64,15 @@ python3 -c 'import json; t=("Barack Obama met Angela Merkel in Berlin on Monday.
 [ "$(code "$u/ner" -H "$J" --data-binary @"$tmp/over.json")" = 413 ] && grep -q '"error":"PayloadTooLarge"' "$tmp/b" && ok || bad "413: $(head -c 200 "$tmp/b")"
 n=$(grep -c '^INIT_START' "$tmp/log")
 [ "$n" -le 2 ] && ok || bad "$n environments for sequential requests (want reuse)"
+# template.yaml's /{proxy+} route claims /metrics; the platform's own
+# endpoints stay reachable under the reserved /__nerd/ prefix
+[ "$(code "$u/metrics")" = 404 ] && grep -q '"error":"NotFound"' "$tmp/b" && ok || bad "/metrics should reach the function: $(cat "$tmp/b")"
+[ "$(code "$u/__nerd/metrics")" = 200 ] && grep -qE '^nerd_lambda_invocations_total\{function="NerFunction"\} [1-9]' "$tmp/b" && ok || bad "/__nerd/metrics: $(head -c 300 "$tmp/b")"
+now=$(date +%s)
+[ "$(code "$u/__nerd/metrics/json?from=$((now - 300))&to=$now&period=60")" = 200 ] &&
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["period"]==60 and sum(x["Invocations"] for x in d["functions"]["NerFunction"]) >= 10, d' "$tmp/b" && ok || bad "/__nerd/metrics/json: $(head -c 300 "$tmp/b")"
+[ "$(code -X POST "$u/__nerd/metrics")" = 405 ] && ok || bad "POST /__nerd/metrics"
+[ "$(code "$u/__nerd/nope")" = 404 ] && [ "$(cat "$tmp/b")" = '{"message":"Not Found"}' ] && ok || bad "/__nerd/nope: $(cat "$tmp/b")"
 kill -TERM $gw; wait $gw; rc=$?; gw=
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc"
 
