@@ -52,7 +52,7 @@ CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
-.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction
+.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction experiments
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
 
@@ -148,6 +148,23 @@ build-NerFunction:
 	chmod 755 $(ARTIFACTS_DIR)/bootstrap
 	cp $(MODEL) $(ARTIFACTS_DIR)/
 	sh tools/bundle-libs.sh $(ARTIFACTS_DIR)/bootstrap $(ARTIFACTS_DIR)/lib
+
+# ---- experiments ---------------------------------------------------------
+# `make experiments`: the study's table and the AWS lab's provisioned-
+# concurrency step with the load lab against the local platform serving
+# template.yaml (loadgen/experiments.sh; about 70 minutes at TIME_SCALE=1,
+# the study's real durations), then docs/results.md (loadgen/results.py).
+# EXPERIMENTS="heavy-b heavy-b-512" runs only those.
+TIME_SCALE ?= 1
+EXPERIMENTS ?=
+EXP_DEBS = python3 curl
+experiments: deps
+	@missing=""; for p in $(EXP_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	$(MAKE) all
+	$(MAKE) build-NerFunction ARTIFACTS_DIR=$(RUN_ARTIFACTS)/NerFunction
+	loadgen/experiments.sh $(BUILD)/nerd $(RUN_ARTIFACTS) runs/experiments $(TIME_SCALE) "$(EXPERIMENTS)"
+	python3 loadgen/results.py runs/experiments docs/results.md
 
 # ---- model ---------------------------------------------------------------
 model: deps

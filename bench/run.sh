@@ -28,3 +28,6 @@ bench/platform.sh "$NERD"
 
 # the NER function: engine vs HTTP mode vs the local platform
 bench/function.sh "$NERD" "$MODEL"
+
+# the load lab's generator against nginx, side by side with wrk
+bench/loadgen.sh "$NERD"

@@ -295,10 +295,12 @@ static void test_builtins(void)
 {
     static lg_scenario s;
     char err[512];
-    CHECK(lg_builtin_count() == 7, "%zu built-in scenarios", lg_builtin_count());
+    CHECK(lg_builtin_count() == 8, "%zu built-in scenarios", lg_builtin_count());
     for (size_t i = 0; i < lg_builtin_count(); i++) {
         const char *name = lg_builtin_name(i);
         CHECK(lg_scenario_load(name, &s, err, sizeof err) == 0, "%s: %s", name, err);
+        if (!strcmp(name, "lab-stress")) /* the AWS lab's, not the study's: checked below */
+            continue;
         CHECK(!strcmp(s.name, name) && s.model == LG_CLOSED && s.has_warmup && s.timeout == 30,
               "%s header", name);
         /* the study's warm-up: 2 users spawned at 2/s (60 s; 30 s for very heavy A) */
@@ -338,6 +340,10 @@ static void test_builtins(void)
           s.stages[1].users == 10 && s.stages[2].users == 2, "heavy-c");
     CHECK(lg_scenario_load("very-heavy-a", &s, err, sizeof err) == 0 && s.stages[0].users == 40 &&
           s.stages[0].duration == 180, "very-heavy-a");
+    /* the AWS lab's stress test: from cold (no warm-up), 100 users at 3/s */
+    CHECK(lg_scenario_load("lab-stress", &s, err, sizeof err) == 0 && !s.has_warmup &&
+          s.n_stages == 2 && s.stages[0].users == 100 && s.stages[0].spawn_rate == 3 &&
+          s.stages[0].think_max == 0 && s.stages[1].users == 100, "lab-stress");
 }
 
 static void test_pyfloat(void)
