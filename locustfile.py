@@ -11,16 +11,17 @@ list).  Pick the scenario and a time scale with environment variables:
                --csv runs/heavy-b
 
 NERD_SCENARIO: light-a (default), heavy-a, light-b, heavy-b, light-c,
-heavy-c, very-heavy-a, or a path to a .scn file.  NERD_TIME_SCALE multiplies
-every duration and think time (default 1).  NERD_TEXTS: a file of texts,
-one per line, instead of the built-in mix.  Every POST /ner answer must be
-200 with an "entities" list; anything else is a failure.
+heavy-c, very-heavy-a, lab-stress (the AWS lab's), or a path to a .scn
+file.  NERD_TIME_SCALE multiplies every duration and think time (default
+1).  NERD_TEXTS: a file of texts, one per line, instead of the built-in mix.
+Every POST /ner answer must be 200 with an "entities" list; anything else
+is a failure.
 """
 import os
 import random
 import re
 
-from locust import HttpUser, LoadTestShape, between, task
+from locust import HttpUser, LoadTestShape, task
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -68,7 +69,8 @@ def seconds(tok):
 
 def parse_scenario(path):
     """Reads a .scn file (docs/loadlab.md) into a dict; closed model only."""
-    sc = {"name": os.path.basename(path)[:-4], "think": (1.0, 1.0), "spawn_rate": 1.0,
+    # the engine's defaults: no think time, all users at once (spawn rate 0)
+    sc = {"name": os.path.basename(path)[:-4], "think": (0.0, 0.0), "spawn_rate": 0.0,
           "warmup": None, "stages": [], "model": "closed"}
     with open(path, encoding="utf-8") as f:
         for n, raw in enumerate(f, 1):
@@ -82,7 +84,7 @@ def parse_scenario(path):
             elif key == "model":
                 sc["model"] = w[1]
             elif key == "think":
-                sc["think"] = (float(w[1]), float(w[2]))
+                sc["think"] = (seconds(w[1]), seconds(w[2]))
             elif key == "spawn-rate":
                 sc["spawn_rate"] = float(w[1])
             elif key in ("stage", "warmup"):
@@ -94,7 +96,7 @@ def parse_scenario(path):
                     elif w[i] == "spawn-rate":
                         st["spawn_rate"] = float(w[i + 1]); i += 2
                     elif w[i] == "think":
-                        st["think"] = (float(w[i + 1]), float(w[i + 2])); i += 3
+                        st["think"] = (seconds(w[i + 1]), seconds(w[i + 2])); i += 3
                     else:
                         i += 1  # open-model keys (rate ...) are not for Locust
                 if key == "warmup":
@@ -114,16 +116,16 @@ def scenario_path(name):
 
 
 def make_shape(sc, scale):
-    """A LoadTestShape class for scenario sc, durations multiplied by scale."""
+    """A LoadTestShape class for scenario sc, durations multiplied by scale.
+    Each stage: (end, users, spawn rate, think range, is the warm-up); a
+    spawn rate of 0 starts or stops the stage's users at once."""
     stages, t = [], 0.0
-    if sc["warmup"]:
-        st = sc["warmup"]
+    for st, warm in ([(sc["warmup"], True)] if sc["warmup"] else []) + [(x, False) for x in sc["stages"]]:
         t += st["duration"] * scale
-        stages.append((t, st["users"], (st["spawn_rate"] or sc["spawn_rate"]) / scale, True))
-    for st in sc["stages"]:
-        t += st["duration"] * scale
-        rate = st["spawn_rate"] or sc["spawn_rate"]
-        stages.append((t, st["users"], (rate if rate > 0 else st["users"]) / scale, False))
+        rate = st["spawn_rate"] if st["spawn_rate"] is not None else sc["spawn_rate"]
+        rate = rate / scale if rate > 0 else max(st["users"], 1) * 100.0  # "at once": within 10 ms
+        think = tuple(x * scale for x in (st["think"] or sc["think"]))
+        stages.append((t, st["users"], rate, think, warm))
 
     class Shape(LoadTestShape):
         __doc__ = sc.get("description", sc["name"])
@@ -131,13 +133,21 @@ def make_shape(sc, scale):
 
         def tick(self):
             now = self.get_run_time()
-            for end, users, rate, is_warmup in stages:
+            for end, users, rate, _think, is_warmup in stages:
                 if now < end:
-                    return (users, max(rate, 0.01))
+                    return (users, rate)
                 if is_warmup and not self.reset_done:
                     self.reset_done = True  # warm-up over: statistics start now
                     self.runner.stats.reset_all()
             return None
+
+        def think(self):
+            """The current stage's think time range (the stage's own, else the file's)."""
+            now = self.get_run_time()
+            for end, _users, _rate, think, _warm in stages:
+                if now < end:
+                    return think
+            return stages[-1][3] if stages else (0.0, 0.0)
 
     Shape.__name__ = Shape.__qualname__ = "Shape_" + re.sub(r"\W", "_", sc["name"])
     return Shape
@@ -155,12 +165,14 @@ for f in sorted(os.listdir(os.path.join(HERE, "scenarios"))):
         SHAPES[s["name"]] = make_shape(s, SCALE)
 ScenarioShape = SHAPES.get(SCENARIO["name"]) or make_shape(SCENARIO, SCALE)
 
-THINK = tuple(x * SCALE for x in SCENARIO["think"])
-
-
 class NerUser(HttpUser):
-    """A client of the study: POST /ner with a sentence, then think."""
-    wait_time = between(*THINK)
+    """A client of the study: POST /ner with a sentence, then think for a
+    uniform time in the current stage's range (Locust's between)."""
+
+    def wait_time(self):
+        shape = self.environment.shape_class
+        lo, hi = shape.think() if hasattr(shape, "think") else (0.0, 0.0)
+        return random.uniform(lo, hi)
 
     @task
     def ner(self):

@@ -38,7 +38,7 @@
 
 #define RBUF (64 * 1024)
 #define MAX_EVENTS 1024
-#define SCAN_NS 100000000ull            /* timeout scan every 100 ms */
+#define SCAN_NS 100000000ull            /* timeout scan at least every 100 ms */
 #define ERR_BACKOFF_NS 10000000ull      /* a user waits >= 10 ms after a connection error */
 #define SPARSE_CAP (16u << 20)          /* sparse pool entries (~96 MB) */
 #define NS 1000000000ull
@@ -60,6 +60,16 @@ typedef struct conn {
     uint64_t t_intended, t_sent, deadline;
     lg_resp resp;
 } conn;
+
+/* Open model: the arrivals of one stage not sent yet.  A stage that ends
+ * while all connections are busy keeps its owed arrivals: they go out,
+ * oldest first, before the next stage's, each with its own intended time. */
+typedef struct owed {
+    int phase;
+    uint64_t start;      /* the stage's start (monotonic ns) */
+    uint64_t k;          /* the next arrival's number (1-based) */
+    uint64_t next_at;    /* its intended time; 0 when the stage has no more */
+} owed;
 
 typedef struct eng {
     const lg_config *cfg;
@@ -92,11 +102,12 @@ typedef struct eng {
     uint32_t idle_n;
     uint32_t open_n;     /* connections open or connecting */
     uint32_t busy;       /* requests in flight */
-    uint64_t next_at;    /* next intended send (0: none) */
-    uint64_t arrivals;   /* k of the current stage */
+    owed *owed;          /* arrivals owed, one entry per stage, oldest first;
+                            the last is the current stage's */
+    uint32_t owed_head, owed_n;
     /* pacing */
     uint32_t payload_cursor;
-    uint64_t next_tick, next_scan;
+    uint64_t next_tick, next_scan, scan_ns;
     /* current slice */
     lg_slice cur;
     lg_hist *h_lat, *h_unc;
@@ -291,12 +302,11 @@ static void py_repr(char *out, size_t cap, const char *s)
     out[o] = 0;
 }
 
-static void add_error(eng *e, const char *type, const char *msg)
+/* Counts one failure under its error text, as Locust's failures table
+ * shows it (the repr of the exception it recorded). */
+static void add_error_text(eng *e, const char *full)
 {
     lg_result *r = e->res;
-    char rep[240], full[256];
-    py_repr(rep, sizeof rep, msg);
-    snprintf(full, sizeof full, "%s(%s)", type, rep);
     for (size_t i = 0; i < r->n_errors; i++)
         if (!strcmp(r->errors[i].msg, full)) {
             r->errors[i].count++;
@@ -317,16 +327,41 @@ static void add_error(eng *e, const char *type, const char *msg)
     o->count++;
 }
 
+/* TYPE(repr(msg)) */
+static void add_error(eng *e, const char *type, const char *msg)
+{
+    char rep[240], full[256];
+    py_repr(rep, sizeof rep, msg);
+    snprintf(full, sizeof full, "%s(%s)", type, rep);
+    add_error_text(e, full);
+}
+
+/* Python's OSError subclass for an errno, as raised by the socket calls
+ * under requests (Locust records the innermost exception). */
+static const char *py_oserror(int err)
+{
+    switch (err) {
+    case ECONNREFUSED: return "ConnectionRefusedError";
+    case ECONNRESET: return "ConnectionResetError";
+    case ECONNABORTED: return "ConnectionAbortedError";
+    case EPIPE: return "BrokenPipeError";
+    case ETIMEDOUT: return "TimeoutError";
+    default: return "OSError";
+    }
+}
+
+/* F_CONN's detail: the error text already in Locust's form. */
 enum { F_HTTP, F_CONN, F_TIMEOUT, F_PROTO };
 
 /* One finished request: status (0 for none) or a failure kind. */
 static void record(eng *e, conn *c, uint64_t now, int status, int fkind, const char *detail)
 {
     lg_result *r = e->res;
-    uint64_t lat = (now - c->t_intended) / 1000, unc = (now - c->t_sent) / 1000;
+    uint64_t lat = (now - c->t_intended) / 1000;
     int fail = status < 200 || status > 299;
     lg_hist_add(e->h_lat, lat);
-    lg_hist_add(e->h_unc, unc);
+    if (c->t_sent) /* 0: an owed arrival that was never sent */
+        lg_hist_add(e->h_unc, (now - c->t_sent) / 1000);
     double ms = (double)(now - c->t_intended) / 1e6;
     uint64_t content = status ? c->resp.body_len : 0;
     e->cur.requests++;
@@ -357,26 +392,33 @@ static void record(eng *e, conn *c, uint64_t now, int status, int fkind, const c
     case F_HTTP: {
         const char *kind = status >= 500 ? "Server Error" : status >= 400 ? "Client Error"
                          : "Unexpected Status";
+        /* Locust puts the request's name in the URL's place (locustfile.py
+         * posts with name="/ner") */
         snprintf(msg, sizeof msg, "%d %s: %.40s for url: %.100s", status, kind,
-                 c->resp.reason, e->url);
+                 c->resp.reason, e->cfg->name ? e->cfg->name : e->url);
         add_error(e, "HTTPError", msg);
         break;
     }
-    case F_TIMEOUT:
+    case F_TIMEOUT: {
+        /* requests' ReadTimeout wraps urllib3's ReadTimeoutError */
         r->timeouts++;
-        char tb[32];
+        char tb[32], inner[220];
         snprintf(msg, sizeof msg, "HTTPConnectionPool(host='%.64s', port=%d): Read timed out. "
                  "(read timeout=%s)", e->cfg->target->host, e->cfg->target->port,
                  lg_pyfloat(e->scn->timeout, tb));
-        add_error(e, "ReadTimeout", msg);
+        py_repr(inner, sizeof inner, msg);
+        char full[256];
+        snprintf(full, sizeof full, "ReadTimeout(ReadTimeoutError(%s))", inner);
+        add_error_text(e, full);
         break;
+    }
     case F_PROTO:
         r->conn_errors++;
         add_error(e, "ProtocolError", detail);
         break;
     default:
         r->conn_errors++;
-        add_error(e, "ConnectionError", detail);
+        add_error_text(e, detail);
     }
 }
 
@@ -407,6 +449,7 @@ static int set_out(eng *e, conn *c, int on)
 
 static void after_request(eng *e, conn *c, uint64_t now, int conn_error);
 static void do_send(eng *e, conn *c, uint64_t now);
+static owed *owed_front(eng *e);
 
 static int conn_open(eng *e, conn *c)
 {
@@ -442,8 +485,9 @@ static int conn_open(eng *e, conn *c)
 
 static void conn_failed(eng *e, conn *c, uint64_t now, int err)
 {
-    char msg[160];
-    snprintf(msg, sizeof msg, "[Errno %d] %s", err, strerror(err));
+    char rep[160], msg[200];
+    py_repr(rep, sizeof rep, strerror(err));
+    snprintf(msg, sizeof msg, "%s(%d, %s)", py_oserror(err), err, rep);
     record(e, c, now, 0, F_CONN, msg);
     conn_close(e, c);
     after_request(e, c, now, 1);
@@ -538,7 +582,7 @@ static void after_request(eng *e, conn *c, uint64_t now, int conn_error)
     e->busy--;
     uint32_t ci = (uint32_t)(c - e->c);
     if (e->scn->model == LG_OPEN) {
-        if (c->fd >= 0 && !e->ended) {
+        if (c->fd >= 0 && (!e->ended || owed_front(e))) {
             c->state = C_IDLE;
             e->idle[e->idle_n++] = ci;
         } else {
@@ -619,7 +663,7 @@ static void do_read(eng *e, conn *c)
             if (rc == LG_ECLOSED && retry(e, c, now))
                 return;
             record(e, c, now, 0, rc == LG_ECLOSED ? F_CONN : F_PROTO,
-                   rc == LG_ECLOSED ? "Remote end closed connection without response"
+                   rc == LG_ECLOSED ? "RemoteDisconnected('Remote end closed connection without response')"
                                     : c->resp.error);
             conn_close(e, c);
             after_request(e, c, now, 1);
@@ -703,9 +747,9 @@ static uint64_t dur_ns(double s)
 /* Open model: intended time of the k-th arrival (k >= 1) of the current
  * stage — where the integral of its linear rate reaches k - 1/2 — or 0
  * when the stage has no more. */
-static uint64_t arrival(const eng *e, uint64_t k)
+static uint64_t arrival(const eng *e, int phase, uint64_t start, uint64_t k)
 {
-    const lg_stage *st = stage_of(e, e->phase);
+    const lg_stage *st = stage_of(e, phase);
     if (!st)
         return 0;
     double d = st->duration, b = st->rate_from, a = (st->rate_to - st->rate_from) / (2 * d);
@@ -718,11 +762,25 @@ static uint64_t arrival(const eng *e, uint64_t k)
         double disc = b * b + 4 * a * kk;
         if (disc < 0)
             return 0;
-        x = (-b + sqrt(disc)) / (2 * a);
+        x = 2 * kk / (b + sqrt(disc)); /* the root without cancellation when a is small */
     }
     if (!(x >= 0) || x >= d)
         return 0;
-    return e->phase_start + dur_ns(x);
+    return start + dur_ns(x);
+}
+
+/* The oldest stage with arrivals still owed (exhausted older stages are
+ * dropped), or NULL. */
+static owed *owed_front(eng *e)
+{
+    while (e->owed_n) {
+        owed *o = &e->owed[e->owed_head];
+        if (o->next_at || e->owed_n == 1)
+            return o->next_at ? o : NULL;
+        e->owed_head++;
+        e->owed_n--;
+    }
+    return NULL;
 }
 
 static void users_to(eng *e, uint32_t want);
@@ -737,9 +795,10 @@ static void enter_phase(eng *e, int phase, uint64_t at, uint64_t now)
         e->ended = 1;
         e->phase_end = UINT64_MAX;
         e->drain_deadline = now + dur_ns(e->scn->timeout) + NS / 10;
-        e->next_at = 0;
         e->next_spawn = 0;
-        while (e->idle_n)
+        /* owed open-model arrivals still go out during the drain; idle
+         * connections stay for them */
+        while (e->idle_n && !owed_front(e))
             conn_close(e, &e->c[e->idle[--e->idle_n]]);
         for (uint32_t i = 0; i < e->hiwater; i++) {
             conn *c = &e->c[i];
@@ -755,8 +814,9 @@ static void enter_phase(eng *e, int phase, uint64_t at, uint64_t now)
     }
     e->phase_end = at + dur_ns(st->duration);
     if (e->scn->model == LG_OPEN) {
-        e->arrivals = 1;
-        e->next_at = arrival(e, 1);
+        owed_front(e); /* drops the exhausted stages before it */
+        owed *o = &e->owed[e->owed_head + e->owed_n++];
+        *o = (owed){phase, at, 1, arrival(e, phase, at, 1)};
     } else {
         e->target = (uint32_t)st->users;
         if (st->spawn_rate <= 0) {
@@ -822,7 +882,8 @@ static void spawn_step(eng *e, uint64_t now)
 
 static void dispatch(eng *e, uint64_t now)
 {
-    while (e->next_at && e->next_at <= now) {
+    owed *o;
+    while ((o = owed_front(e)) && o->next_at <= now) {
         conn *c;
         if (e->idle_n) {
             c = &e->c[e->idle[--e->idle_n]];
@@ -843,9 +904,27 @@ static void dispatch(eng *e, uint64_t now)
         } else {
             return; /* all connections busy: the arrival waits, its clock runs */
         }
-        start_request(e, c, e->next_at);
-        e->arrivals++;
-        e->next_at = arrival(e, e->arrivals);
+        start_request(e, c, o->next_at);
+        o->k++;
+        o->next_at = arrival(e, o->phase, o->start, o->k);
+    }
+}
+
+/* The drain is over with arrivals still owed (the connections stayed busy
+ * past the timeout after the last stage): each is a timeout, its latency
+ * from its intended time; it was never sent, so it has no uncorrected one. */
+static void owed_expire(eng *e, uint64_t now)
+{
+    owed *o;
+    conn c;
+    memset(&c, 0, sizeof c);
+    lg_resp_init(&c.resp);
+    while ((o = owed_front(e))) {
+        c.t_intended = o->next_at;
+        c.t_sent = 0;
+        record(e, &c, now, 0, F_TIMEOUT, NULL);
+        o->k++;
+        o->next_at = arrival(e, o->phase, o->start, o->k);
     }
 }
 
@@ -898,7 +977,14 @@ static int loop(eng *e, char *err, size_t errcap)
     e->wall0 = lg_wall_ns();
     e->res->t_start = (double)e->wall0 / 1e9;
     e->next_tick = now + (NS - e->wall0 % NS);
-    e->next_scan = now + SCAN_NS;
+    /* deadlines are checked every 1/20 of the timeout (at most 100 ms,
+     * at least 50 µs), so a timeout fires at most 5% late */
+    e->scan_ns = dur_ns(e->scn->timeout / 20);
+    if (e->scan_ns > SCAN_NS)
+        e->scan_ns = SCAN_NS;
+    if (e->scan_ns < 50000)
+        e->scan_ns = 50000;
+    e->next_scan = now + e->scan_ns;
     e->reset_done = !e->scn->has_warmup;
     if (e->reset_done)
         e->res->t_reset = e->res->t_start;
@@ -906,23 +992,34 @@ static int loop(eng *e, char *err, size_t errcap)
     enter_phase(e, e->scn->has_warmup ? -1 : 0, now, now);
     for (;;) {
         now = lg_mono_ns();
-        if (e->cfg->stop && *e->cfg->stop && !e->ended) {
+        if (e->cfg->stop && *e->cfg->stop && !e->res->interrupted) {
+            /* Ctrl-C: nothing more is sent (owed arrivals are dropped); what
+             * is in flight gets 2 s, then is cut off without being counted,
+             * as Locust does when stopped */
             e->res->interrupted = 1;
-            enter_phase(e, (int)e->scn->n_stages, now, now);
-            e->drain_deadline = now + 2 * NS;
+            e->owed_n = 0;
+            if (!e->ended) {
+                if (slice_close(e, 1))
+                    goto nomem;
+                slice_start(e, e->cur.t);
+                enter_phase(e, (int)e->scn->n_stages, now, now);
+            }
+            if (e->drain_deadline > now + 2 * NS)
+                e->drain_deadline = now + 2 * NS;
         }
         while (!e->ended && now >= e->phase_end) {
             int next = e->phase + 1;
             uint64_t at = e->phase_end;
+            /* the slice so far belongs to the phase that ends (its second
+             * goes on in a new slice: one history row, two phases) */
+            if (slice_close(e, 1))
+                goto nomem;
             if (e->phase == -1) {
                 /* warm-up over: the statistics restart here */
-                if (slice_close(e, 1))
-                    goto nomem;
                 e->reset_done = 1;
                 e->res->t_reset = wall_s(e, at);
-                slice_start(e, (int64_t)(wall_of(e, now) / NS));
-                e->cur.t = (int64_t)(wall_of(e, at) / NS);
             }
+            slice_start(e, (int64_t)(wall_of(e, at) / NS));
             enter_phase(e, next, at, now);
         }
         if (now >= e->next_tick) {
@@ -937,10 +1034,19 @@ static int loop(eng *e, char *err, size_t errcap)
             slice_start(e, t);
         }
         if (e->ended) {
-            if (!e->busy)
+            if (e->scn->model == LG_OPEN)
+                dispatch(e, now); /* arrivals owed from the last stage */
+            if (!e->busy && !owed_front(e))
                 break;
             if (now >= e->drain_deadline) {
-                check_timeouts(e, now, 1);
+                if (e->res->interrupted) {
+                    for (uint32_t i = 0; i < e->hiwater; i++)
+                        if (e->c[i].fd >= 0)
+                            conn_close(e, &e->c[i]);
+                } else {
+                    check_timeouts(e, now, 1);
+                    owed_expire(e, now);
+                }
                 break;
             }
         } else if (e->scn->model == LG_CLOSED) {
@@ -955,7 +1061,7 @@ static int loop(eng *e, char *err, size_t errcap)
         }
         if (now >= e->next_scan) {
             check_timeouts(e, now, 0);
-            e->next_scan = now + SCAN_NS;
+            e->next_scan = now + e->scan_ns;
         }
         uint64_t until = e->ready_n ? 0 : min64(e->next_tick, e->next_scan);
         if (!e->ended) {
@@ -964,8 +1070,9 @@ static int loop(eng *e, char *err, size_t errcap)
                 until = min64(until, e->next_spawn);
             if (e->heap_n)
                 until = min64(until, e->c[e->heap[0]].wake);
-            if (e->next_at && (e->idle_n || e->open_n < e->ncap))
-                until = min64(until, e->next_at);
+            owed *o = owed_front(e);
+            if (o && (e->idle_n || e->open_n < e->ncap))
+                until = min64(until, o->next_at);
         } else {
             until = min64(until, e->drain_deadline);
         }
@@ -999,6 +1106,8 @@ static int loop(eng *e, char *err, size_t errcap)
             fputc('\n', stderr);
     }
     e->res->t_end = wall_s(e, lg_mono_ns());
+    if (!e->reset_done) /* stopped during the warm-up: an empty main window */
+        e->res->t_reset = e->res->t_end;
     return 0;
 nomem:
     snprintf(err, errcap, "out of memory for the per-second statistics");
@@ -1064,9 +1173,14 @@ lg_err lg_run(const lg_config *cfg, lg_result *res, char *err, size_t errcap)
     lg_err rc = LG_ENOMEM;
     e.ep = epoll_create1(EPOLL_CLOEXEC);
     e.c = calloc(ncap, sizeof *e.c);
+    for (uint32_t i = 0; e.c && i < ncap; i++) {
+        e.c[i].fd = -1;
+        e.c[i].heap_pos = -1;
+    }
     e.heap = calloc(ncap, sizeof *e.heap);
     e.idle = calloc(ncap, sizeof *e.idle);
     e.ready = calloc(ncap, sizeof *e.ready);
+    e.owed = calloc(s->n_stages + 2, sizeof *e.owed); /* one per phase at most */
     e.rbuf = malloc(RBUF);
     e.h_lat = calloc(1, sizeof *e.h_lat);
     e.h_unc = calloc(1, sizeof *e.h_unc);
@@ -1075,14 +1189,10 @@ lg_err lg_run(const lg_config *cfg, lg_result *res, char *err, size_t errcap)
         rc = LG_ENET;
         goto out;
     }
-    if (!e.c || !e.heap || !e.idle || !e.ready || !e.rbuf || !e.h_lat || !e.h_unc)
+    if (!e.c || !e.heap || !e.idle || !e.ready || !e.owed || !e.rbuf || !e.h_lat || !e.h_unc)
         goto out;
     lg_hist_reset(e.h_lat);
     lg_hist_reset(e.h_unc);
-    for (uint32_t i = 0; i < ncap; i++) {
-        e.c[i].fd = -1;
-        e.c[i].heap_pos = -1;
-    }
     rc = (lg_err)loop(&e, err, errcap);
 out:
     if (e.c)
@@ -1095,6 +1205,7 @@ out:
     free(e.heap);
     free(e.idle);
     free(e.ready);
+    free(e.owed);
     free(e.rbuf);
     free(e.h_lat);
     free(e.h_unc);

@@ -38,6 +38,7 @@ const char *lg_strerror(lg_err e);
 #define LG_MAX_TIMEOUT_S 300.0
 #define LG_MAX_TEXTS 100000         /* payload texts */
 #define LG_MAX_TEXT 65536           /* bytes of one text */
+#define LG_MAX_PAYLOAD_BYTES (256u << 20) /* all preformatted requests together */
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
 uint64_t lg_mono_ns(void);

@@ -1,8 +1,9 @@
 /*
  * Latency histogram of the load lab: log-linear buckets as HdrHistogram
  * lays them out — 2048 sub-buckets per power of two, so every value from
- * 1 µs to 60 s is kept to better than 3 significant digits (values under
- * 2048 µs exactly).  Recording is a shift and an add; histograms merge
+ * 1 µs to 2.4 h is kept to better than 3 significant digits (values under
+ * 2048 µs exactly).  The range covers the longest request timeout (300 s)
+ * and an open-model latency corrected across a stall of hours.  Recording is a shift and an add; histograms merge
  * bucket by bucket, and a compact sparse form (non-zero buckets only)
  * keeps one histogram per second of a run.  Not thread safe: one owner.
  */
@@ -12,11 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LG_HIST_MAX_US 60000000ull /* 60 s; larger values are clamped */
+#define LG_HIST_MAX_US ((1ull << 33) - 1) /* 2.39 h; larger values are clamped */
 #define LG_HIST_SUB_BITS 11        /* 2048 sub-buckets */
 #define LG_HIST_HALF (1u << (LG_HIST_SUB_BITS - 1))
-#define LG_HIST_BUCKETS 16         /* 2048 << 15 > 60 s in µs */
-#define LG_HIST_LEN ((LG_HIST_BUCKETS + 1) * LG_HIST_HALF) /* 17408 */
+#define LG_HIST_BUCKETS 23         /* 2048 << 22 = 2^33 µs */
+#define LG_HIST_LEN ((LG_HIST_BUCKETS + 1) * LG_HIST_HALF) /* 24576: fits the sparse uint16_t index */
 
 typedef struct lg_hist {
     uint64_t total;            /* values recorded */

@@ -82,7 +82,8 @@ typedef struct lg_slice {
     int64_t t;                 /* epoch second */
     int phase;                 /* -1 warm-up, 0.. stage index, n_stages: drain */
     int after_reset;           /* counted in the main window */
-    int partial;               /* closed early by the reset (no history row) */
+    int partial;               /* closed early by a phase change (no history row of its
+                                  own: the second's next slice carries it) */
     uint32_t users;            /* users (open: busy connections) at its end */
     uint64_t requests, failures, content;
     double rt_sum_ms, last_ts; /* latency sum; wall time of its last response */

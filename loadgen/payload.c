@@ -324,6 +324,12 @@ lg_err lg_payloads_build(lg_payloads *p, const lg_target *t, const char *path,
                 break;
             }
             rc = add_request(p, &all, &cap, t, path, line, n);
+            if (!rc && all.n > LG_MAX_PAYLOAD_BYTES) {
+                snprintf(err, errcap, "--texts %s:%ld: the requests pass %u MB in all", texts,
+                         lineno, LG_MAX_PAYLOAD_BYTES >> 20);
+                rc = LG_ELIMIT;
+                break;
+            }
             if (c == EOF)
                 break;
         }

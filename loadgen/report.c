@@ -234,8 +234,12 @@ static FILE *open_out(const char *dir, const char *prefix, const char *name, cha
                       size_t errcap)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s%s%s", dir, prefix ? prefix : "", prefix ? "_" : "",
-             name);
+    int pl = snprintf(path, sizeof path, "%s/%s%s%s", dir, prefix ? prefix : "",
+                      prefix ? "_" : "", name);
+    if (pl < 0 || (size_t)pl >= sizeof path) {
+        snprintf(err, errcap, "%.200s...: path too long", path);
+        return NULL;
+    }
     FILE *f = fopen(path, "w");
     if (!f)
         snprintf(err, errcap, "%s: %s", path, strerror(errno));
@@ -621,16 +625,18 @@ lg_err lg_fetch_provider(const lg_target *t, int64_t from_s, int64_t to_s, char 
             break;
     }
     buf[n] = 0;
-    char *he = strstr(buf, "\r\n\r\n");
-    if (!he) {
+    /* the body starts after every head the parser read (1xx ones included;
+     * heads may end lines with a bare LF) */
+    if (r.head_bytes > n) {
         snprintf(err, errcap, "bad answer");
         rc = LG_EPROTO;
         goto out;
     }
-    char *b = he + 4;
-    size_t bl = r.done && !r.until_close && !r.chunked ? (size_t)r.body_len : n - (size_t)(b - buf);
+    char *b = buf + r.head_bytes;
+    size_t raw = n - (size_t)r.head_bytes;
+    size_t bl = r.done && !r.until_close && !r.chunked && r.body_len < raw ? (size_t)r.body_len : raw;
     if (r.chunked) {
-        long d = dechunk(b, n - (size_t)(b - buf));
+        long d = dechunk(b, raw);
         if (d < 0) {
             snprintf(err, errcap, "bad chunked answer");
             rc = LG_EPROTO;

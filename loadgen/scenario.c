@@ -126,8 +126,8 @@ static lg_err think_pair(pctx *c, const char *a, const char *b, double *lo, doub
 static lg_err spawn_value(pctx *c, const char *a, double *out)
 {
     double v = a ? plain(a) : -1;
-    if (v <= 0 || v > 100000)
-        return perr(c, "spawn-rate: expected users per second in (0, 100000], got '%s'",
+    if (v <= 0 || v > 1e9) /* large enough for any rate after --time-scale */
+        return perr(c, "spawn-rate: expected users per second in (0, 1000000000], got '%s'",
                     a ? a : "");
     *out = v;
     return LG_OK;
@@ -495,31 +495,43 @@ double lg_scenario_duration(const lg_scenario *s)
     return t;
 }
 
+/* v as the format's numbers are written: plain decimal, no exponent
+ * (nanosecond precision), trailing zeros dropped. */
+static const char *num_out(double v, char buf[48])
+{
+    int n = snprintf(buf, 48, "%.9f", v);
+    while (n > 1 && buf[n - 1] == '0')
+        buf[--n] = 0;
+    if (n > 1 && buf[n - 1] == '.')
+        buf[--n] = 0;
+    return buf;
+}
+
 static void write_stage(const lg_scenario *s, const lg_stage *st, const char *kw, FILE *f)
 {
-    char a[32], b[32];
-    fprintf(f, "%s %ss", kw, lg_pyfloat(st->duration, a));
+    char a[48], b[48];
+    fprintf(f, "%s %ss", kw, num_out(st->duration, a));
     if (s->model == LG_CLOSED) {
         fprintf(f, " users %d", st->users);
         if (st->spawn_rate > 0)
-            fprintf(f, " spawn-rate %s", lg_pyfloat(st->spawn_rate, a));
-        fprintf(f, " think %ss %ss", lg_pyfloat(st->think_min, a), lg_pyfloat(st->think_max, b));
+            fprintf(f, " spawn-rate %s", num_out(st->spawn_rate, a));
+        fprintf(f, " think %ss %ss", num_out(st->think_min, a), num_out(st->think_max, b));
     } else {
-        fprintf(f, " rate %s", lg_pyfloat(st->rate_from, a));
+        fprintf(f, " rate %s", num_out(st->rate_from, a));
         if (st->rate_to != st->rate_from)
-            fprintf(f, " %s", lg_pyfloat(st->rate_to, a));
+            fprintf(f, " %s", num_out(st->rate_to, a));
     }
     fputc('\n', f);
 }
 
 void lg_scenario_write(const lg_scenario *s, FILE *f)
 {
-    char a[32];
+    char a[48];
     fprintf(f, "name %s\n", s->name);
     if (s->description[0])
         fprintf(f, "description %s\n", s->description);
     fprintf(f, "model %s\n", s->model == LG_OPEN ? "open" : "closed");
-    fprintf(f, "timeout %ss\n", lg_pyfloat(s->timeout, a));
+    fprintf(f, "timeout %ss\n", num_out(s->timeout, a));
     if (s->model == LG_OPEN)
         fprintf(f, "connections %d\n", s->connections);
     if (s->has_warmup)

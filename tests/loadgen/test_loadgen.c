@@ -267,6 +267,19 @@ static void test_scenario_files(void)
     CHECK(lg_scenario_parse(buf, bl, "written", &s2, err, sizeof err) == 0 &&
           !memcmp(&s, &s2, sizeof s), "write/parse roundtrip: %s\n%s", err, buf);
     free(buf);
+    /* scaled far down, the scenario as run still reads back: no exponents,
+     * spawn rates beyond any written by hand */
+    CHECK(lg_scenario_load("heavy-b", &s, err, sizeof err) == 0, "heavy-b: %s", err);
+    lg_scenario_scale(&s, 0.0001);
+    buf = NULL;
+    f = open_memstream(&buf, &bl);
+    lg_scenario_write(&s, f);
+    fclose(f);
+    CHECK(lg_scenario_parse(buf, bl, "scaled", &s2, err, sizeof err) == 0 && s2.n_stages == s.n_stages &&
+          fabs(s2.stages[0].think_max - s.stages[0].think_max) < 1e-9 &&
+          fabs(s2.stages[0].spawn_rate - s.stages[0].spawn_rate) < 1e-3 &&
+          fabs(s2.warmup.duration - s.warmup.duration) < 1e-9, "scaled roundtrip: %s\n%s", err, buf);
+    free(buf);
     /* missing file, unknown name, caps */
     CHECK(lg_scenario_load(DATA "/scenarios/none.scn", &s, err, sizeof err) == LG_ENOENT,
           "missing file");

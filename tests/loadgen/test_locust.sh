@@ -15,6 +15,39 @@ if [ ! -x /usr/bin/locust ]; then
         > /tmp/nerd-locust.log 2>&1 || { bad "cannot install python3-locust"; done_; }
 fi
 tmp=$(mktemp -d)
+# the shapes follow the engine's semantics: a stage without a spawn rate
+# starts its users at once (light-c's spike), per-stage think times with
+# units, no think time by default
+cat > "$tmp/units.scn" <<'EOF'
+name units
+think 200ms 1s
+warmup 2s users 2 spawn-rate 2
+stage 3s users 4 think 0 50ms
+stage 1m users 1
+EOF
+NERD_SCENARIO=$tmp/units.scn /usr/bin/python3 - <<'EOF' && ok || bad "locustfile shapes"
+import importlib.util
+spec = importlib.util.spec_from_file_location("lf", "locustfile.py")
+lf = importlib.util.module_from_spec(spec); spec.loader.exec_module(lf)
+import types
+def at(cls, t):
+    sh = cls(); sh.get_run_time = lambda: t
+    sh.runner = types.SimpleNamespace(stats=types.SimpleNamespace(reset_all=lambda: None))
+    return sh.tick(), sh.think()
+spike = lf.SHAPES["light-c"]
+(u, r), th = at(spike, 60 + 30 + 1)          # warm-up 60 s, pre-spike 30 s, then the spike
+assert u == 8 and r >= 800 and th == (0.2, 1.0), (u, r, th)
+(u, r), th = at(lf.ScenarioShape, 1)
+assert (u, r, th) == (2, 2.0, (0.2, 1.0)), (u, r, th)
+(u, r), th = at(lf.ScenarioShape, 3)
+assert u == 4 and r >= 400 and th == (0.0, 0.05), (u, r, th)
+(u, r), th = at(lf.ScenarioShape, 10)
+assert u == 1 and th == (0.2, 1.0), (u, r, th)
+assert at(lf.ScenarioShape, 66)[0] is None
+lab = lf.SHAPES["lab-stress"]
+(u, r), th = at(lab, 5)
+assert (u, r, th) == (100, 3.0, (0.0, 0.0)), (u, r, th)
+EOF
 mkdir -p "$tmp/pkg/NerFunction"; cp "$BOOT" "$MODEL" "$tmp/pkg/NerFunction/"
 "$NERD" local start-api --template template.yaml --build-dir "$tmp/pkg" --port 0 --no-limits > "$tmp/log" 2>&1 &
 gw=$!
