@@ -14,12 +14,7 @@ NERD=${1:-build/nerd}; MODEL=${2:-models/en_core_web_sm-2.2.5.nerd}
 B=$(dirname "$NERD")
 DUR=${BENCH_SECONDS:-5}
 TEXT="Alan Turing was born on June 23, 1912, in London, England."
-tmp=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rps() { sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'; }
+. bench/common.sh
 best() { # URL -> best req/s over connection counts
     local b=0 r
     for c in 2 4 8; do

@@ -10,27 +10,18 @@
 set -eu
 NERD=${1:-build/nerd}
 DUR=${BENCH_SECONDS:-5}
-tmp=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/common.sh
 
-np=$(freeport); mkdir -p "$tmp/nginx/tmp"
-sed "s/NGINX_PORT/$np/" bench/nginx.conf > "$tmp/nginx/nginx.conf"
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" & pids="$pids $!"
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$np/" && break; sleep 0.1; done
+start_nginx
 echo "Alan Turing was born on June 23, 1912, in London, England." > "$tmp/text.txt"
 echo "loadgen: nerd bench vs wrk -t1 against nginx $(nginx -v 2>&1 | sed 's/.*\///') (one worker), ${DUR} s per run, $(nproc) cores"
 
-# wrk's latency line value in microseconds ("30.00us", "1.20ms", "2.00s")
-us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /ms$/) n *= 1000; else if (v ~ /[^mu]s$/) n *= 1e6; printf "%.0f", n }'; }
 bw=0; bwc=0; bg=0; bgc=0
 for c in 1 4 8 16 32 64; do
     w=$(wrk -t1 -c"$c" -d"${DUR}s" --latency -s bench/post.lua "http://127.0.0.1:$np/ner" 2>&1)
-    wr=$(echo "$w" | sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p')
-    w50=$(us "$(echo "$w" | awk '$1 == "50%" { print $2 }')")
-    w99=$(us "$(echo "$w" | awk '$1 == "99%" { print $2 }')")
+    wr=$(echo "$w" | rps)
+    w50=$(echo "$w" | pct 50)
+    w99=$(echo "$w" | pct 99)
     printf 'name sat%d\nmodel closed\nstage %ss users %d think 0 0\n' "$c" "$DUR" "$c" > "$tmp/sat.scn"
     "$NERD" bench --quiet --no-provider --host "http://127.0.0.1:$np" --scenario "$tmp/sat.scn" \
         --texts "$tmp/text.txt" --out "$tmp/run$c" > /dev/null 2>&1

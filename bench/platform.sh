@@ -17,20 +17,12 @@ NERD=${1:-build/nerd}
 OPENLOOP=$(dirname "$NERD")/openloop
 HELLO=$(cd "$(dirname "$NERD")" && pwd)/functions/hello
 DUR=${BENCH_SECONDS:-5}
-tmp=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/common.sh
 wrkrun() { wrk -t1 -c"$1" -d"${DUR}s" --latency "${@:3}" "$2" 2>&1; }
-rps() { sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'; }
-pct() { sed -nE "s/^ +$1% +([0-9.]+)(us|ms|s).*/\1 \2/p" | awk '{ v=$1; if ($2=="ms") v*=1000; if ($2=="s") v*=1e6; printf "%.0f", v }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # nginx baseline
-np=$(freeport); mkdir -p "$tmp/nginx/tmp"
-sed "s/NGINX_PORT/$np/" bench/nginx.conf > "$tmp/nginx/nginx.conf"
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" & pids="$pids $!"
+start_nginx
 # the platform: limits off so the figures are the platform's own
 "$NERD" local start-api --template bench/hello.yaml --parameter-overrides "CodeDir=$HELLO" \
     --port 0 --no-limits > "$tmp/gw.log" 2>&1 & gw=$!; pids="$pids $gw"
