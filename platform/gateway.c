@@ -579,7 +579,6 @@ static void integration_timeout(void *arg)
     w->sent = 1;
 }
 
-/* Handles one parsed request; returns 0 to keep the connection. */
 /* The platform's own endpoints: GET /__nerd/metrics (Prometheus text) and
  * GET /__nerd/metrics/json?from=&to=&period= (series for a window, epoch
  * seconds).  path is the name after the prefix ("/metrics", "/metrics/json");
@@ -629,6 +628,7 @@ static int platform_endpoint(client *c, const char *method, const char *path, co
     return rc || !keep;
 }
 
+/* Handles one parsed request; returns 0 to keep the connection. */
 static int serve_request(client *c, char *buf, const http_request *hr)
 {
     gw *g = c->g;
