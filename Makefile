@@ -27,9 +27,10 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libcur
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
-# python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh).
+# python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh);
+# procps: pgrep counts runtime processes (minimal Debian images lack it).
 TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust
+            python3-locust procps
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c
