@@ -9,6 +9,7 @@
 #include "lg_scenario.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,8 @@ __attribute__((format(printf, 2, 3))) static lg_err perr(pctx *c, const char *fm
 }
 
 /* A non-negative decimal number "12", "0.5", ".5" (no sign, exponent,
- * hex, inf or nan); *end after it.  -1 when there is none. */
+ * hex, inf or nan), read to 12 fractional digits; *end after it.  -1 when
+ * there is none. */
 static double number(const char *s, const char **end)
 {
     double v = 0, scale = 1;
@@ -59,8 +61,8 @@ static double number(const char *s, const char **end)
             return -1;
     if (*p == '.') {
         p++;
-        for (; *p >= '0' && *p <= '9'; p++, digits++)
-            if (scale > 1e-12) {
+        for (int frac = 0; *p >= '0' && *p <= '9'; p++, digits++, frac++)
+            if (frac < 12) { /* the digits lg_scenario_write keeps */
                 scale /= 10;
                 v += (*p - '0') * scale;
             }
@@ -69,7 +71,9 @@ static double number(const char *s, const char **end)
     return digits ? v : -1;
 }
 
-/* Duration "90", "90s", "1.5m", "250ms", "2h" in seconds; -1 if malformed. */
+/* Duration "90", "90s", "1.5m", "250ms", "2h" in seconds, rounded to the
+ * nanosecond (so a written scenario reads back to the same values, and
+ * one under half a nanosecond is 0); -1 if malformed. */
 static double duration(const char *s)
 {
     const char *e;
@@ -77,14 +81,16 @@ static double duration(const char *s)
     if (v < 0)
         return -1;
     if (!*e || !strcmp(e, "s"))
-        return v;
-    if (!strcmp(e, "ms"))
-        return v / 1000;
-    if (!strcmp(e, "m"))
-        return v * 60;
-    if (!strcmp(e, "h"))
-        return v * 3600;
-    return -1;
+        ;
+    else if (!strcmp(e, "ms"))
+        v /= 1000;
+    else if (!strcmp(e, "m"))
+        v *= 60;
+    else if (!strcmp(e, "h"))
+        v *= 3600;
+    else
+        return -1;
+    return round(v * 1e9) / 1e9;
 }
 
 static double plain(const char *s)
@@ -142,7 +148,7 @@ static lg_err stage_line(pctx *c, char **tok, int nt, lg_stage *st)
     double d = duration(tok[1]);
     if (d <= 0)
         return perr(c, "%s: bad duration '%s' (a positive number with an optional "
-                       "unit ms, s, m or h)", tok[0], tok[1]);
+                       "unit ms, s, m or h; at least a nanosecond)", tok[0], tok[1]);
     if (d > LG_MAX_STAGE_S)
         return perr(c, "%s: duration '%s' exceeds 24 h", tok[0], tok[1]);
     st->duration = d;
@@ -495,11 +501,11 @@ double lg_scenario_duration(const lg_scenario *s)
     return t;
 }
 
-/* v as the format's numbers are written: plain decimal, no exponent
- * (nanosecond precision), trailing zeros dropped. */
+/* v as the format's numbers are written: plain decimal, no exponent,
+ * the 12 fractional digits number() reads, trailing zeros dropped. */
 static const char *num_out(double v, char buf[48])
 {
-    int n = snprintf(buf, 48, "%.9f", v);
+    int n = snprintf(buf, 48, "%.12f", v);
     while (n > 1 && buf[n - 1] == '0')
         buf[--n] = 0;
     if (n > 1 && buf[n - 1] == '.')

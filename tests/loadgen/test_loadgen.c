@@ -267,6 +267,19 @@ static void test_scenario_files(void)
     CHECK(lg_scenario_parse(buf, bl, "written", &s2, err, sizeof err) == 0 &&
           !memcmp(&s, &s2, sizeof s), "write/parse roundtrip: %s\n%s", err, buf);
     free(buf);
+    /* durations are kept to the nanosecond, so a written one reads back
+     * to the same double (the writer once rounded finer values away) */
+    const char *fine = "stage 0.105555555555555555s users 4\nstage 0.0001055555555ms users 1\n";
+    CHECK(lg_scenario_parse(fine, strlen(fine), "fine", &s, err, sizeof err) == 0, "%s", err);
+    buf = NULL;
+    f = open_memstream(&buf, &bl);
+    lg_scenario_write(&s, f);
+    fclose(f);
+    CHECK(strstr(buf, "stage 0.105555556s ") && strstr(buf, "stage 0.000000106s ") &&
+          lg_scenario_parse(buf, bl, "written", &s2, err, sizeof err) == 0 &&
+          s2.stages[0].duration == s.stages[0].duration &&
+          s2.stages[1].duration == s.stages[1].duration, "nanoseconds: %s\n%s", err, buf);
+    free(buf);
     /* scaled far down, the scenario as run still reads back: no exponents,
      * spawn rates beyond any written by hand */
     CHECK(lg_scenario_load("heavy-b", &s, err, sizeof err) == 0, "heavy-b: %s", err);
