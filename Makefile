@@ -33,7 +33,7 @@ TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtoo
             python3-locust procps
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c
+          lib/nn.c lib/ner.c lib/http.c lib/fsutil.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c

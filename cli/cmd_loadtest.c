@@ -15,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
+#include "fsutil.h"
 #include "loadgen.h"
 
 int cmd_loadtest(int argc, char **argv);
@@ -52,26 +52,6 @@ static void usage(FILE *f)
           "scenario's per-request timeout (default 30 s).  Scenario format and built-in\n"
           "scenarios: docs/loadlab.md.  Without --host/--scenario, nerd bench measures the\n"
           "engine (nerd bench --help).\n", f);
-}
-
-static int mkdirs(const char *path)
-{
-    char p[4096];
-    size_t n = strlen(path);
-    if (!n || n >= sizeof p)
-        return -1;
-    memcpy(p, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != 0)
-            continue;
-        char c = p[i];
-        p[i] = 0;
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            return -1;
-        p[i] = c;
-    }
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 static int parse_double(const char *s, double *out)
@@ -216,7 +196,7 @@ int cmd_loadtest(int argc, char **argv)
         strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
         snprintf(dir, sizeof dir, "runs/%s-%s", scn->name, ts);
     }
-    if (mkdirs(dir)) {
+    if (fs_mkdirs(dir)) {
         fprintf(stderr, "nerd bench: cannot create %s: %s\n", dir, strerror(errno));
         goto out;
     }

@@ -16,12 +16,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "apigw.h"
 #include "clock.h"
+#include "fsutil.h"
 #include "metrics.h"
 #include "nerd/http.h"
 #include "runtime.h"
@@ -366,16 +366,7 @@ static void destination_write(gw *g, const sam_function *f, const char *kind,
     char path[1400];
     snprintf(path, sizeof path, "%.1000s/%.256s-%s.jsonl", dir, f->name, kind);
     pthread_mutex_lock(&g->dest_mu);
-    char d[1100];
-    snprintf(d, sizeof d, "%.1000s", dir);
-    for (char *p = d + 1; *p; p++) /* mkdir -p */
-        if (*p == '/') {
-            *p = 0;
-            mkdir(d, 0755);
-            *p = '/';
-        }
-    mkdir(d, 0755);
-    FILE *out = line ? fopen(path, "a") : NULL;
+    FILE *out = line && !fs_mkdirs(dir) ? fopen(path, "a") : NULL;
     if (out) {
         fprintf(out, "%s\n", line);
         fclose(out);
