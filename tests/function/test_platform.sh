@@ -34,7 +34,7 @@ cp "$BOOT" "$MODEL" "$tmp/pkg/NerFunction/"
 "$NERD" local start-api --template template.yaml --build-dir "$tmp/pkg" --port 0 --no-limits \
     --parameter-overrides Timeout=29 > "$tmp/log" 2>&1 &
 gw=$!
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
 u=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
 [ -n "$u" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_platform.sh: $pass passed, $fail failed"; exit 1; }
 J='content-type: application/json'
@@ -114,7 +114,7 @@ Resources:
 YAML
 env -u NERD_MODEL "$NERD" local start-api --template "$tmp/own/template.yaml" --port 0 --no-limits > "$tmp/log2" 2>&1 &
 gw=$!
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/log2" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log2" && break; sleep 0.1; done
 u=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log2")
 if [ -z "$u" ]; then bad "own template: gateway did not start: $(cat "$tmp/log2")"; else
 out=$(curl -s -m 30 -w ' %{http_code}' "$u/ner" -H "$J" -d '{"text":"Alan Turing was born on June 23, 1912, in London, England."}')

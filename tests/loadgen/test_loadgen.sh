@@ -288,7 +288,7 @@ if [ -x "$HELLO/bootstrap" ]; then
     "$NERD" local start-api --template tests/data/loadgen/platform.yaml \
         --parameter-overrides "CodeDir=$HELLO" --port 0 > "$tmp/gw" 2>&1 &
     gw=$!; pids="$pids $gw"
-    for _ in $(seq 100); do grep -q "^listening on" "$tmp/gw" && break; sleep 0.1; done
+    for _ in $(seq 100); do grep -qs "^listening on" "$tmp/gw" && break; sleep 0.1; done
     url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/gw")
     scn plat 'name plat
 model closed

@@ -52,7 +52,7 @@ mkdir -p "$tmp/pkg/NerFunction"; cp "$BOOT" "$MODEL" "$tmp/pkg/NerFunction/"
 "$NERD" local start-api --template template.yaml --build-dir "$tmp/pkg" --port 0 --no-limits > "$tmp/log" 2>&1 &
 gw=$!
 trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
 url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
 [ -n "$url" ] && ok || { bad "gateway did not start"; done_; }
 NERD_SCENARIO=heavy-b NERD_TIME_SCALE=0.02 timeout 120 /usr/bin/locust -f locustfile.py --headless \

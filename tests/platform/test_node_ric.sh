@@ -22,7 +22,7 @@ T=tests/data/functions/node.yaml
 "$NERD" local start-api --template "$T" --parameter-overrides "RicDir=$ric" --port 0 > "$tmp/log" 2>&1 &
 gw=$!
 trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
 url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
 [ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; done_; }
 

@@ -23,7 +23,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4 \
     --port 0 --idle-timeout 1 > "$tmp/log" 2>&1 &
 gw=$!
 trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
 url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
 [ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_soak.sh: $pass passed, $fail failed"; exit 1; }
 state() { # fds threads rss_kb runtimes

@@ -25,7 +25,7 @@ trap 'exit 1' INT TERM
 start_gateway() {
     "$NERD" local start-api "$@" --port 0 > "$tmp/log" 2>&1 &
     gw=$!
-    for _ in $(seq 100); do grep -q "^listening on" "$tmp/log" && break; sleep 0.1; done
+    for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
     url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
     [ -n "$url" ] || give_up "the gateway did not start: $(tail -3 "$tmp/log")"
 }
