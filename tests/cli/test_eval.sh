@@ -6,15 +6,10 @@
 # `nerd extract --tokens`, see the comments), malformed input, usage and exit
 # codes, and --strict on a real reference file when the shared dir exists.
 # Usage: test_eval.sh NERD [SHARED]
-NERD=${1:-build/nerd}; SHARED=${2:-../shared}
-MODEL=${MODEL:-${NERD_MODEL:-models/en_core_web_sm-2.2.5.nerd}}
+. tests/lib.sh
 D=tests/data/eval
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
 has() { if grep -qF -- "$2" "$1"; then ok; else bad "$3: [$2] not in: $(head -c 600 "$1")"; fi; }
 code() { if [ "$1" = "$2" ]; then ok; else bad "$3: exit $1, want $2"; fi; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ev() { "$NERD" eval --model "$MODEL" "$@"; }
 lab() { printf '"%s":{"p":%s,"r":%s,"f1":%s,"tp":%s,"fp":%s,"fn":%s}' "$@"; }
 
@@ -102,5 +97,4 @@ if [ -f "$ref" ]; then
 else
     echo "reference check skipped: $SHARED/data/reference not found"
 fi
-echo "test_eval.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -2,13 +2,8 @@
 # nerd extract / convert / --help through the real binary: exact JSON for the
 # study's sentence, stdin lines, error lines and exit codes, and `make model`
 # reproducibility (when ../shared is present).
-NERD=${1:-build/nerd}; SHARED=${2:-../shared}
-MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+. tests/lib.sh
 expect_eq() { if [ "$1" == "$2" ]; then ok; else bad "$3: got [$1] want [$2]"; fi; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 study='{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"June 23, 1912","label":"DATE","start":24,"end":37},{"text":"London","label":"GPE","start":42,"end":48},{"text":"England","label":"GPE","start":50,"end":57}]}'
 out=$("$NERD" extract --model "$MODEL" "Alan Turing was born on June 23, 1912, in London, England.")
@@ -63,5 +58,4 @@ if [ -d "$SHARED/data/models/en_core_web_sm-2.2.5" ]; then
 else
     echo "convert checks skipped: $SHARED not found"
 fi
-echo "test_extract.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,19 +6,11 @@
 # not read their answers, malformed and slow clients, HEAD, the page,
 # /healthz, PORT and NERD_MAX_TEXT_BYTES from the environment, bad options,
 # --help, and SIGTERM draining to exit 0.
-NERD=${1:-build/nerd}
-BOOT=$(dirname "$NERD")/bootstrap
-MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d)
+. tests/lib.sh
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BOOT" --http --host 127.0.0.1 --port "$port" --model "$MODEL" > "$tmp/log" 2>&1 &
-bs=$!
-trap 'kill $bs 2>/dev/null; wait $bs 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.05; done
-grep -q "^listening on http://127.0.0.1:$port" "$tmp/log" && ok || { bad "did not start: $(cat "$tmp/log")"; echo "test_http_mode.sh: $pass passed, $fail failed"; exit 1; }
+bs=$!; pids="$pids $bs"
+[ "$(listening_url "$tmp/log")" = "http://127.0.0.1:$port" ] || give_up "did not start: $(cat "$tmp/log")"
 u=http://127.0.0.1:$port
 J='content-type: application/json'
 
@@ -126,7 +118,7 @@ kill -TERM $bs; wait $bs; rc=$?
 [ $rc -eq 0 ] && ok || bad "SIGTERM exit $rc"
 port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PORT=$port2 HOST=127.0.0.1 NERD_MODEL=$MODEL "$BOOT" > "$tmp/log2" 2>&1 &
-bs=$!
+bs=$!; pids="$pids $bs"
 for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log2" && break; sleep 0.05; done
 [ "$(curl -s "http://127.0.0.1:$port2/healthz")" = '{"status":"ok"}' ] && ok || bad "PORT mode: $(cat "$tmp/log2")"
 curl -s -o "$tmp/slow" "http://127.0.0.1:$port2/ner" -H "$J" --data-binary @"$tmp/1mb.json" &
@@ -137,7 +129,7 @@ grep -q '"entities":\[{' "$tmp/slow" && ok || bad "in-flight request finished: $
 # the text limit from NERD_MAX_TEXT_BYTES, in HTTP mode too
 port3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 NERD_MAX_TEXT_BYTES=10 "$BOOT" --http --host 127.0.0.1 --port "$port3" --threads 1 --model "$MODEL" > "$tmp/log3" 2>&1 &
-bs=$!
+bs=$!; pids="$pids $bs"
 for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log3" && break; sleep 0.05; done
 [ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"text":"0123456789"}')" = 200 ] && ok || bad "10 bytes at a 10-byte limit: $(cat "$tmp/b")"
 [ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"text":"0123456789a"}')" = 413 ] &&
@@ -156,5 +148,4 @@ NERD_MAX_TEXT_BYTES=lots timeout 10 "$BOOT" --http --port 0 --model "$MODEL" 2> 
 # a model that cannot load: a clear message, exit 1
 "$BOOT" --http --port 0 --model /nonexistent.nerd 2> "$tmp/err"; rc=$?
 [ $rc -eq 1 ] && grep -q '/nonexistent.nerd' "$tmp/err" && ok || bad "bad model: $rc $(cat "$tmp/err")"
-echo "test_http_mode.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -9,15 +9,7 @@
 # without its model behind the gateway); `nerd local invoke` with a direct
 # {"text"} event; a package without its model fails its init with the
 # error, as Lambda reports it.
-NERD=${1:-build/nerd}
-BOOT=$(dirname "$NERD")/bootstrap
-MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d)
-gw=
-trap '[ -n "$gw" ] && kill $gw 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+. tests/lib.sh
 
 # sam build's target, in a fresh build directory
 env -u MAKEFLAGS -u MAKELEVEL make -s build-NerFunction ARTIFACTS_DIR="$tmp/sam/NerFunction" \
@@ -33,10 +25,8 @@ cp "$BOOT" "$MODEL" "$tmp/pkg/NerFunction/"
 # limits off and the longest timeout: the sanitized build runs a 1 MB text slowly
 "$NERD" local start-api --template template.yaml --build-dir "$tmp/pkg" --port 0 --no-limits \
     --parameter-overrides Timeout=29 > "$tmp/log" 2>&1 &
-gw=$!
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
-u=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
-[ -n "$u" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_platform.sh: $pass passed, $fail failed"; exit 1; }
+gw=$!; pids="$pids $gw"
+u=$(listening_url "$tmp/log") || give_up "gateway did not start: $(cat "$tmp/log")"
 J='content-type: application/json'
 out=$(curl -s -m 30 -w ' %{http_code}' "$u/ner" -H "$J" -d '{"text":"Alan Turing was born on June 23, 1912, in London, England."}')
 [ "$out" = '{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"June 23, 1912","label":"DATE","start":24,"end":37},{"text":"London","label":"GPE","start":42,"end":48},{"text":"England","label":"GPE","start":50,"end":57}]} 200' ] && ok || bad "study sentence: $out"
@@ -113,9 +103,8 @@ Resources:
       Environment: {Variables: {NERD_MAX_TEXT_BYTES: lots}}
 YAML
 env -u NERD_MODEL "$NERD" local start-api --template "$tmp/own/template.yaml" --port 0 --no-limits > "$tmp/log2" 2>&1 &
-gw=$!
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log2" && break; sleep 0.1; done
-u=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log2")
+gw=$!; pids="$pids $gw"
+u=$(listening_url "$tmp/log2")
 if [ -z "$u" ]; then bad "own template: gateway did not start: $(cat "$tmp/log2")"; else
 out=$(curl -s -m 30 -w ' %{http_code}' "$u/ner" -H "$J" -d '{"text":"Alan Turing was born on June 23, 1912, in London, England."}')
 [ "$out" = '{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"June 23, 1912","label":"DATE","start":24,"end":37},{"text":"London","label":"GPE","start":42,"end":48},{"text":"England","label":"GPE","start":50,"end":57}]} 200' ] && ok || bad "own template, study sentence: $out"
@@ -152,5 +141,4 @@ env -u NERD_MODEL "$NERD" local invoke BadConfig --template "$tmp/own/template.y
     > "$tmp/out" 2> "$tmp/err"; rc=$?
 [ $rc -eq 1 ] && grep -q '"errorType":"Runtime.ConfigInvalid"' "$tmp/out" && grep -q 'NERD_MAX_TEXT_BYTES' "$tmp/out" &&
     grep -q 'bootstrap: init failed: NERD_MAX_TEXT_BYTES' "$tmp/err" && ok || bad "config init error: $rc $(cat "$tmp/out")"
-echo "test_platform.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

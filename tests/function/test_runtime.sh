@@ -6,17 +6,9 @@
 # header, Lambda's error shape), an event over 6 MB, a deadline already
 # past (logged), the exit when /next fails, and /init/error for a missing
 # model and for a bad NERD_MAX_TEXT_BYTES.
-NERD=${1:-build/nerd}
-BOOT=$(dirname "$NERD")/bootstrap
-MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
+. tests/lib.sh
 BOOT=$(cd "$(dirname "$BOOT")" && pwd)/bootstrap
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d)
-api=
-trap '[ -n "$api" ] && kill $api 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # the scripted Runtime API: serves the events of $tmp/events.json in order,
 # then answers /next with 500; records every request in $tmp/calls.jsonl
@@ -63,7 +55,7 @@ PY
 start_api() { # EVENTS-JSON -> sets api (pid) and AWS_LAMBDA_RUNTIME_API
     printf '%s' "$1" > "$tmp/events.json"; : > "$tmp/calls.jsonl"
     python3 "$tmp/api.py" "$tmp/events.json" "$tmp/calls.jsonl" > "$tmp/port" &
-    api=$!
+    api=$!; pids="$pids $api"
     for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
     export AWS_LAMBDA_RUNTIME_API=127.0.0.1:$(cat "$tmp/port")
 }
@@ -139,5 +131,4 @@ PY
 unset AWS_LAMBDA_RUNTIME_API
 env -u PORT timeout 10 "$BOOT" > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'AWS_LAMBDA_RUNTIME_API is not set' "$tmp/err" && ok || bad "no Runtime API: $rc $(cat "$tmp/err")"
-echo "test_runtime.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

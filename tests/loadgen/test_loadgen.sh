@@ -8,21 +8,13 @@
 # count, the stall in the corrected p99 only, Locust's exact CSV headers,
 # failure rows, timeouts, clear errors for bad input, a time-scaled
 # built-in scenario, and the report's files.
-NERD=${1:-build/nerd}
+. tests/lib.sh
 BIN=$(cd "$(dirname "$NERD")" && pwd)
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-finish() { echo "test_loadgen.sh: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
 
 SRV=$BIN/tests/loadgen/lg_testserver
 if [ ! -x "$SRV" ]; then
     SRV=$tmp/lg_testserver
-    cc -O2 -o "$SRV" tests/loadgen/lg_testserver.c || { bad "cannot build lg_testserver"; finish; }
+    cc -O2 -o "$SRV" tests/loadgen/lg_testserver.c || give_up "cannot build lg_testserver"
 fi
 
 # start_server ARGS...: sets $port and $srv
@@ -285,11 +277,7 @@ stage 5s users lots'
 # ---- against the local platform: the provider's metrics, same window -------
 HELLO=$BIN/functions/hello
 if [ -x "$HELLO/bootstrap" ]; then
-    "$NERD" local start-api --template tests/data/loadgen/platform.yaml \
-        --parameter-overrides "CodeDir=$HELLO" --port 0 > "$tmp/gw" 2>&1 &
-    gw=$!; pids="$pids $gw"
-    for _ in $(seq 100); do grep -qs "^listening on" "$tmp/gw" && break; sleep 0.1; done
-    url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/gw")
+    start_gateway --template tests/data/loadgen/platform.yaml --parameter-overrides "CodeDir=$HELLO"
     scn plat 'name plat
 model closed
 stage 1.5s users 3 think 5ms 20ms'

@@ -3,18 +3,11 @@
 # served as `make run` serves it (nerd local start-api with template.yaml):
 # heavy-b at a 0.02 time scale (about 11 s), warm-up included; the run must
 # finish by itself with requests and zero failures, and write Locust's CSVs.
-NERD=${1:-build/nerd}
-BOOT=$(dirname "$NERD")/bootstrap
-MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-done_() { echo "test_locust.sh: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+. tests/lib.sh
 if [ ! -x /usr/bin/locust ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-locust) \
-        > /tmp/nerd-locust.log 2>&1 || { bad "cannot install python3-locust"; done_; }
+        > /tmp/nerd-locust.log 2>&1 || give_up "cannot install python3-locust"
 fi
-tmp=$(mktemp -d)
 # the shapes follow the engine's semantics: a stage without a spawn rate
 # starts its users at once (light-c's spike), per-stage think times with
 # units, no think time by default
@@ -49,17 +42,12 @@ lab = lf.SHAPES["lab-stress"]
 assert (u, r, th) == (100, 3.0, (0.0, 0.0)), (u, r, th)
 EOF
 mkdir -p "$tmp/pkg/NerFunction"; cp "$BOOT" "$MODEL" "$tmp/pkg/NerFunction/"
-"$NERD" local start-api --template template.yaml --build-dir "$tmp/pkg" --port 0 --no-limits > "$tmp/log" 2>&1 &
-gw=$!
-trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
-[ -n "$url" ] && ok || { bad "gateway did not start"; done_; }
+start_gateway --template template.yaml --build-dir "$tmp/pkg" --no-limits
 NERD_SCENARIO=heavy-b NERD_TIME_SCALE=0.02 timeout 120 /usr/bin/locust -f locustfile.py --headless \
     --host "$url" --csv "$tmp/run" --only-summary --loglevel WARNING > "$tmp/locust.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || bad "locust exit $rc: $(tail -15 "$tmp/locust.out")"
-[ -s "$tmp/run_stats.csv" ] && ok || { bad "no run_stats.csv"; done_; }
+[ -s "$tmp/run_stats.csv" ] && ok || give_up "no run_stats.csv"
 python3 - "$tmp/run_stats.csv" "$tmp/run_failures.csv" <<'PY' && ok || bad "stats: $(cat "$tmp/run_stats.csv")"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -71,4 +59,4 @@ assert ner["Type"] == "POST"
 assert list(csv.reader(open(sys.argv[2])))[1:] == [], "failures recorded"
 PY
 echo "locust: $(python3 -c 'import csv,sys; r=[x for x in csv.DictReader(open(sys.argv[1])) if x["Name"]=="Aggregated"][0]; print(r["Request Count"], "requests,", r["Failure Count"], "failures, median", r["Median Response Time"], "ms")' "$tmp/run_stats.csv")"
-done_
+finish

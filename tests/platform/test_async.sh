@@ -3,18 +3,9 @@
 # them: 202 at once with x-amzn-RequestId, up to 1 + MaximumRetryAttempts
 # attempts, the outcome written to the EventInvokeConfig OnFailure /
 # OnSuccess destination as Lambda's invocation record, one JSON line each.
-NERD=${1:-build/nerd}
+. tests/lib.sh
 T=tests/data/functions/edges.yaml
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d)
-"$NERD" local start-api --template "$T" --port 0 --destinations "$tmp/dest" > "$tmp/log" 2>&1 &
-gw=$!
-trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
-[ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_async.sh: $pass passed, $fail failed"; exit 1; }
+start_gateway --template "$T" --destinations "$tmp/dest"
 inv=$url/2015-03-31/functions
 event() { curl -s -D "$tmp/h.$1" -o /dev/null -w '%{http_code}' -X POST "$inv/$1/invocations" \
                -H 'X-Amz-Invocation-Type: Event' -d "$2"; }
@@ -73,5 +64,4 @@ grep -q "nerd: async Failing $fid: RetriesExhausted after 3 attempts -> " "$tmp/
 
 kill -TERM $gw; wait $gw; rc=$?
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc"
-echo "test_async.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -4,19 +4,10 @@
 # (the API's map and the event's own), malformed JSON from a function (500),
 # oversized requests (413), slow clients (408) and idle keep-alive
 # connections (closed), malformed requests (400) — and it keeps serving.
-NERD=${1:-build/nerd}
+. tests/lib.sh
 T=tests/data/functions/edges.yaml
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d)
-"$NERD" local start-api --template "$T" --port 0 --client-timeout 1 --destinations "$tmp/d" > "$tmp/log" 2>&1 &
-gw=$!
-trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
+start_gateway --template "$T" --client-timeout 1 --destinations "$tmp/d"
 port=${url##*:}
-[ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_edges.sh: $pass passed, $fail failed"; exit 1; }
 
 # integration timeout: TimeoutInMillis 500 → 503 after ~0.5 s; Lambda's
 # 3 s timeout still ends the invocation (REPORT, Task timed out)
@@ -71,5 +62,4 @@ done
 
 kill -TERM $gw; wait $gw; rc=$?
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc"
-echo "test_edges.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,18 +3,9 @@
 # (bash + curl, tests/data/functions/modes/bootstrap) behind it, curl as the
 # client.  Routes, payload 2.0 events, 404/500/429/400, warm reuse,
 # provisioned environments (no cold start), idle reaping, clean shutdown.
-NERD=${1:-build/nerd}
+. tests/lib.sh
 T=tests/data/functions/gateway.yaml
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d)
-"$NERD" local start-api --template "$T" --port 0 --idle-timeout 2 > "$tmp/log" 2>&1 &
-gw=$!
-trap 'kill $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
-[ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_gateway.sh: $pass passed, $fail failed"; exit 1; }
+start_gateway --template "$T" --idle-timeout 2
 nbs() { pgrep -fc "$PWD/tests/data/functions/modes/bootstrap" || true; }
 
 # provisioned environment is up before the first request
@@ -121,5 +112,4 @@ kill -TERM $gw; wait $gw; rc=$?
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc"
 sleep 0.5; n=$(nbs); [ "$n" = 0 ] && ok || bad "$n runtimes left after shutdown"
 grep -qE $'^REPORT RequestId: [0-9a-f-]{36}\tDuration: ' "$tmp/log" && ok || bad "REPORT lines"
-echo "test_gateway.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

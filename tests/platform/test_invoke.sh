@@ -4,12 +4,8 @@
 # real Runtime API socket: success, handled error, crash, timeout, init
 # error, bad request id / unknown route, oversized and chunked responses,
 # missing bootstrap; the START/END/REPORT lines and the payloads.
-NERD=${1:-build/nerd}
+. tests/lib.sh
 T=tests/data/functions/modes.yaml
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 printf '{"text":"Alan Turing"}' > "$tmp/event.json"
 inv() { # FUNCTION -> $tmp/out, $tmp/log, $rc
     timeout 30 "$NERD" local invoke "$1" --template "$T" --event "$tmp/event.json" \
@@ -94,5 +90,4 @@ has out '"errorType":"Runtime.InvalidEntrypoint"' "missing bootstrap"
 grep -q "/nonexistent.yaml" "$tmp/err" && ok || bad "template error message"
 "$NERD" local validate --template "$T" > "$tmp/v"; [ $? -eq 0 ] && ok || bad "validate"
 grep -q "^function Slow: .*modes/bootstrap, provided.al2023, x86_64, 256 MB, 1 s timeout" "$tmp/v" && ok || bad "validate output: $(cat "$tmp/v")"
-echo "test_invoke.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -4,27 +4,17 @@
 # tests/platform/node/package-lock.json; its native client is built by its
 # install script, which needs cmake, autoconf, automake, libtool and g++ from
 # Debian), answering through `nerd local start-api` and `nerd local invoke`.
-NERD=${1:-build/nerd}
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-done_() { echo "test_node_ric.sh: $pass passed, $fail failed"; [ "$fail" = 0 ]; exit; }
+. tests/lib.sh
 ric=$PWD/tests/platform/node
 if [ ! -e "$ric/node_modules/aws-lambda-ric/rapid-client.node" ]; then
     (cd "$ric" && npm ci --no-audit --no-fund) > /tmp/nerd-npm-ric.log 2>&1 ||
-        { bad "npm ci aws-lambda-ric failed: $(tail -5 /tmp/nerd-npm-ric.log)"; done_; }
+        give_up "npm ci aws-lambda-ric failed: $(tail -5 /tmp/nerd-npm-ric.log)"
 fi
 [ -e "$ric/node_modules/aws-lambda-ric/rapid-client.node" ] && ok ||
-    { bad "aws-lambda-ric has no native client: $(tail -5 /tmp/nerd-npm-ric.log)"; done_; }
+    give_up "aws-lambda-ric has no native client: $(tail -5 /tmp/nerd-npm-ric.log)"
 
-tmp=$(mktemp -d)
 T=tests/data/functions/node.yaml
-"$NERD" local start-api --template "$T" --parameter-overrides "RicDir=$ric" --port 0 > "$tmp/log" 2>&1 &
-gw=$!
-trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
-[ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; done_; }
+start_gateway --template "$T" --parameter-overrides "RicDir=$ric"
 
 code=$(curl -s -m 30 -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$url/node/ada")
 [ "$code" = 200 ] && ok || bad "GET /node/ada: $code $(cat "$tmp/b") $(tail "$tmp/log")"
@@ -63,4 +53,4 @@ grep -q '"errorType":"TypeError"' "$tmp/out" && ok || bad "invoke error type: $(
 grep -q '"errorMessage":"handler failed on purpose"' "$tmp/out" && ok || bad "invoke error message"
 kill $gw; wait $gw 2>/dev/null
 [ -z "$(pgrep -f "$PWD/tests/data/functions/node/index.mjs\|aws-lambda-ric/index.mjs index.handler")" ] && ok || bad "node runtimes left running"
-done_
+finish

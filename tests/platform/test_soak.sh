@@ -10,22 +10,12 @@
 # many stay warm depends on the machine's timing, and each holds its own
 # descriptors in the gateway, so counting with some alive compares unlike
 # states.
-NERD=${1:-build/nerd}
+. tests/lib.sh
 HELLO=$(cd "$(dirname "$NERD")" && pwd)/functions/hello
 T=tests/data/functions/soak.yaml
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
-tmp=$(mktemp -d)
 # a small ASan quarantine, so freed memory is not counted as growth
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4 \
-    "$NERD" local start-api --template "$T" --parameter-overrides "CodeDir=$HELLO" \
-    --port 0 --idle-timeout 1 > "$tmp/log" 2>&1 &
-gw=$!
-trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log" && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/log")
-[ -n "$url" ] && ok || { bad "gateway did not start: $(cat "$tmp/log")"; echo "test_soak.sh: $pass passed, $fail failed"; exit 1; }
+    start_gateway --template "$T" --parameter-overrides "CodeDir=$HELLO" --idle-timeout 1
 state() { # fds threads rss_kb runtimes
     echo "$(ls /proc/$gw/fd | wc -l) $(ls /proc/$gw/task | wc -l)" \
          "$(awk '/^VmRSS/ {print $2}' /proc/$gw/status) $(pgrep -P $gw | wc -l)"
@@ -61,5 +51,4 @@ kill -TERM $gw; wait $gw; rc=$?
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc (a sanitizer report?): $(grep -A5 'Sanitizer' "$tmp/log" | head -20)"
 sleep 0.3
 pgrep -f "$HELLO/bootstrap" > /dev/null && bad "runtimes left after shutdown" || ok
-echo "test_soak.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -8,11 +8,6 @@
 # (default models/en_core_web_sm-2.2.5.nerd), SCREENSHOT (a PNG path).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-NERD=${1:-build/nerd}
-case $NERD in /*) ;; *) NERD=$PWD/$NERD ;; esac
-BOOT=$(dirname "$NERD")/bootstrap
-MODEL=${MODEL:-models/en_core_web_sm-2.2.5.nerd}
-NAME=test_page.sh
 . tests/web/common.sh
 [ -x "$NERD" ] || give_up "no nerd CLI at $NERD (make all)"
 [ -x "$BOOT" ] || give_up "no NER function at $BOOT (make all builds it next to nerd)"

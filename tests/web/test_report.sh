@@ -8,11 +8,8 @@
 # tests/web/test_report.sh NERD; env SCREENSHOT (a PNG path).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-NERD=${1:-build/nerd}
-case $NERD in /*) ;; *) NERD=$PWD/$NERD ;; esac
-HELLO=$(dirname "$NERD")/functions/hello
-NAME=test_report.sh
 . tests/web/common.sh
+HELLO=$(dirname "$NERD")/functions/hello
 [ -x "$NERD" ] || give_up "no nerd CLI at $NERD (make all)"
 [ -x "$HELLO/bootstrap" ] || give_up "no trivial C runtime at $HELLO (make all)"
 start_gateway --template tests/data/loadgen/platform.yaml --parameter-overrides "CodeDir=$HELLO"
