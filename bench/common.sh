@@ -17,3 +17,17 @@ start_nginx() {
 # wrk's Requests/sec; pct P: its P% latency line in microseconds (with --latency)
 rps() { sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'; }
 pct() { sed -nE "s/^ +$1% +([0-9.]+)(us|ms|s).*/\1 \2/p" | awk '{ v=$1; if ($2=="ms") v*=1000; if ($2=="s") v*=1e6; printf "%.0f", v }'; }
+# openloop_median LABEL OPENLOOP URL RATE SECONDS CONNS [BODY]: three
+# bench/openloop.c runs (1 s warm-up each), each printed after LABEL, then
+# the median of their corrected p99s: this VM stalls for 5-10 ms now and
+# then (nginx's own tail shows it), so one 5 s run's p99 is noisy.
+openloop_median() {
+    local label=$1 bin=$2; shift 2
+    local out p99s=""
+    for _ in 1 2 3; do
+        out=$(OPENLOOP_WARMUP=1 "$bin" "$@")
+        echo "$label: ${out#openloop: }"
+        p99s="$p99s $(echo "$out" | sed -nE 's/.*[|] corrected p50 [0-9]+ p99 ([0-9]+) .*/\1/p' | head -1)"
+    done
+    echo "$label: median corrected p99 of 3 runs: $(echo $p99s | tr ' ' '\n' | sort -n | sed -n 2p) us"
+}

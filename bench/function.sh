@@ -44,8 +44,8 @@ half=$(awk -v x="$c" 'BEGIN { printf "%d", x / 2 }')
 printf '{"text":"%s"}' "$TEXT" > "$tmp/body.json"
 # 16 environments, all warm first (cold starts are measured on their own below)
 wrk -t1 -c16 -d1s -s bench/post.lua "$url" > /dev/null 2>&1
-out=$(OPENLOOP_WARMUP=1 "$B/openloop" "$url" "$half" "$DUR" 16 "$tmp/body.json")
-echo "function: (c) at half its maximum ($half req/s, 16 connections): ${out#openloop: }"
+openloop_median "function: (c) at half its maximum ($half req/s, 16 connections)" \
+    "$B/openloop" "$url" "$half" "$DUR" 16 "$tmp/body.json"
 for k in $(pgrep -P "$gw"); do awk '/^VmRSS/ { print $2 }' "/proc/$k/status"; done | sort -n > "$tmp/rss"
 awk '{ v[NR] = $1 } END { printf "function: resident memory per environment after the runs: %.1f-%.1f MB (%d environments)\n", v[1] / 1024, v[NR] / 1024, NR }' "$tmp/rss"
 kill "$gw"; wait "$gw" 2>/dev/null || true

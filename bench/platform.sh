@@ -7,7 +7,8 @@
 #     nginx's with the same wrk settings;
 #   - p50/p99 at half the gateway's maximum rate: bench/openloop.c, an
 #     open-loop client timing each request from its intended send time,
-#     after a 1 s warm-up;
+#     after a 1 s warm-up, three runs and their median p99, beside nginx's
+#     at the same rate (the machine's own tail);
 #   - the gateway's overhead per request: latency over nginx's at one
 #     connection, and the gateway's and the runtime's CPU per request;
 #   - cold start of the C runtime: Init Duration (spawn to first /next) of
@@ -47,8 +48,10 @@ for c in 16 64; do
     # one environment per connection, all warm first: cold starts are
     # measured on their own below, not in the steady-state tail
     wrkrun "$c" "$url" -d1s > /dev/null
-    out=$(OPENLOOP_WARMUP=1 "$OPENLOOP" "$url" "$half" "$DUR" "$c")
-    echo "platform: at half the maximum ($half req/s offered, $c connections): ${out#openloop: }"
+    openloop_median "platform: at half the maximum ($half req/s offered, $c connections)" \
+        "$OPENLOOP" "$url" "$half" "$DUR" "$c"
+    openloop_median "platform:   nginx at the same rate ($c connections)" \
+        "$OPENLOOP" "http://127.0.0.1:$np/" "$half" "$DUR" "$c"
 done
 
 # overhead at one connection, and CPU per request
