@@ -22,7 +22,6 @@ SCALE=${4:-1}; ONLY=${5:-}
 mkdir -p "$OUT"
 gw=
 trap '[ -n "$gw" ] && kill "$gw" 2>/dev/null; wait 2>/dev/null || true' EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # id, scenario, template parameter overrides
 EXPERIMENTS="
@@ -57,22 +56,22 @@ while read -r id scn params <&3; do
         if [ "${v#@}" != "$v" ]; then v=$(peak "${v#@}"); fi
         overrides+=("${kv%%=*}=$v")
     done
-    port=$(freeport)
     log="$OUT/$id.platform.log"
-    "$NERD" local start-api --template template.yaml --build-dir "$BUILD_DIR" --port "$port" \
+    "$NERD" local start-api --template template.yaml --build-dir "$BUILD_DIR" --port 0 \
         --parameter-overrides "${overrides[@]}" > "$log" 2>&1 &
     gw=$!
-    for _ in $(seq 200); do grep -q "^listening on" "$log" && break; sleep 0.1; done
-    grep -q "^listening on" "$log" || { echo "experiments: $id: the platform did not start:" >&2; tail -5 "$log" >&2; exit 1; }
+    for _ in $(seq 200); do grep -qs "^listening on" "$log" && break; sleep 0.1; done
+    url=$(sed -nE 's/^listening on (http:[^ ]*).*/\1/p' "$log")
+    [ -n "$url" ] || { echo "experiments: $id: the platform did not start:" >&2; tail -5 "$log" >&2; exit 1; }
     echo "experiments: $id: scenario $scn, ${overrides[*]}, time scale $SCALE" >&2
     rm -rf "$OUT/$id"
-    "$NERD" bench --host "http://127.0.0.1:$port" --scenario "$scn" --time-scale "$SCALE" \
+    "$NERD" bench --host "$url" --scenario "$scn" --time-scale "$SCALE" \
         --out "$OUT/$id" --seed 1
     # the provider's per-minute series for the same window, as CloudWatch
     # exported it for the study (60 s resolution)
     read -r from to < <(python3 -c 'import json,math,sys; s=json.load(open(sys.argv[1]))
 print(math.floor(s["reset_epoch"]), math.ceil(s["end_epoch"]))' "$OUT/$id/summary.json")
-    curl -sf "http://127.0.0.1:$port/__nerd/metrics/json?from=$from&to=$to&period=60" > "$OUT/$id/provider_60s.json"
+    curl -sf "$url/__nerd/metrics/json?from=$from&to=$to&period=60" > "$OUT/$id/provider_60s.json"
     printf '%s\n' "${overrides[@]}" > "$OUT/$id/parameters.txt"
     head -1 "$log" > "$OUT/$id/limits.txt"
     kill -TERM "$gw"; wait "$gw" || true; gw=
