@@ -91,6 +91,10 @@ $(BUILD)/gen/lg_scenarios.c: $(wildcard scenarios/*.scn) loadgen/embed_scenarios
 $(BUILD)/gen/lg_scenarios.o: $(BUILD)/gen/lg_scenarios.c $(HDRS)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+$(BUILD)/tests/loadgen/lg_testserver: tests/loadgen/lg_testserver.c $(BUILD)/libnerd.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libnerd.a -o $@
+
 $(BUILD)/tests/loadgen/%: tests/loadgen/%.c $(LOADGEN_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(LOADGEN_OBJ) -o $@ -ljansson -lm
@@ -201,9 +205,9 @@ bench: deps
 	$(MAKE) all $(BUILD)/openloop $(BUILD)/calls
 	bench/run.sh $(BUILD)/nerd $(MODEL) $(SHARED)
 
-$(BUILD)/openloop: bench/openloop.c
+$(BUILD)/openloop: bench/openloop.c loadgen/resp.c loadgen/lg_resp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< -o $@
+	$(CC) $(ALL_CFLAGS) bench/openloop.c loadgen/resp.c -o $@
 
 $(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lpthread $(LIBS)

@@ -19,11 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "lg_resp.h"
 
 #define MAX_CONNS 1024
 #define MAX_SAMPLES (20u << 20)
@@ -32,8 +33,7 @@
 typedef struct conn {
     int fd, busy;
     double intended, sent;
-    char buf[RBUF];
-    size_t len;
+    lg_resp resp; /* the load lab's response parser (loadgen/resp.c) */
 } conn;
 
 static double now_us(void)
@@ -55,23 +55,6 @@ static double pct(double *v, size_t n, double p)
         return 0;
     size_t i = (size_t)(p * (double)n);
     return v[i < n ? i : n - 1];
-}
-
-/* Complete response at the front of c->buf: its length, 0 if not yet. */
-static size_t response_len(conn *c, int *status)
-{
-    char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-    if (!end)
-        return 0;
-    size_t head = (size_t)(end - c->buf) + 4;
-    long cl = 0;
-    *status = atoi(c->buf + 9);
-    for (char *l = c->buf; l && l < end; l = memchr(l, '\n', (size_t)(end - l))) {
-        l++;
-        if (!strncasecmp(l, "content-length:", 15))
-            cl = strtol(l + 15, NULL, 10);
-    }
-    return c->len >= head + (size_t)cl ? head + (size_t)cl : 0;
 }
 
 int main(int argc, char **argv)
@@ -126,6 +109,7 @@ int main(int argc, char **argv)
             return 1;
         }
         setsockopt(cs[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        lg_resp_init(&cs[i].resp);
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
         epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
     }
@@ -140,6 +124,7 @@ int main(int argc, char **argv)
     int *freeq = malloc(sizeof(int) * (size_t)nconn), nfree = nconn;
     for (int i = 0; i < nconn; i++)
         freeq[i] = i;
+    static char buf[RBUF];
     for (;;) {
         double t = now_us();
         /* send every request whose time has come, on free connections */
@@ -165,33 +150,32 @@ int main(int argc, char **argv)
         int n = epoll_wait(ep, evs, 256, wait > 0 ? wait : 0);
         for (int k = 0; k < n; k++) {
             conn *c = &cs[evs[k].data.u32];
-            ssize_t r = recv(c->fd, c->buf + c->len, RBUF - c->len, 0);
+            ssize_t r = recv(c->fd, buf, sizeof buf, 0);
             if (r <= 0) {
                 fprintf(stderr, "openloop: connection closed\n");
                 return 1;
             }
-            c->len += (size_t)r;
-            int status;
-            size_t used;
-            while (c->busy && (used = response_len(c, &status))) {
+            for (size_t off = 0, used; off < (size_t)r; off += used) {
+                if (!c->busy || lg_resp_feed(&c->resp, buf + off, (size_t)r - off, &used)) {
+                    fprintf(stderr, "openloop: %s\n",
+                            c->busy ? c->resp.error : "bytes nobody asked for");
+                    return 1;
+                }
+                if (!c->resp.done)
+                    break;
                 double tt = now_us();
                 if (c->intended >= tm && rec < cap) {
                     lc[rec] = tt - c->intended;
                     lu[rec++] = tt - c->sent;
-                    if (status >= 200 && status < 300)
+                    if (c->resp.status >= 200 && c->resp.status < 300)
                         ok++;
                     else
                         other++;
                 }
                 done++;
-                memmove(c->buf, c->buf + used, c->len - used);
-                c->len -= used;
                 c->busy = 0;
+                lg_resp_init(&c->resp);
                 freeq[nfree++] = (int)evs[k].data.u32;
-            }
-            if (c->len == RBUF) {
-                fprintf(stderr, "openloop: response too large\n");
-                return 1;
             }
         }
     }

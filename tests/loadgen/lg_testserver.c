@@ -25,11 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "nerd/http.h"
 
 #define MAXFD 65536
 #define BUF 65536
@@ -39,6 +40,7 @@ typedef struct conn {
     uint32_t gen;
     size_t len;
     char *buf;
+    http_parser *hp; /* the platform's request parser (lib/http.c) */
 } conn;
 
 typedef struct pending {
@@ -102,26 +104,21 @@ static void requests(int ep, int fd)
 {
     conn *c = &conns[fd];
     for (;;) {
-        char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-        if (!end)
+        size_t used;
+        int rc = http_parse(c->hp, c->buf, c->len, &used);
+        if (rc == HTTP_MORE)
             return;
-        size_t head = (size_t)(end - c->buf) + 4;
-        long cl = 0;
-        for (char *l = c->buf; l && l < end; l = memchr(l, '\n', (size_t)(end - l))) {
-            l++;
-            if (!strncasecmp(l, "content-length:", 15))
-                cl = strtol(l + 15, NULL, 10);
-        }
-        if (cl < 0 || head + (size_t)cl > BUF) {
+        if (rc != HTTP_DONE) {
             drop(ep, fd);
             return;
         }
-        if (c->len < head + (size_t)cl)
-            return;
-        int is_count = !strncmp(c->buf, "GET /count ", 11);
-        int is_post = !strncmp(c->buf, "POST ", 5);
-        memmove(c->buf, c->buf + head + cl, c->len - head - (size_t)cl);
-        c->len -= head + (size_t)cl;
+        const http_request *r = &c->hp->req;
+        int is_post = r->method_len == 4 && !memcmp(c->buf + r->method, "POST", 4);
+        int is_count = r->method_len == 3 && !memcmp(c->buf + r->method, "GET", 3) &&
+                       r->target_len == 6 && !memcmp(c->buf + r->target, "/count", 6);
+        memmove(c->buf, c->buf + used, c->len - used);
+        c->len -= used;
+        http_parser_init(c->hp, BUF / 4, BUF / 2);
         if (is_count) {
             char b[64];
             snprintf(b, sizeof b, "%llu", count);
@@ -217,7 +214,14 @@ int main(int argc, char **argv)
                     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     if (!conns[cfd].buf)
                         conns[cfd].buf = malloc(BUF);
+                    if (!conns[cfd].hp)
+                        conns[cfd].hp = malloc(sizeof(http_parser));
+                    if (!conns[cfd].buf || !conns[cfd].hp) {
+                        close(cfd);
+                        continue;
+                    }
                     conns[cfd].len = 0;
+                    http_parser_init(conns[cfd].hp, BUF / 4, BUF / 2);
                     struct epoll_event ce = {.events = EPOLLIN, .data.fd = cfd};
                     epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ce);
                 }

@@ -14,7 +14,7 @@ BIN=$(cd "$(dirname "$NERD")" && pwd)
 SRV=$BIN/tests/loadgen/lg_testserver
 if [ ! -x "$SRV" ]; then
     SRV=$tmp/lg_testserver
-    cc -O2 -o "$SRV" tests/loadgen/lg_testserver.c || give_up "cannot build lg_testserver"
+    cc -O2 -Iinclude -o "$SRV" tests/loadgen/lg_testserver.c lib/http.c || give_up "cannot build lg_testserver"
 fi
 
 # start_server ARGS...: sets $port and $srv
