@@ -1,11 +1,12 @@
 # Shared by the bench scripts (bench/platform.sh, function.sh, loadgen.sh),
 # sourced after `set -eu`: a temporary folder and the processes to stop at
-# exit, a free loopback port, nginx's static reply as the baseline, and
-# readers of wrk's output.
+# exit, a free loopback port, listening_url (tools/listening.sh), nginx's
+# static reply as the baseline, and readers of wrk's output.
 tmp=$(mktemp -d)
 pids=""
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
+. tools/listening.sh
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # nginx (bench/nginx.conf, one worker) on a free port: sets np, waits until it answers
 start_nginx() {

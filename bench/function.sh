@@ -28,7 +28,7 @@ echo "function: (a) engine in process, $(nproc) threads: $a calls/s"
 
 port=$(freeport)
 "$B/bootstrap" --http --host 127.0.0.1 --port "$port" --model "$MODEL" > "$tmp/http.log" 2>&1 & hp=$!; pids="$pids $hp"
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/http.log" && break; sleep 0.05; done
+listening_url "$tmp/http.log" > /dev/null
 b=$(best "http://127.0.0.1:$port/ner")
 kill "$hp"; wait "$hp" 2>/dev/null || true
 echo "function: (b) HTTP mode (bootstrap --http): $b req/s = $(awk -v x="$b" -v y="$a" 'BEGIN { printf "%.0f", 100 * x / y }')% of (a)"
@@ -36,8 +36,7 @@ echo "function: (b) HTTP mode (bootstrap --http): $b req/s = $(awk -v x="$b" -v 
 mkdir -p "$tmp/pkg/NerFunction"; cp "$B/bootstrap" "$MODEL" "$tmp/pkg/NerFunction/"
 "$NERD" local start-api --template template.yaml --build-dir "$tmp/pkg" --port 0 --no-limits \
     > "$tmp/gw.log" 2>&1 & gw=$!; pids="$pids $gw"
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/gw.log" && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/gw.log")/ner
+url=$(listening_url "$tmp/gw.log")/ner
 c=$(best "$url")
 echo "function: (c) through the local platform: $c req/s = $(awk -v x="$c" -v y="$a" 'BEGIN { printf "%.0f", 100 * x / y }')% of (a)"
 half=$(awk -v x="$c" 'BEGIN { printf "%d", x / 2 }')

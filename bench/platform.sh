@@ -27,8 +27,7 @@ start_nginx
 # the platform: limits off so the figures are the platform's own
 "$NERD" local start-api --template bench/hello.yaml --parameter-overrides "CodeDir=$HELLO" \
     --port 0 --no-limits > "$tmp/gw.log" 2>&1 & gw=$!; pids="$pids $gw"
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/gw.log" && curl -sf "http://127.0.0.1:$np/" >/dev/null && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/gw.log")/hello
+url=$(listening_url "$tmp/gw.log")/hello
 curl -sf "$url" > /dev/null
 echo "platform: nginx $(nginx -v 2>&1 | sed 's/.*\///'), wrk -t1, ${DUR} s per run, $(nproc) cores"
 
@@ -71,8 +70,7 @@ kill "$gw"; wait "$gw" 2>/dev/null || true
 # request starts a new one
 "$NERD" local start-api --template bench/hello.yaml --parameter-overrides "CodeDir=$HELLO" \
     --port 0 --no-limits > "$tmp/cold.log" 2>&1 & pids="$pids $!"
-for _ in $(seq 100); do grep -q "^listening on" "$tmp/cold.log" && break; sleep 0.1; done
-url=$(sed -nE 's/^listening on (http:[^ ]*)$/\1/p' "$tmp/cold.log")/hello
+url=$(listening_url "$tmp/cold.log")/hello
 for i in $(seq 50); do curl -s -o /dev/null "$url"; curl -s -o /dev/null "${url}/crash"; done
 sleep 0.2
 grep -oE 'Init Duration: [0-9.]+' "$tmp/cold.log" | awk '{ print $3 }' | sort -n > "$tmp/init"

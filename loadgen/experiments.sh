@@ -19,6 +19,7 @@
 set -eu
 NERD=${1:?nerd binary}; BUILD_DIR=${2:?build dir}; OUT=${3:?output dir}
 SCALE=${4:-1}; ONLY=${5:-}
+. tools/listening.sh
 mkdir -p "$OUT"
 gw=
 trap '[ -n "$gw" ] && kill "$gw" 2>/dev/null; wait 2>/dev/null || true' EXIT
@@ -60,9 +61,7 @@ while read -r id scn params <&3; do
     "$NERD" local start-api --template template.yaml --build-dir "$BUILD_DIR" --port 0 \
         --parameter-overrides "${overrides[@]}" > "$log" 2>&1 &
     gw=$!
-    for _ in $(seq 200); do grep -qs "^listening on" "$log" && break; sleep 0.1; done
-    url=$(sed -nE 's/^listening on (http:[^ ]*).*/\1/p' "$log")
-    [ -n "$url" ] || { echo "experiments: $id: the platform did not start:" >&2; tail -5 "$log" >&2; exit 1; }
+    url=$(listening_url "$log" 20) || { echo "experiments: $id: the platform did not start:" >&2; tail -5 "$log" >&2; exit 1; }
     echo "experiments: $id: scenario $scn, ${overrides[*]}, time scale $SCALE" >&2
     rm -rf "$OUT/$id"
     "$NERD" bench --host "$url" --scenario "$scn" --time-scale "$SCALE" \

@@ -5,9 +5,9 @@
 #   exits with the status, give_up counts one failure and finishes;
 #   tmp, a temporary folder removed at exit, after the background processes
 #   listed in pids have been stopped (a test adds its own);
-#   listening_url LOG waits up to 10 s for a server's "listening on URL"
-#   line and prints URL; start_gateway ARGS... runs `nerd local start-api
-#   ARGS --port 0` logging to $tmp/log and sets gw and url.
+#   listening_url LOG (tools/listening.sh); start_gateway ARGS... runs
+#   `nerd local start-api ARGS --port 0` logging to $tmp/log and sets gw
+#   and url.
 NERD=${1:-build/nerd}
 SHARED=${2:-../shared}
 BOOT=$(dirname "$NERD")/bootstrap
@@ -29,10 +29,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-listening_url() {
-    for _ in $(seq 100); do grep -qs "^listening on" "$1" && break; sleep 0.1; done
-    sed -nE 's/^listening on (http:[^ ]*).*/\1/p' "$1" 2>/dev/null | grep .
-}
+. tools/listening.sh
 start_gateway() {
     "$NERD" local start-api "$@" --port 0 > "$tmp/log" 2>&1 &
     gw=$!

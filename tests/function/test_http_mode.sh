@@ -119,7 +119,7 @@ kill -TERM $bs; wait $bs; rc=$?
 port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PORT=$port2 HOST=127.0.0.1 NERD_MODEL=$MODEL "$BOOT" > "$tmp/log2" 2>&1 &
 bs=$!; pids="$pids $bs"
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log2" && break; sleep 0.05; done
+listening_url "$tmp/log2" > /dev/null
 [ "$(curl -s "http://127.0.0.1:$port2/healthz")" = '{"status":"ok"}' ] && ok || bad "PORT mode: $(cat "$tmp/log2")"
 curl -s -o "$tmp/slow" "http://127.0.0.1:$port2/ner" -H "$J" --data-binary @"$tmp/1mb.json" &
 cl=$!
@@ -130,7 +130,7 @@ grep -q '"entities":\[{' "$tmp/slow" && ok || bad "in-flight request finished: $
 port3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 NERD_MAX_TEXT_BYTES=10 "$BOOT" --http --host 127.0.0.1 --port "$port3" --threads 1 --model "$MODEL" > "$tmp/log3" 2>&1 &
 bs=$!; pids="$pids $bs"
-for _ in $(seq 100); do grep -qs "^listening on" "$tmp/log3" && break; sleep 0.05; done
+listening_url "$tmp/log3" > /dev/null
 [ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"text":"0123456789"}')" = 200 ] && ok || bad "10 bytes at a 10-byte limit: $(cat "$tmp/b")"
 [ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"text":"0123456789a"}')" = 413 ] &&
     [ "$(cat "$tmp/b")" = '{"error":"PayloadTooLarge","message":"text is 11 bytes; the limit is 10 bytes"}' ] && ok || bad "11 bytes: $(cat "$tmp/b")"
