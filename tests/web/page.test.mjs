@@ -7,17 +7,10 @@
 // (400, 404, 413) and network errors reach #error.  SCREENSHOT=path saves a
 // full-page screenshot.  Prints "web: N passed, N failed".
 import net from "node:net";
-import { chromium } from "playwright-core";
+import { check, env, run } from "./harness.mjs";
 
 const STUDY = "Alan Turing was born on June 23, 1912, in London, England.";
-const base = process.env.BASE_URL;
-let pass = 0, fail = 0;
-const check = (cond, msg) => { if (cond) pass++; else { fail++; console.error("FAIL: " + msg); } };
-if (!base) {
-  console.error("BASE_URL is not set");
-  console.log("web: 0 passed, 1 failed");
-  process.exit(1);
-}
+const base = env("BASE_URL");
 
 // A port on 127.0.0.1 that refuses connections: bound, then closed.
 const closedPort = await new Promise((resolve) => {
@@ -27,9 +20,7 @@ const closedPort = await new Promise((resolve) => {
   });
 });
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-                                        args: ["--no-sandbox"] });
-try {
+await run(async (browser) => {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -144,10 +135,4 @@ try {
   check(await text("#error") === "" && (await marks()).length === 4, "error cleared after a good answer");
   check(errors.length === 0, "no page errors: " + errors.join("; "));
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
-} catch (e) {
-  check(false, "exception: " + e.stack);
-} finally {
-  await browser.close();
-}
-console.log(`web: ${pass} passed, ${fail} failed`);
-process.exit(fail ? 1 : 0);
+});

@@ -7,20 +7,11 @@
 // viewBox), and the study's tables (request and response-time statistics
 // with the run's counts).  SCREENSHOT=path saves a full-page screenshot.
 // Prints "web: N passed, N failed".
-import { chromium } from "playwright-core";
+import { check, env, run } from "./harness.mjs";
 
-const report = process.env.REPORT;
+const report = env("REPORT");
 const want = Number(process.env.WANT_REQUESTS || "0");
-let pass = 0, fail = 0;
-const check = (cond, msg) => { if (cond) pass++; else { fail++; console.error("FAIL: " + msg); } };
-if (!report) {
-  console.error("REPORT is not set");
-  console.log("web: 0 passed, 1 failed");
-  process.exit(1);
-}
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-                                        args: ["--no-sandbox"] });
-try {
+await run(async (browser) => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors = [], requests = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -63,8 +54,4 @@ try {
   check(aggRow && Number(aggRow[2].replace(/,/g, "")) === want, `Aggregated row has ${want} requests: ${aggRow}`);
   if (process.env.SCREENSHOT)
     await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
-} finally {
-  await browser.close();
-}
-console.log(`web: ${pass} passed, ${fail} failed`);
-process.exit(fail ? 1 : 0);
+});
