@@ -3,9 +3,10 @@
  * lays them out — 2048 sub-buckets per power of two, so every value from
  * 1 µs to 2.4 h is kept to better than 3 significant digits (values under
  * 2048 µs exactly).  The range covers the longest request timeout (300 s)
- * and an open-model latency corrected across a stall of hours.  Recording is a shift and an add; histograms merge
- * bucket by bucket, and a compact sparse form (non-zero buckets only)
- * keeps one histogram per second of a run.  Not thread safe: one owner.
+ * and an open-model latency corrected across a stall of hours.  Recording
+ * is a shift and an add; histograms merge bucket by bucket, and a compact
+ * sparse form (non-zero buckets only) keeps one histogram per second of a
+ * run.  Not thread safe: one owner.
  */
 #ifndef NERD_LG_HIST_H
 #define NERD_LG_HIST_H
