@@ -28,9 +28,12 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libcur
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
 # python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh);
-# procps: pgrep counts runtime processes (minimal Debian images lack it).
+# procps: pgrep counts runtime processes (minimal Debian images lack it);
+# libnode-dev: the headers node-gyp builds aws-lambda-ric's native client
+# against (Debian's Node 18 has none otherwise, and nodejs.org is not
+# reachable).
 TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust procps
+            python3-locust procps libnode-dev
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/fsutil.c

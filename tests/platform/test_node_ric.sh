@@ -7,6 +7,9 @@
 . tests/lib.sh
 ric=$PWD/tests/platform/node
 if [ ! -e "$ric/node_modules/aws-lambda-ric/rapid-client.node" ]; then
+    # node-gyp builds the native client against the installed Node's headers
+    # (Debian's libnode-dev) instead of downloading them from nodejs.org
+    [ -e /usr/include/node/common.gypi ] && export npm_config_nodedir=/usr
     (cd "$ric" && npm ci --no-audit --no-fund) > /tmp/nerd-npm-ric.log 2>&1 ||
         give_up "npm ci aws-lambda-ric failed: $(tail -5 /tmp/nerd-npm-ric.log)"
 fi
