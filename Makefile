@@ -28,12 +28,13 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libcur
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
 # python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh);
-# procps: pgrep counts runtime processes (minimal Debian images lack it);
-# libnode-dev: the headers node-gyp builds aws-lambda-ric's native client
-# against (Debian's Node 18 has none otherwise, and nodejs.org is not
-# reachable).
+# procps: pgrep counts runtime processes (minimal Debian images lack it).
+# libnode-dev (below, only when the installed Node has no headers, as
+# Debian's Node 18 has none; another vendor's Node ships its own and
+# conflicts with it): the headers node-gyp builds aws-lambda-ric's native
+# client against, as nodejs.org may not be reachable.
 TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust procps libnode-dev
+            python3-locust procps
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/fsutil.c
@@ -126,6 +127,8 @@ test-deps: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	@command -v npm >/dev/null 2>&1 || { echo "installing: nodejs npm"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	@[ -e /usr/include/node/common.gypi ] || { echo "installing: libnode-dev"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnode-dev; }
 
 # ---- main job ------------------------------------------------------------
 # `make run`: the NER API and its page on the local platform, from the same
