@@ -1,21 +1,43 @@
 """Locust load test for the nerd NER API, for users who run Locust.
 
-The same workloads as `nerd bench --scenario NAME` (the load lab): the
-study's scenarios, read from scenarios/*.scn, each a LoadTestShape with its
-warm-up (statistics reset when it ends), and the same payload mix of short
-and long English sentences (read from loadgen/payload.c, so there is one
-list).  Pick the scenario and a time scale with environment variables:
+Two ways to run it.
+
+Plain Locust (NERD_SCENARIO unset): an ordinary locustfile, one user class
+and no load shape, so Locust's own options and web UI decide the load:
+
+    locust -f locustfile.py -H http://127.0.0.1:3000      # web UI on :8089
+    locust -f locustfile.py -H http://127.0.0.1:3000 --headless \\
+           -u 100 -r 3 -t 1m --csv runs/lab
+
+In the web UI the number of users and the spawn rate typed in are used,
+Start and Stop work, and -t/--run-time, --csv, --html etc. behave as with
+any locustfile.  Each user sends its next request at once (no think time,
+Locust's default for a user without wait_time, as in the AWS lab's stress
+test); NERD_THINK="MIN MAX" (or one value; durations as in a .scn file:
+200ms, 1s, 0.5) makes it think a uniform time in that range between
+requests.
+
+The study's scenarios (NERD_SCENARIO set): the same workloads as
+`nerd bench --scenario NAME` (the load lab), read from scenarios/*.scn,
+each a LoadTestShape with its warm-up (statistics reset when it ends) and
+its stages' users, spawn rates and think times:
 
     NERD_SCENARIO=heavy-b NERD_TIME_SCALE=0.1 \\
         locust -f locustfile.py --host http://127.0.0.1:3000 --headless \\
                --csv runs/heavy-b
 
-NERD_SCENARIO: light-a (default), heavy-a, light-b, heavy-b, light-c,
-heavy-c, very-heavy-a, lab-stress (the AWS lab's), or a path to a .scn
-file.  NERD_TIME_SCALE multiplies every duration and think time (default
-1).  NERD_TEXTS: a file of texts, one per line, instead of the built-in mix.
-Every POST /ner answer must be 200 with an "entities" list; anything else
-is a failure.
+NERD_SCENARIO: light-a, heavy-a, light-b, heavy-b, light-c, heavy-c,
+very-heavy-a, lab-stress (the AWS lab's), or a path to a .scn file.
+NERD_TIME_SCALE multiplies every duration and think time of the scenario
+(default 1).  The shape decides users, spawn rate and duration, and the
+run ends with its last stage: do not pass -u, -r or -t (Locust ignores
+-u/-r with a warning and refuses -t); in the web UI, Start runs the shape
+whatever user count is typed in.
+
+Both ways: the same payload mix of short and long English sentences (read
+from loadgen/payload.c, so there is one list), or NERD_TEXTS, a file of
+texts, one per line.  Every POST /ner answer must be 200 with an
+"entities" list; anything else is a failure.
 """
 import os
 import random
@@ -153,25 +175,53 @@ def make_shape(sc, scale):
     return Shape
 
 
-SCALE = float(os.environ.get("NERD_TIME_SCALE", "1"))
-SCENARIO = parse_scenario(scenario_path(os.environ.get("NERD_SCENARIO", "light-a")))
+def plain_think():
+    """NERD_THINK for plain runs: "MIN MAX" or one value, each a duration as
+    in a .scn file (200ms, 1s, 0.5); default no think time."""
+    spec = os.environ.get("NERD_THINK", "").split()
+    if not spec:
+        return (0.0, 0.0)
+    if len(spec) > 2:
+        raise ValueError("NERD_THINK: one duration or two (MIN MAX), not %r"
+                         % os.environ["NERD_THINK"])
+    lo, hi = seconds(spec[0]), seconds(spec[-1])
+    if hi < lo:
+        raise ValueError("NERD_THINK: MAX is below MIN")
+    return (lo, hi)
 
-# one LoadTestShape per built-in scenario; the selected one is the module's
-# shape (Locust uses the first shape class it finds among module globals)
-SHAPES = {}
-for f in sorted(os.listdir(os.path.join(HERE, "scenarios"))):
-    if f.endswith(".scn"):
-        s = parse_scenario(os.path.join(HERE, "scenarios", f))
-        SHAPES[s["name"]] = make_shape(s, SCALE)
-ScenarioShape = SHAPES.get(SCENARIO["name"]) or make_shape(SCENARIO, SCALE)
+
+# Plain Locust unless NERD_SCENARIO is set: Locust (2.12, load_locustfile)
+# takes the first module global that is a LoadTestShape subclass as the
+# run's shape, and a shape overrides -u/-r, refuses -t ("It makes no sense
+# to combine --run-time and LoadShapes") and ignores the web UI's user
+# count and spawn rate.  So no shape class is a module global here unless
+# a scenario was asked for (make_shape builds its class inside a function).
+if os.environ.get("NERD_SCENARIO"):
+    SCALE = float(os.environ.get("NERD_TIME_SCALE", "1"))
+    SCENARIO = parse_scenario(scenario_path(os.environ["NERD_SCENARIO"]))
+
+    # one LoadTestShape per built-in scenario (values of a dict, which Locust
+    # does not look into), and the selected one, the module's shape (built
+    # from the file given, even when its name is a built-in's)
+    SHAPES = {}
+    for _f in sorted(os.listdir(os.path.join(HERE, "scenarios"))):
+        if _f.endswith(".scn"):
+            _s = parse_scenario(os.path.join(HERE, "scenarios", _f))
+            SHAPES[_s["name"]] = make_shape(_s, SCALE)
+    ScenarioShape = make_shape(SCENARIO, SCALE)
+    THINK = None  # the shape's current stage says
+else:
+    THINK = plain_think()
+
 
 class NerUser(HttpUser):
     """A client of the study: POST /ner with a sentence, then think for a
-    uniform time in the current stage's range (Locust's between)."""
+    uniform time (Locust's between) in the current stage's range under a
+    scenario, else in NERD_THINK's (default 0: the next request at once)."""
 
     def wait_time(self):
         shape = self.environment.shape_class
-        lo, hi = shape.think() if hasattr(shape, "think") else (0.0, 0.0)
+        lo, hi = shape.think() if hasattr(shape, "think") else (THINK or (0.0, 0.0))
         return random.uniform(lo, hi)
 
     @task
