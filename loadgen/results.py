@@ -83,7 +83,7 @@ def experiment(runs, eid):
     params = (load(d, "parameters.txt", "text") or "").split()
     log = load(runs, f"{eid}.platform.log", "text") or ""
     inits = [float(x) for x in re.findall(r"^REPORT .*\tInit Duration: ([0-9.]+) ms", log, re.M)]
-    prov_inits = len(re.findall(r"^INIT_REPORT ", log, re.M))
+    prov_inits = len(re.findall(r"^INIT_REPORT .*\tPhase: init\tStatus: success", log, re.M))
     e = {"id": eid, "scenario": s["scenario"], "params": params, "s": s,
          "avg": float(agg["Average Response Time"]) if agg else None,
          "cold": len(inits), "init_med": sorted(inits)[len(inits) // 2] if inits else None,

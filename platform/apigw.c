@@ -195,6 +195,31 @@ static char *url_decode(const char *s, size_t n)
     return o;
 }
 
+long apigw_query_param(const char *q, size_t n, const char *key, char *out, size_t cap)
+{
+    const char *s = q, *end = q ? q + n : NULL;
+    while (s && s < end) {
+        const char *amp = memchr(s, '&', (size_t)(end - s));
+        if (!amp)
+            amp = end;
+        const char *eq = memchr(s, '=', (size_t)(amp - s));
+        char *k = url_decode(s, (size_t)((eq ? eq : amp) - s));
+        int hit = k && !strcmp(k, key);
+        free(k);
+        if (hit) {
+            char *v = url_decode(eq ? eq + 1 : amp, eq ? (size_t)(amp - eq - 1) : 0);
+            size_t vl = v ? strlen(v) : 0;
+            long rc = v && vl < cap ? (long)vl : -2;
+            if (rc >= 0)
+                memcpy(out, v, vl + 1);
+            free(v);
+            return rc;
+        }
+        s = amp < end ? amp + 1 : NULL;
+    }
+    return -1;
+}
+
 /* obj[key] = existing + "," + value, or value */
 static void join_set(json_t *obj, const char *key, const char *v, size_t vl)
 {

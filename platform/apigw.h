@@ -1,8 +1,9 @@
 /*
  * API Gateway HTTP API semantics, as pure functions for the local gateway:
  * route selection (literal, {param}, {proxy+}, ANY, $default), the payload
- * format 2.0 event built from an HTTP request, and the mapping of a Lambda
- * result back to an HTTP response (structured or inferred).  No I/O, no
+ * format 2.0 event built from an HTTP request, the mapping of a Lambda
+ * result back to an HTTP response (structured or inferred), and query
+ * string look-ups for the gateway's own endpoints.  No I/O, no
  * global state: thread safe.
  */
 #ifndef NERD_APIGW_H
@@ -77,5 +78,11 @@ void apigw_response_fini(apigw_response *r);
  * Decoding returns NULL on invalid input. */
 char *apigw_b64_encode(const unsigned char *in, size_t n, size_t *out_len);
 unsigned char *apigw_b64_decode(const char *in, size_t n, size_t *out_len);
+
+/* Finds key in the query string q[0..n) ("a=1&b=2", after the '?'; q may
+ * be NULL): copies its first value, percent-decoded, into out (cap bytes,
+ * NUL-terminated) and returns its length; -1 when key is absent, -2 when
+ * the value does not fit (or memory ran out). */
+long apigw_query_param(const char *q, size_t n, const char *key, char *out, size_t cap);
 
 #endif

@@ -1,13 +1,18 @@
 /*
- * The local HTTP API gateway (see gateway.h).
+ * The local HTTP API gateway (see gateway.h), and on the same port the
+ * Lambda API's Invoke, ListFunctions, GetFunction and
+ * GetFunctionConfiguration, in the shapes the AWS CLI and SDKs parse
+ * (botocore's lambda/2015-03-31 model).
  */
 #define _GNU_SOURCE
 #include "gateway.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +36,9 @@
 #define GW_MAX_BODY (10u * 1024 * 1024)   /* HTTP API payload limit */
 #define GW_MAX_CONNS 1024
 #define GW_MAX_ASYNC 256 /* Event invocations running at once */
+#define GW_ARN "arn:aws:lambda:us-east-1:123456789012:function:"
+#define GW_LIST_MAX 50   /* ListFunctions: functions per page, as Lambda */
+#define GW_CODE_WALK 100000 /* CodeSize: directory entries looked at, at most */
 
 typedef struct pooled {
     lam_env *env;
@@ -162,10 +171,14 @@ static int reply(int fd, int status, const char *rid, const apigw_response *r,
     char head[8192];
     size_t n = (size_t)snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
     int have_ct = 0;
-    for (size_t i = 0; r && i < r->n_headers && n < sizeof head - 512; i++) {
+    for (size_t i = 0; r && i < r->n_headers; i++) {
         const char *k = r->headers[i][0], *v = r->headers[i][1];
+        size_t kl = strlen(k), vl = strlen(v);
         if (!strcasecmp(k, "content-length") || !strcasecmp(k, "connection") ||
             !strcasecmp(k, "transfer-encoding") || strpbrk(k, "\r\n") || strpbrk(v, "\r\n"))
+            continue;
+        if (n + kl + vl + 4 > sizeof head - 512) /* what does not fit is dropped; 512
+                                                  * bytes stay for the lines below */
             continue;
         have_ct |= !strcasecmp(k, "content-type");
         n += (size_t)snprintf(head + n, sizeof head - n, "%s: %s\r\n", k, v);
@@ -442,40 +455,288 @@ static void *async_main(void *arg)
     return NULL;
 }
 
+/* ---- the Lambda API ------------------------------------------------------ */
+
+/* Answers a Lambda API error: status, x-amzn-ErrorType: type and the body
+ * botocore's error shape spells ({"Type":"User","message":...}, "Message"
+ * for ResourceNotFoundException and ServiceException, "Type":"Service" for
+ * 5xx).  Returns the connection's fate (nonzero: close). */
+static int aws_error(client *c, int status, const char *type, const char *msg, const char *rid,
+                     int keep)
+{
+    apigw_response r;
+    memset(&r, 0, sizeof r);
+    r.headers[0][0] = (char *)"x-amzn-errortype";
+    r.headers[0][1] = (char *)type;
+    r.n_headers = 1;
+    int cap = !strcmp(type, "ResourceNotFoundException") || !strcmp(type, "ServiceException");
+    char ascii[1024];
+    json_t *probe = json_string(msg);
+    if (!probe) { /* not UTF-8 (a name from the path): ASCII only */
+        size_t k = 0;
+        for (; msg[k] && k < sizeof ascii - 1; k++)
+            ascii[k] = (unsigned char)msg[k] < 0x80 ? msg[k] : '?';
+        ascii[k] = 0;
+        msg = ascii;
+    }
+    json_decref(probe);
+    json_t *j = json_pack("{s:s, s:s}", "Type", status >= 500 ? "Service" : "User",
+                          cap ? "Message" : "message", msg);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    int rc = body ? reply(c->fd, status, rid, &r, body, strlen(body), keep)
+                  : reply_msg(c->fd, 500, rid, "Internal Server Error", keep);
+    free(body);
+    return rc || !keep;
+}
+
+/* The function a Lambda API path names (its logical id; "function", as
+ * RIE's path has it, when the template has one), or -1. */
+static int find_function(const gw *g, const char *name)
+{
+    for (size_t i = 0; i < g->t->n_functions; i++)
+        if (!strcmp(g->t->functions[i].name, name) ||
+            (!strcmp(name, "function") && g->t->n_functions == 1))
+            return (int)i;
+    return -1;
+}
+
+/* 404 ResourceNotFoundException for name, with Lambda's message. */
+static int not_found(client *c, const char *name, const char *qualifier, const char *rid,
+                     int keep)
+{
+    char msg[2 * SAM_STR + 128];
+    snprintf(msg, sizeof msg, "Function not found: " GW_ARN "%s%s%s", name,
+             qualifier ? ":" : "", qualifier ? qualifier : "");
+    return aws_error(c, 404, "ResourceNotFoundException", msg, rid, keep);
+}
+
+/* Adds up the regular files under the directory open at dfd (CodeSize, for
+ * want of a zip) and their newest mtime (LastModified); symbolic links to
+ * directories are not followed, depth and entries are capped.  Closes dfd. */
+static void code_walk(int dfd, int depth, long long *size, time_t *mtime, long *budget)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while (*budget > 0 && (de = readdir(d)) != NULL) {
+        (*budget)--;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, 0) != 0)
+            continue;
+        if (S_ISREG(st.st_mode)) {
+            *size += st.st_size;
+            if (st.st_mtime > *mtime)
+                *mtime = st.st_mtime;
+        } else if (S_ISDIR(st.st_mode) && depth < 16) {
+            int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd >= 0)
+                code_walk(fd, depth + 1, size, mtime, budget);
+        }
+    }
+    closedir(d);
+}
+
+/* f's FunctionConfiguration, as Lambda reports a deployed $LATEST: what
+ * the template gives (name, runtime, handler, memory, timeout, variables,
+ * architecture) and Lambda's fixed answers for the rest (State Active,
+ * PackageType Zip, 512 MB /tmp, ...).  full: GetFunction's extra fields. */
+static json_t *fn_config(const sam_function *f, int full)
+{
+    char arn[SAM_STR + 64], role[SAM_STR + 64], group[SAM_STR + 16], lm[40];
+    long long size = 0;
+    time_t mtime = 0;
+    long budget = GW_CODE_WALK;
+    int dfd = open(f->code_uri, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0)
+        code_walk(dfd, 0, &size, &mtime, &budget);
+    if (!mtime)
+        mtime = time(NULL);
+    struct tm tm;
+    gmtime_r(&mtime, &tm);
+    strftime(lm, sizeof lm, "%Y-%m-%dT%H:%M:%S.000+0000", &tm);
+    snprintf(arn, sizeof arn, GW_ARN "%s", f->name);
+    snprintf(role, sizeof role, "arn:aws:iam::123456789012:role/%sRole", f->name);
+    snprintf(group, sizeof group, "/aws/lambda/%s", f->name);
+    json_t *c = json_object(), *vars = json_object();
+    if (!c || !vars) {
+        json_decref(c);
+        json_decref(vars);
+        return NULL;
+    }
+    json_object_set_new(c, "FunctionName", json_string(f->name));
+    json_object_set_new(c, "FunctionArn", json_string(arn));
+    json_object_set_new(c, "Runtime", json_string(f->runtime));
+    json_object_set_new(c, "Role", json_string(role));
+    if (f->handler[0])
+        json_object_set_new(c, "Handler", json_string(f->handler));
+    json_object_set_new(c, "CodeSize", json_integer(size));
+    json_object_set_new(c, "Description", json_string(""));
+    json_object_set_new(c, "Timeout", json_integer(f->timeout_s));
+    json_object_set_new(c, "MemorySize", json_integer(f->memory_mb));
+    json_object_set_new(c, "LastModified", json_string(lm));
+    json_object_set_new(c, "Version", json_string("$LATEST"));
+    for (size_t i = 0; i < f->n_env; i++)
+        json_object_set_new(vars, f->env[i].key, json_string(f->env[i].value));
+    if (f->n_env)
+        json_object_set_new(c, "Environment", json_pack("{s:O}", "Variables", vars));
+    json_decref(vars);
+    json_object_set_new(c, "TracingConfig", json_pack("{s:s}", "Mode", "PassThrough"));
+    json_object_set_new(c, "State", json_string("Active"));
+    json_object_set_new(c, "LastUpdateStatus", json_string("Successful"));
+    json_object_set_new(c, "PackageType", json_string("Zip"));
+    json_object_set_new(c, "Architectures", json_pack("[s]", f->arch));
+    json_object_set_new(c, "EphemeralStorage", json_pack("{s:i}", "Size", 512));
+    json_object_set_new(c, "SnapStart", json_pack("{s:s, s:s}", "ApplyOn", "None",
+                                                  "OptimizationStatus", "Off"));
+    if (full)
+        json_object_set_new(c, "RuntimeVersionConfig",
+                            json_pack("{s:s}", "RuntimeVersionArn",
+                                      "arn:aws:lambda:us-east-1::runtime:nerd-local"));
+    json_object_set_new(c, "LoggingConfig", json_pack("{s:s, s:s}", "LogFormat", "Text",
+                                                      "LogGroup", group));
+    return c;
+}
+
+/* Answers 200 with the JSON j (consumed); 500 ServiceException when it is
+ * NULL or cannot be written. */
+static int reply_json(client *c, json_t *j, const char *rid, int keep)
+{
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body)
+        return aws_error(c, 500, "ServiceException", "out of memory", rid, keep);
+    char id[40];
+    clk_uuid4(id);
+    apigw_response r;
+    memset(&r, 0, sizeof r);
+    r.headers[0][0] = (char *)"x-amzn-requestid";
+    r.headers[0][1] = id;
+    r.n_headers = 1;
+    int rc = reply(c->fd, 200, rid, &r, body, strlen(body), keep);
+    free(body);
+    return rc || !keep;
+}
+
+/* GET /2015-03-31/functions/ (ListFunctions): the template's functions in
+ * its order, MaxItems (1..10000) per page, at most 50, NextMarker while
+ * more follow (the marker is the next function's index). */
+static int list_functions(client *c, const char *q, size_t ql, const char *rid, int keep)
+{
+    gw *g = c->g;
+    char v[32], *end;
+    long max = GW_LIST_MAX, from = 0, k;
+    if ((k = apigw_query_param(q, ql, "MaxItems", v, sizeof v)) != -1) {
+        max = k > 0 ? strtol(v, &end, 10) : 0;
+        if (k <= 0 || *end || max < 1 || max > 10000)
+            return aws_error(c, 400, "InvalidParameterValueException",
+                             "MaxItems must be between 1 and 10000", rid, keep);
+        if (max > GW_LIST_MAX)
+            max = GW_LIST_MAX;
+    }
+    if ((k = apigw_query_param(q, ql, "Marker", v, sizeof v)) != -1) {
+        from = k > 0 ? strtol(v, &end, 10) : -1;
+        if (k <= 0 || *end || from < 0 || from > (long)g->t->n_functions)
+            return aws_error(c, 400, "InvalidParameterValueException", "Invalid Marker", rid,
+                             keep);
+    }
+    json_t *list = json_array(), *out = json_object();
+    long stop = from + max < (long)g->t->n_functions ? from + max : (long)g->t->n_functions;
+    for (long i = from; list && i < stop; i++)
+        if (json_array_append_new(list, fn_config(&g->t->functions[i], 0)) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    if (!list || !out) {
+        json_decref(list);
+        json_decref(out);
+        return reply_json(c, NULL, rid, keep);
+    }
+    json_object_set_new(out, "Functions", list);
+    if (stop < (long)g->t->n_functions) {
+        snprintf(v, sizeof v, "%ld", stop);
+        json_object_set_new(out, "NextMarker", json_string(v));
+    }
+    return reply_json(c, out, rid, keep);
+}
+
+/* GET /2015-03-31/functions/{name} (GetFunction: Configuration, Code,
+ * Tags, Concurrency) and .../{name}/configuration
+ * (GetFunctionConfiguration); Qualifier may only be $LATEST. */
+static int get_function(client *c, const char *name, int config_only, const char *q, size_t ql,
+                        const char *rid, int keep)
+{
+    gw *g = c->g;
+    char qual[64];
+    int fi = find_function(g, name);
+    long k = apigw_query_param(q, ql, "Qualifier", qual, sizeof qual);
+    if (k == -2)
+        return aws_error(c, 400, "InvalidParameterValueException", "Invalid Qualifier", rid,
+                         keep);
+    if (fi < 0 || (k >= 0 && strcmp(qual, "$LATEST")))
+        return not_found(c, name, k >= 0 ? qual : NULL, rid, keep);
+    const sam_function *f = &g->t->functions[fi];
+    json_t *cfg = fn_config(f, 1);
+    if (config_only || !cfg)
+        return reply_json(c, cfg, rid, keep);
+    char loc[PATH_MAX + 8];
+    char abs[PATH_MAX];
+    snprintf(loc, sizeof loc, "file://%s", realpath(f->code_uri, abs) ? abs : f->code_uri);
+    json_t *out = json_pack("{s:o, s:{s:s, s:s}, s:{s:s}}", "Configuration", cfg, "Code",
+                            "RepositoryType", "S3", "Location", loc, "Tags",
+                            "lambda:createdBy", "SAM");
+    if (out && f->reserved >= 0)
+        json_object_set_new(out, "Concurrency",
+                            json_pack("{s:i}", "ReservedConcurrentExecutions", f->reserved));
+    return reply_json(c, out, rid, keep);
+}
+
+/* GET under /2015-03-31/functions (rest: the path after it): "" or "/"
+ * ListFunctions, "/NAME" GetFunction, "/NAME/configuration"
+ * GetFunctionConfiguration.  Returns the connection's fate, or -2 when rest
+ * is none of them. */
+static int lambda_get(client *c, const char *rest, const char *q, size_t ql, const char *rid,
+                      int keep)
+{
+    if (!rest[0] || !strcmp(rest, "/"))
+        return list_functions(c, q, ql, rid, keep);
+    const char *name = rest + 1, *slash = strchr(name, '/');
+    size_t nl = slash ? (size_t)(slash - name) : strlen(name);
+    if (rest[0] != '/' || !nl || nl >= SAM_STR || (slash && strcmp(slash, "/configuration")))
+        return -2;
+    char fn[SAM_STR];
+    memcpy(fn, name, nl);
+    fn[nl] = 0;
+    return get_function(c, fn, slash != NULL, q, ql, rid, keep);
+}
+
 /* POST /2015-03-31/functions/{name}/invocations, as Lambda's Invoke API
- * answers it (RequestResponse, DryRun; Event is run after a 202). */
+ * answers it (RequestResponse, DryRun; Event is run after a 202); with
+ * X-Amz-Log-Type: Tail a RequestResponse answer carries X-Amz-Log-Result,
+ * the base64 of the invocation's last 4 KB of log. */
 static int invoke_api(client *c, char *buf, const http_request *hr, const char *name,
                       const char *rid)
 {
     gw *g = c->g;
-    int keep = hr->keep_alive, fi = -1;
-    for (size_t i = 0; i < g->t->n_functions; i++)
-        if (!strcmp(g->t->functions[i].name, name) ||
-            (!strcmp(name, "function") && g->t->n_functions == 1))
-            fi = (int)i;
+    int keep = hr->keep_alive, fi = find_function(g, name);
     apigw_response r;
     memset(&r, 0, sizeof r);
-    char et[64], body[512];
-    int n;
-#define AWS_ERR(status, type, msg)                                                          \
-    do {                                                                                   \
-        snprintf(et, sizeof et, "%s", type);                                               \
-        r.headers[0][0] = (char *)"x-amzn-errortype";                                      \
-        r.headers[0][1] = et;                                                              \
-        r.n_headers = 1;                                                                   \
-        n = snprintf(body, sizeof body, "{\"Type\":\"User\",\"message\":\"%s\"}", msg);     \
-        return reply(c->fd, status, rid, &r, body, (size_t)n, keep) || !keep;            \
-    } while (0)
     if (fi < 0)
-        AWS_ERR(404, "ResourceNotFoundException", "Function not found");
+        return not_found(c, name, NULL, rid, keep);
     if (hr->body_len > LAM_MAX_PAYLOAD)
-        AWS_ERR(413, "RequestTooLargeException", "Request must be smaller than 6291456 bytes "
-                "for the InvokeFunction operation");
+        return aws_error(c, 413, "RequestTooLargeException", "Request must be smaller than "
+                         "6291456 bytes for the InvokeFunction operation", rid, keep);
     if (hr->body_len) {
         json_error_t je;
         json_t *j = json_loadb(buf + hr->body, hr->body_len, JSON_DECODE_ANY, &je);
         if (!j)
-            AWS_ERR(400, "InvalidRequestContentException", "Could not parse request body into json");
+            return aws_error(c, 400, "InvalidRequestContentException",
+                             "Could not parse request body into json", rid, keep);
         json_decref(j);
     }
     char type[32] = "RequestResponse";
@@ -488,7 +749,10 @@ static int invoke_api(client *c, char *buf, const http_request *hr, const char *
     }
     int event = !strcmp(type, "Event");
     if (!event && strcmp(type, "RequestResponse"))
-        AWS_ERR(400, "InvalidParameterValueException", "Unsupported invocation type");
+        return aws_error(c, 400, "InvalidParameterValueException",
+                         "Unsupported invocation type", rid, keep);
+    char log_type[16] = "None";
+    req_header(hr, buf, "x-amz-log-type", log_type, sizeof log_type);
     const char *ev = hr->body_len ? buf + hr->body : "{}";
     size_t elen = hr->body_len ? hr->body_len : 2;
     if (event) {
@@ -497,7 +761,7 @@ static int invoke_api(client *c, char *buf, const http_request *hr, const char *
         if (!j || !copy) {
             free(j);
             free(copy);
-            AWS_ERR(500, "ServiceException", "out of memory");
+            return aws_error(c, 500, "ServiceException", "out of memory", rid, keep);
         }
         memcpy(copy, ev, elen);
         copy[elen] = 0;
@@ -533,7 +797,7 @@ static int invoke_api(client *c, char *buf, const http_request *hr, const char *
     lam_env *e = acquire(g, p, &cold);
     if (!e) {
         met_throttle(g->met, fi);
-        AWS_ERR(429, "TooManyRequestsException", "Rate Exceeded.");
+        return aws_error(c, 429, "TooManyRequestsException", "Rate Exceeded.", rid, keep);
     }
     lam_result res;
     int irc = run_invoke(g, fi, e, cold, ev, elen, &res);
@@ -547,11 +811,20 @@ static int invoke_api(client *c, char *buf, const http_request *hr, const char *
         r.headers[hn][0] = (char *)"x-amz-function-error";
         r.headers[hn++][1] = (char *)"Unhandled";
     }
+    char *tail = NULL;
+    if (!strcmp(log_type, "Tail")) {
+        size_t tl;
+        tail = apigw_b64_encode((const unsigned char *)res.log_tail, res.log_tail_len, &tl);
+        if (tail) {
+            r.headers[hn][0] = (char *)"x-amz-log-result";
+            r.headers[hn++][1] = tail;
+        }
+    }
     r.n_headers = (size_t)hn;
     int rc = reply(c->fd, 200, rid, &r, res.payload ? res.payload : "",
                    res.payload ? res.payload_len : 0, keep);
+    free(tail);
     lam_result_fini(&res);
-#undef AWS_ERR
     return rc || !keep;
 }
 
@@ -645,6 +918,11 @@ static int serve_request(client *c, char *buf, const http_request *hr)
         snprintf(name, sizeof name, "%.*s", (int)(pl - ipl - isl), path + ipl);
         if (!strchr(name, '/'))
             return invoke_api(c, buf, hr, name, rid);
+    }
+    if (!strcmp(method, "GET") && pl >= ipl - 1 && !memcmp(path, inv_pre, ipl - 1)) {
+        int lrc = lambda_get(c, path + ipl - 1, q ? q + 1 : NULL, q ? tl - pl - 1 : 0, rid, keep);
+        if (lrc != -2)
+            return lrc;
     }
     /* /__nerd/...: the platform's own endpoints, before any route (reserved,
      * as the Invoke API's path is) */
@@ -864,6 +1142,13 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
     pthread_mutex_init(&g->conn_mu, &ma);
     pthread_mutex_init(&g->dest_mu, NULL);
+    for (size_t i = 0; i < t->n_functions; i++) {
+        char why[1400];
+        if (lam_check_bootstrap(&t->functions[i], why, sizeof why) != 0)
+            fprintf(o->log, "nerd: warning: function %s: %s; its invocations will fail with "
+                    "Runtime.InvalidEntrypoint\n", t->functions[i].name, why);
+    }
+    fflush(o->log);
     for (size_t i = 0; i < t->n_functions; i++) {
         pool *p = &g->pools[i];
         pthread_mutex_init(&p->mu, &ma);

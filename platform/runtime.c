@@ -3,12 +3,15 @@
  * (see runtime.h).  Single-threaded: a poll() loop over the listening
  * socket, the runtime's connections (keep-alive, pipelining, chunked
  * bodies via nerd/http.h), and the pipe carrying the runtime's output.
+ * Init runs in the same loop before the event is queued (init_phase), so
+ * a cold start's failure is known, logged and retried before START.
  */
 #define _GNU_SOURCE
 #include "runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -32,6 +35,7 @@
 #define CONN_CAP (LAM_MAX_PAYLOAD + 65536)
 #define INIT_LIMIT_MS 10000.0
 #define LINE_MAX_LOG 8192
+#define IERR_MSG_MAX 1024 /* an init error's message as logged */
 
 enum { ST_IDLE, ST_PENDING, ST_RUNNING, ST_DONE };
 
@@ -52,8 +56,19 @@ struct lam_env {
     int out_fd;
     char line[LINE_MAX_LOG];
     size_t line_len;
-    int alive, inited, cold_reported, prewarm;
-    double spawn_t, init_ms;
+    int alive, cold_reported, init_only; /* run(): stop once init is over */
+    int inited;     /* 0 in init, 1 past it (first /next), -1 init failed,
+                     * -2 no bootstrap */
+    double spawn_t, init_ms, init_limit_ms;
+    /* why the last init attempt failed (init_fail) */
+    char ierr_type[128];
+    char ierr_msg[IERR_MSG_MAX];
+    char *ierr_body;       /* the body a runtime posted to /init/error */
+    size_t ierr_body_len;
+    int ierr_timeout;      /* no /next within the limit */
+    double ierr_t;         /* when it failed (monotonic ms) */
+    char tail[LAM_TAIL_MAX]; /* the last 4 KB logged since the last invocation */
+    size_t tail_len;
     conn conns[MAX_CONNS];
     lim_env *lim;   /* memory and CPU limits, NULL when none */
     int start_pending; /* START line not yet written */
@@ -76,6 +91,18 @@ struct lam_env {
  * on other threads log at the same time; each call's bytes stay together). */
 static void log_write(lam_env *e, const char *p, size_t n)
 {
+    if (n >= sizeof e->tail) {
+        memcpy(e->tail, p + n - sizeof e->tail, sizeof e->tail);
+        e->tail_len = sizeof e->tail;
+    } else {
+        if (e->tail_len + n > sizeof e->tail) {
+            size_t drop = e->tail_len + n - sizeof e->tail;
+            memmove(e->tail, e->tail + drop, e->tail_len - drop);
+            e->tail_len -= drop;
+        }
+        memcpy(e->tail + e->tail_len, p, n);
+        e->tail_len += n;
+    }
     int fd = fileno(e->log);
     if (fd < 0) {
         fwrite(p, 1, n, e->log);
@@ -224,6 +251,62 @@ static void set_result(lam_env *e, lam_outcome o, const char *payload, size_t le
     e->state = ST_DONE;
 }
 
+/* Copies s[0..n) into out (cap bytes, NUL-terminated) as one log line:
+ * control characters become spaces. */
+static void one_line(char *out, size_t cap, const char *s, size_t n)
+{
+    size_t k = n < cap - 1 ? n : cap - 1;
+    for (size_t i = 0; i < k; i++)
+        out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+    out[k] = 0;
+}
+
+/* Records why the current init attempt failed; the first cause wins (a
+ * runtime that posts /init/error and then exits failed with what it
+ * posted).  body: what the invoker gets verbatim, or NULL for Lambda's
+ * {"errorMessage":"RequestId: ID Error: MSG","errorType":TYPE}. */
+static void init_fail(lam_env *e, const char *type, const char *msg, size_t msg_len,
+                      const char *body, size_t blen, int timeout)
+{
+    if (e->ierr_type[0])
+        return;
+    one_line(e->ierr_type, sizeof e->ierr_type, type, strlen(type));
+    one_line(e->ierr_msg, sizeof e->ierr_msg, msg, msg_len);
+    free(e->ierr_body);
+    e->ierr_body = body ? malloc(blen + 1) : NULL;
+    e->ierr_body_len = 0;
+    if (e->ierr_body) {
+        memcpy(e->ierr_body, body, blen);
+        e->ierr_body[blen] = 0;
+        e->ierr_body_len = blen;
+    }
+    e->ierr_timeout = timeout;
+    e->ierr_t = clk_mono_ms();
+}
+
+/* POST /runtime/init/error during init: the type is the
+ * Lambda-Runtime-Function-Error-Type header (Runtime.Unknown without one),
+ * the message the body's errorMessage (else the body itself); the body is
+ * what the invoker gets. */
+static void init_error_posted(lam_env *e, const http_request *r, const char *buf)
+{
+    const char *body = buf + r->body;
+    size_t hl = 0, blen = r->body_len;
+    const char *h = http_header(r, buf, "lambda-runtime-function-error-type", &hl, 1);
+    char type[128] = "Runtime.Unknown";
+    if (h && hl)
+        one_line(type, sizeof type, h, hl);
+    json_error_t je;
+    json_t *j = blen ? json_loadb(body, blen, JSON_DECODE_ANY, &je) : NULL;
+    json_t *m = json_is_object(j) ? json_object_get(j, "errorMessage") : NULL;
+    if (json_is_string(m))
+        init_fail(e, type, json_string_value(m), json_string_length(m), body, blen, 0);
+    else
+        init_fail(e, type, body, blen, blen ? body : NULL, blen, 0);
+    json_decref(j);
+    e->inited = -1;
+}
+
 static void deliver(lam_env *e, conn *c)
 {
     char hdr[1024];
@@ -285,12 +368,14 @@ static void handle(lam_env *e, conn *c)
         return;
     }
     if (is_post && tl == 30 && !memcmp(t, "/2018-06-01/runtime/init/error", 30)) {
-        respond(c, 202, "Content-Type: application/json\r\n", "{\"status\":\"OK\"}", 15, 1);
-        if (!e->inited && e->res) {
-            set_result(e, LAM_INIT_ERROR, body, r->body_len);
-        } else if (!e->inited) {
-            e->inited = -1; /* remembered until the first invocation */
+        if (e->inited) { /* spec 1.5: RIE refuses InitError once init is over */
+            respond_error(c, 403, "InvalidStateTransition",
+                          "State transition from Running to InitError failed for runtime. "
+                          "Error: init has finished");
+            return;
         }
+        respond(c, 202, "Content-Type: application/json\r\n", "{\"status\":\"OK\"}", 15, 1);
+        init_error_posted(e, r, c->buf);
         return;
     }
     int is_resp = is_post && path_id(t, tl, "/response", id, sizeof id);
@@ -437,10 +522,16 @@ static void reap(lam_env *e)
                                                                         : strsignal(WTERMSIG(st)));
     else
         snprintf(msg, sizeof msg, "exit status %d", WEXITSTATUS(st));
+    if (e->inited <= 0 || e->init_only) { /* in init: reported by init_report */
+        char m[320];
+        int n = snprintf(m, sizeof m, "Runtime exited with error: %s", msg);
+        init_fail(e, "Runtime.ExitError", m, (size_t)n, NULL, 0, 0);
+        return;
+    }
     if (e->state == ST_PENDING || e->state == ST_RUNNING) /* as Lambda logs it */
         logf_(e, "RequestId: %s Error: Runtime exited with error: %s\nRuntime.ExitError\n",
               e->rid, msg);
-    if (!e->inited || e->state == ST_PENDING) {
+    if (e->state == ST_PENDING) {
         int n = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Runtime exited "
                          "with error: %s\",\"errorType\":\"Runtime.ExitError\"}", e->rid, msg);
         set_result(e, LAM_INIT_ERROR, js, (size_t)n);
@@ -451,13 +542,26 @@ static void reap(lam_env *e)
     }
 }
 
+/* Hands a queued event to a runtime already waiting in /next. */
+static void deliver_parked(lam_env *e)
+{
+    if (e->state != ST_PENDING || e->inited <= 0)
+        return;
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (e->conns[i].fd >= 0 && e->conns[i].parked) {
+            deliver(e, &e->conns[i]);
+            return;
+        }
+}
+
 /* Runs the loop until the current invocation is done (or forever-ish: the
  * caller's deadline applies). */
 static int run(lam_env *e)
 {
     while (e->state != ST_DONE) {
-        if (e->prewarm && (e->inited || !e->alive))
+        if (e->init_only && (e->inited || !e->alive))
             break;
+        deliver_parked(e); /* at once: a /next parked by init or prewarm */
         struct pollfd pf[2 + MAX_CONNS];
         int n = 0, map[2 + MAX_CONNS];
         pf[n] = (struct pollfd){e->lfd, POLLIN, 0};
@@ -485,18 +589,7 @@ static int run(lam_env *e)
             else
                 on_readable(e, &e->conns[map[k]]);
         }
-        /* an event waiting for a parked /next */
-        if (e->state == ST_PENDING && e->inited > 0)
-            for (int i = 0; i < MAX_CONNS; i++)
-                if (e->conns[i].fd >= 0 && e->conns[i].parked) {
-                    deliver(e, &e->conns[i]);
-                    break;
-                }
-        if (e->inited < 0 && e->state == ST_PENDING) {
-            static const char init_err[] = "{\"errorType\":\"Runtime.InitError\"}";
-            set_result(e, LAM_INIT_ERROR, init_err, sizeof init_err - 1);
-            kill_env(e);
-        }
+        deliver_parked(e); /* an event waiting for a parked /next */
         /* the process can only have exited if something closed or time passed */
         int conns = 0;
         for (int i = 0; i < MAX_CONNS; i++)
@@ -509,12 +602,12 @@ static int run(lam_env *e)
             e->watch_fn = NULL;
             fn(e->watch_arg);
         }
-        if (e->state != ST_DONE && !e->inited && t - e->spawn_t > INIT_LIMIT_MS) {
+        if (!e->inited && t - e->spawn_t > e->init_limit_ms) {
             kill_env(e);
-            char js[256];
-            int k = snprintf(js, sizeof js, "{\"errorMessage\":\"Init timed out after 10.00 "
-                             "seconds\",\"errorType\":\"Sandbox.Timedout\"}");
-            set_result(e, LAM_INIT_ERROR, js, (size_t)k);
+            char m[64];
+            int k = snprintf(m, sizeof m, "Task timed out after %.2f seconds",
+                             e->init_limit_ms / 1000.0);
+            init_fail(e, "Sandbox.Timedout", m, (size_t)k, NULL, 0, 1);
         }
         if ((e->state == ST_PENDING || e->state == ST_RUNNING) && e->inited > 0 &&
             (long long)clk_epoch_ms() > e->deadline_ms) {
@@ -529,7 +622,12 @@ static int run(lam_env *e)
     return 0;
 }
 
-static int spawn(lam_env *e, char *err, size_t errlen)
+static const char init_start[] = "INIT_START Runtime Version: provided:al2023.v1\tRuntime "
+                                 "Version ARN: arn:aws:lambda:us-east-1::runtime:nerd-local\n";
+
+/* Starts bootstrap (its own process group, limits, Lambda's variables);
+ * log_start: write INIT_START first (a cold start, not Lambda's retry). */
+static int spawn(lam_env *e, int log_start, char *err, size_t errlen)
 {
     char exe[1200];
     snprintf(exe, sizeof exe, "%s/bootstrap", e->f.code_uri);
@@ -626,9 +724,44 @@ static int spawn(lam_env *e, char *err, size_t errlen)
     fcntl(e->out_fd, F_SETFL, O_NONBLOCK);
     e->pid = pid;
     e->alive = 1;
-    logf_(e, "INIT_START Runtime Version: provided:al2023.v1\tRuntime Version ARN: "
-             "arn:aws:lambda:us-east-1::runtime:nerd-local\n");
+    if (log_start) {
+        e->tail_len = 0; /* an environment's log starts here */
+        log_write(e, init_start, sizeof init_start - 1);
+    }
     return 0;
+}
+
+int lam_check_bootstrap(const sam_function *f, char *msg, size_t cap)
+{
+    char exe[1200];
+    struct stat st;
+    snprintf(exe, sizeof exe, "%s/bootstrap", f->code_uri);
+    if (stat(f->code_uri, &st) != 0 || !S_ISDIR(st.st_mode))
+        snprintf(msg, cap, "CodeUri %s does not exist", f->code_uri);
+    else if (stat(exe, &st) != 0)
+        snprintf(msg, cap, "%s does not exist", exe);
+    else if (!S_ISREG(st.st_mode) || access(exe, X_OK) != 0)
+        snprintf(msg, cap, "%s is not executable", exe);
+    else
+        return 0;
+    return -1;
+}
+
+/* No bootstrap to run: records Runtime.InvalidEntrypoint with Lambda's
+ * messages ("Couldn't find valid bootstrap(s)", or the exec error of one
+ * that is there but not executable). */
+static void no_bootstrap(lam_env *e)
+{
+    char exe[1200], m[1400];
+    struct stat st;
+    snprintf(exe, sizeof exe, "%s/bootstrap", e->f.code_uri);
+    int n = stat(exe, &st) == 0 ? snprintf(m, sizeof m, "fork/exec %s: permission denied", exe)
+                                : snprintf(m, sizeof m, "Couldn't find valid bootstrap(s): [%s]",
+                                           exe);
+    e->inited = -2;
+    e->alive = 0;
+    e->spawn_t = clk_mono_ms();
+    init_fail(e, "Runtime.InvalidEntrypoint", m, n > 0 ? (size_t)n : 0, NULL, 0, 0);
 }
 
 int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err, size_t errlen)
@@ -640,9 +773,16 @@ int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err, si
         return -1;
     }
     e->f = *f;
-    char abs[PATH_MAX];
+    char abs[PATH_MAX], cwd[PATH_MAX];
     if (realpath(f->code_uri, abs) && strlen(abs) < sizeof e->f.code_uri)
         memcpy(e->f.code_uri, abs, strlen(abs) + 1);
+    else if (f->code_uri[0] != '/' && getcwd(cwd, sizeof cwd) && /* missing: named whole */
+             strlen(cwd) + strlen(f->code_uri) + 2 <= sizeof e->f.code_uri) {
+        size_t cl = strlen(cwd);
+        memcpy(e->f.code_uri, cwd, cl);
+        e->f.code_uri[cl] = '/';
+        memcpy(e->f.code_uri + cl + 1, f->code_uri, strlen(f->code_uri) + 1);
+    }
     e->log = log ? log : stderr;
     e->out_fd = -1;
     e->pid = -1;
@@ -658,16 +798,15 @@ int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err, si
         return -1;
     }
     e->port = ntohs(a.sin_port);
-    char exe[1200];
-    snprintf(exe, sizeof exe, "%s/bootstrap", f->code_uri);
-    if (access(exe, X_OK) != 0) {
-        /* as Lambda: the environment starts, invocations fail */
-        e->alive = 0;
-        e->inited = -2;
+    char why[1400];
+    if (lam_check_bootstrap(&e->f, why, sizeof why) != 0) {
+        /* as Lambda: the environment starts, its init fails */
+        log_write(e, init_start, sizeof init_start - 1);
+        no_bootstrap(e);
         *out = e;
         return 0;
     }
-    if (spawn(e, err, errlen)) {
+    if (spawn(e, 1, err, errlen)) {
         lam_env_free(e);
         return -1;
     }
@@ -684,17 +823,172 @@ void lam_env_watch(lam_env *e, double ms, void (*fn)(void *), void *arg)
     e->watch_arg = arg;
 }
 
+/* Runs the runtime's init until its first GET /next: 0, or -1 when it
+ * failed (/init/error, exit, no /next within limit_ms; e->ierr_* say how)
+ * and the runtime has been stopped.  Output the runtime wrote before its
+ * /next is logged before the invocation's START. */
+static int init_phase(lam_env *e, double limit_ms)
+{
+    if (e->inited == 0 && e->alive) {
+        e->init_limit_ms = limit_ms;
+        e->state = ST_IDLE;
+        e->init_only = 1;
+        if (run(e) != 0)
+            init_fail(e, "Runtime.Unknown", "poll failed", 11, NULL, 0, 0);
+        e->init_only = 0;
+        for (int i = 0; i < 64 && e->out_fd >= 0; i++) {
+            struct pollfd pf = {e->out_fd, POLLIN, 0};
+            if (poll(&pf, 1, 0) <= 0)
+                break;
+            read_output(e);
+        }
+    }
+    if (e->inited > 0 && e->alive && !e->ierr_type[0])
+        return 0;
+    if (!e->ierr_type[0])
+        init_fail(e, "Runtime.Unknown", "Runtime failed to start", 23, NULL, 0, 0);
+    kill_env(e);
+    return -1;
+}
+
+/* Logs the failed init attempt of phase ("init" or "invoke") as Lambda
+ * does. */
+static void init_report(lam_env *e, const char *phase)
+{
+    double d = e->ierr_t > e->spawn_t ? e->ierr_t - e->spawn_t : 0.0;
+    if (e->ierr_timeout)
+        logf_(e, "INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: timeout\n", d, phase);
+    else
+        logf_(e, "INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\tError Type: %s\n",
+              d, phase, e->ierr_type);
+}
+
+/* Clears what the failed attempt left (process, connections, output,
+ * limits, error) and starts bootstrap again, as Lambda's retry does (no
+ * second INIT_START).  0, or -1 with e->ierr_* set. */
+static int respawn(lam_env *e)
+{
+    kill_env(e);
+    if (e->out_fd >= 0) {
+        flush_output(e, 1);
+        close(e->out_fd);
+        e->out_fd = -1;
+    }
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (e->conns[i].fd >= 0)
+            conn_close(&e->conns[i]);
+    lim_env_free(e->lim);
+    e->lim = NULL;
+    free(e->ierr_body);
+    e->ierr_body = NULL;
+    e->ierr_body_len = 0;
+    e->ierr_type[0] = e->ierr_msg[0] = 0;
+    e->ierr_timeout = 0;
+    e->inited = 0;
+    e->pid = -1;
+    char why[1400], err[256];
+    if (lam_check_bootstrap(&e->f, why, sizeof why) != 0) {
+        no_bootstrap(e);
+        return -1;
+    }
+    if (spawn(e, 0, err, sizeof err) != 0) {
+        e->spawn_t = clk_mono_ms();
+        init_fail(e, "Runtime.Unknown", err, strlen(err), NULL, 0, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* A cold start's init: the init phase (10 s) and, after a failure, one
+ * retry in the invoke phase under the function's timeout, as Lambda
+ * does; *t_invoke: when the invoke phase began.  0 once the runtime waits
+ * in /next, -1 when both attempts failed. */
+static int init_env(lam_env *e, double *t_invoke)
+{
+    *t_invoke = clk_mono_ms();
+    if (init_phase(e, INIT_LIMIT_MS) == 0)
+        return 0;
+    init_report(e, "init");
+    *t_invoke = clk_mono_ms();
+    if (respawn(e) == 0 && init_phase(e, e->f.timeout_s * 1000.0) == 0)
+        return 0;
+    init_report(e, "invoke");
+    return -1;
+}
+
+/* The invocation whose init failed: Lambda's error JSON (or the body the
+ * runtime posted to /init/error) and the lines Lambda logs: START, the
+ * error ("RequestId: ID Error: MESSAGE" and the type; Lambda leaves a
+ * posted error's message to the runtime's own output, nerd prints it
+ * too), END, REPORT with "Status: error\tError Type: T" (timeout: "Status:
+ * timeout" and the "Task timed out" line). */
+static void init_failed(lam_env *e, lam_result *res, double t_invoke)
+{
+    char msg[IERR_MSG_MAX + 80];
+    snprintf(msg, sizeof msg, "RequestId: %s Error: %s", e->rid, e->ierr_msg);
+    char *js = NULL;
+    if (e->ierr_body) {
+        js = e->ierr_body;
+        res->payload_len = e->ierr_body_len;
+        e->ierr_body = NULL;
+    } else {
+        json_t *j = json_pack("{s:s, s:s}", "errorMessage", msg, "errorType", e->ierr_type);
+        if (!j) /* a message that is not UTF-8 (a path): the type alone */
+            j = json_pack("{s:s}", "errorType", e->ierr_type);
+        js = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        res->payload_len = js ? strlen(js) : 0;
+    }
+    res->outcome = LAM_INIT_ERROR;
+    res->payload = js;
+    double dur = clk_mono_ms() - t_invoke;
+    res->duration_ms = dur;
+    res->max_memory_mb = lim_env_peak_mb(e->lim);
+    if (res->max_memory_mb < 0)
+        res->max_memory_mb = 0;
+    char status[200];
+    if (e->ierr_timeout)
+        snprintf(status, sizeof status, "Status: timeout");
+    else
+        snprintf(status, sizeof status, "Status: error\tError Type: %s", e->ierr_type);
+    logf_(e, "START RequestId: %s Version: $LATEST\n%s%s%s%sEND RequestId: %s\n"
+             "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
+             "Memory Size: %d MB\tMax Memory Used: %ld MB\t%s\n",
+          e->rid, e->ierr_timeout ? "" : msg, e->ierr_timeout ? "" : "\n",
+          e->ierr_timeout ? "" : e->ierr_type, e->ierr_timeout ? "" : "\n", e->rid, e->rid, dur,
+          ceil(dur), e->f.memory_mb, res->max_memory_mb, status);
+    if (e->ierr_timeout) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char ts[32];
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        logf_(e, "%s %s %s\n", ts, e->rid, e->ierr_msg);
+    }
+}
+
+/* Hands the invocation's log tail to res; the next one starts afresh. */
+static void tail_take(lam_env *e, lam_result *res)
+{
+    memcpy(res->log_tail, e->tail, e->tail_len);
+    res->log_tail_len = e->tail_len;
+    e->tail_len = 0;
+}
+
 int lam_env_prewarm(lam_env *e)
 {
-    if (!e || !e->alive)
+    if (!e)
         return -1;
-    e->prewarm = 1;
-    e->state = ST_IDLE;
-    int rc = run(e);
-    e->prewarm = 0;
-    if (rc || e->inited <= 0 || !e->alive)
+    e->t_start = clk_mono_ms();
+    int rc = init_phase(e, INIT_LIMIT_MS);
+    if (rc)
+        init_report(e, "init");
+    else
+        logf_(e, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: success\n",
+              e->init_ms);
+    e->tail_len = 0; /* provisioned init is no invocation's log */
+    if (rc)
         return -1;
-    logf_(e, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: success\n", e->init_ms);
     e->cold_reported = 1; /* provisioned: no Init Duration on the first REPORT */
     return 0;
 }
@@ -705,22 +999,15 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
     res->init_ms = -1;
     clk_uuid4(e->rid);
     snprintf(res->request_id, sizeof res->request_id, "%s", e->rid);
-    e->res = res;
-    if (e->inited == -2) {
-        char js[512];
-        int n = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Couldn't find "
-                         "valid bootstrap(s): [%s/bootstrap]\",\"errorType\":"
-                         "\"Runtime.InvalidEntrypoint\"}", e->rid, e->f.code_uri);
-        e->state = ST_PENDING;
-        set_result(e, LAM_INIT_ERROR, js, (size_t)n);
-        e->res = NULL;
+    e->t_start = clk_mono_ms(); /* the watch counts init too */
+    double t_invoke;
+    if (e->inited <= 0 && init_env(e, &t_invoke) != 0) {
+        init_failed(e, res, t_invoke);
         e->watch_fn = NULL;
-        logf_(e, "START RequestId: %s Version: $LATEST\nEND RequestId: %s\n"
-                 "REPORT RequestId: %s\tDuration: 0.00 ms\tBilled Duration: 0 ms\t"
-                 "Memory Size: %d MB\tMax Memory Used: 0 MB\t\n", e->rid, e->rid, e->rid,
-              e->f.memory_mb);
+        tail_take(e, res);
         return 0;
     }
+    e->res = res;
     if (!e->alive) {
         e->res = NULL;
         e->watch_fn = NULL;
@@ -730,7 +1017,7 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
     e->event = event;
     e->event_len = len;
     e->state = ST_PENDING;
-    e->t_start = clk_mono_ms();
+    double t_queued = clk_mono_ms();
     e->t_deliver = 0;
     e->deadline_ms = clk_epoch_ms() + (long long)e->f.timeout_s * 1000;
     int cold = !e->cold_reported;
@@ -739,7 +1026,7 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
     double t_end = clk_mono_ms();
     if (e->out_fd >= 0)
         flush_output(e, 0);
-    double dur = e->t_deliver > 0 ? t_end - e->t_deliver : t_end - e->t_start;
+    double dur = e->t_deliver > 0 ? t_end - e->t_deliver : t_end - t_queued;
     res->duration_ms = dur;
     /* the cgroup's peak misses shared file pages charged elsewhere; VmHWM
      * misses children: report the larger, reading /proc at most every 100 ms */
@@ -772,6 +1059,7 @@ int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res)
         strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
         logf_(e, "%s %s Task timed out after %d.00 seconds\n", ts, e->rid, e->f.timeout_s);
     }
+    tail_take(e, res);
     e->res = NULL;
     e->state = ST_IDLE;
     e->event = NULL;
@@ -814,10 +1102,11 @@ void lam_env_free(lam_env *e)
     if (e->lfd >= 0)
         close(e->lfd);
     lim_env_free(e->lim);
+    free(e->ierr_body);
     free(e);
 }
 
-lam_env *lam__fake(const sam_function *f)
+lam_env *lam__fake(const sam_function *f, int inited)
 {
     lam_env *e = calloc(1, sizeof *e);
     if (!e)
@@ -828,7 +1117,7 @@ lam_env *lam__fake(const sam_function *f)
     e->pid = -1;
     for (int i = 0; i < MAX_CONNS; i++)
         e->conns[i].fd = -1;
-    e->inited = 1;
+    e->inited = inited;
     e->state = ST_PENDING;
     snprintf(e->rid, sizeof e->rid, "fuzz-id");
     e->event = "{}";

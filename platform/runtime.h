@@ -5,7 +5,11 @@
  * lam_env_invoke() delivers one event and runs the environment until the
  * runtime answers, fails, exits or passes its deadline, with Lambda's state
  * machine, status codes and error payloads; it prints START/END/REPORT and
- * the function's own output, line by line, to the log stream.
+ * the function's own output, line by line, to the log stream, and keeps
+ * the last 4 KB of each invocation's log for the Invoke API's LogType Tail.
+ * A cold start runs init as Lambda does: the init phase (10 s), and after a
+ * failure one retry in the invoke phase, each failure logged as an
+ * INIT_REPORT line with its error type.
  *
  * An environment is driven by one thread at a time.
  */
@@ -18,6 +22,7 @@
 #include "template.h"
 
 #define LAM_MAX_PAYLOAD 6291556u /* 6 MB + 100, as RIE enforces */
+#define LAM_TAIL_MAX 4096u       /* X-Amz-Log-Result: the last 4 KB of log */
 
 typedef struct lam_env lam_env;
 
@@ -38,22 +43,41 @@ typedef struct lam_result {
     double duration_ms;      /* /next delivery to response */
     double init_ms;          /* spawn to first /next; < 0 when warm */
     long max_memory_mb;
+    char log_tail[LAM_TAIL_MAX]; /* the last 4 KB the invocation logged: a
+                                  * cold start's INIT_START and init output,
+                                  * START, the function's lines, END, REPORT */
+    size_t log_tail_len;
 } lam_result;
 
+/* Checks that f's CodeUri holds an executable bootstrap: 0, or -1 with
+ * what is wrong in msg ("CodeUri DIR does not exist", "DIR/bootstrap does
+ * not exist", "DIR/bootstrap is not executable").  An environment without
+ * one starts, and its invocations fail with Runtime.InvalidEntrypoint. */
+int lam_check_bootstrap(const sam_function *f, char *msg, size_t cap);
+
 /* Creates an environment for f: binds the Runtime API on 127.0.0.1 (an
- * ephemeral port) and spawns bootstrap.  log: where platform lines and the
+ * ephemeral port), logs INIT_START and spawns bootstrap (when there is
+ * one: see lam_check_bootstrap).  log: where platform lines and the
  * function's output go.  Returns 0 or -1 with a message in err. */
 int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err,
                   size_t errlen);
 
 /* Invokes the function with event[0..len); fills *res (free with
- * lam_result_fini).  Returns 0 when a result was produced (whatever the
- * outcome), -1 on an internal error.  After LAM_TIMEOUT, LAM_EXIT_ERROR and
- * LAM_INIT_ERROR the environment is dead: free it and start another. */
+ * lam_result_fini).  On a cold start the runtime's init runs first; if it
+ * fails (no bootstrap: Runtime.InvalidEntrypoint; exit: Runtime.ExitError;
+ * /init/error: the type the runtime gave; no /next in time:
+ * Sandbox.Timedout), once more as Lambda retries it, the outcome is
+ * LAM_INIT_ERROR with Lambda's error JSON (or the body the runtime posted)
+ * and the log has INIT_REPORT lines for both attempts, the error inside
+ * START..END and REPORT with "Status: error\tError Type: T".  Returns 0
+ * when a result was produced (whatever the outcome), -1 on an internal
+ * error.  After LAM_TIMEOUT, LAM_EXIT_ERROR and LAM_INIT_ERROR the
+ * environment is dead: free it and start another. */
 int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res);
 
 /* Runs the environment's init now (provisioned concurrency): returns 0 once
- * the runtime waits in its first /next, -1 if it failed or exceeded 10 s.
+ * the runtime waits in its first /next (INIT_REPORT ... Status: success),
+ * -1 if it failed or exceeded 10 s (INIT_REPORT ... Status: error|timeout).
  * Later invocations report no Init Duration. */
 int lam_env_prewarm(lam_env *e);
 
@@ -75,9 +99,10 @@ void lam_env_free(lam_env *e);
 
 /* Internal, for tests and fuzzing: an environment with no process and no
  * listening socket, whose invocation (event "{}", request id "fuzz-id") is
- * already waiting; lam__feed() serves every request that arrives on fd
- * (made non-blocking) until the peer closes it. */
-lam_env *lam__fake(const sam_function *f);
+ * already waiting, its runtime still in init (inited 0: /init/error is
+ * recorded) or past it (1); lam__feed() serves every request that arrives
+ * on fd (made non-blocking) until the peer closes it. */
+lam_env *lam__fake(const sam_function *f, int inited);
 void lam__feed(lam_env *e, int fd);
 
 #endif

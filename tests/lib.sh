@@ -7,7 +7,13 @@
 #   listed in pids have been stopped (a test adds its own);
 #   listening_url LOG (tools/listening.sh); start_gateway ARGS... runs
 #   `nerd local start-api ARGS --port 0` logging to $tmp/log and sets gw
-#   and url.
+#   and url;
+#   group_alive PGID... succeeds while a live (not zombie) process is left
+#   in one of those process groups, logged_pids FILE... prints the PIDs
+#   that runtimes logged as "pid=N" (tests/data/functions' runtimes do):
+#   the platform starts each runtime as the leader of its own group, so a
+#   test looks only at runtimes it started (those PIDs, or pgrep -P of its
+#   own gateway), never at processes matched by name.
 NERD=${1:-build/nerd}
 SHARED=${2:-../shared}
 BOOT=$(dirname "$NERD")/bootstrap
@@ -30,6 +36,17 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 . tools/listening.sh
+group_alive() {
+    local g p st
+    for g in "$@"; do
+        for p in $(pgrep -g "$g"); do
+            st=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)
+            [ -n "$st" ] && [ "$st" != Z ] && return 0
+        done
+    done
+    return 1
+}
+logged_pids() { sed -n 's/^.* pid=\([0-9][0-9]*\)$/\1/p' "$@" | sort -u; }
 start_gateway() {
     "$NERD" local start-api "$@" --port 0 > "$tmp/log" 2>&1 &
     gw=$!

@@ -1,6 +1,7 @@
 /* libFuzzer target: the gateway's parsing of Lambda results (JSON via
- * jansson, statusCode/headers/cookies/body, base64) and its event builder
- * on an arbitrary request target, header and body. */
+ * jansson, statusCode/headers/cookies/body, base64), its event builder on
+ * an arbitrary request target, header and body, and its query-string
+ * look-up (ListFunctions' MaxItems and Marker, GetFunction's Qualifier). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     size_t n;
     unsigned char *d = apigw_b64_decode((const char *)data, size, &n);
     free(d);
+    static const char *const keys[] = {"MaxItems", "Marker", "Qualifier", ""};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        char v[32];
+        long k = apigw_query_param((const char *)data, size, keys[i], v, sizeof v);
+        if (k < -2 || k >= (long)sizeof v || (k >= 0 && strlen(v) != (size_t)k))
+            abort();
+    }
     /* event: split the input into target / header value / body */
     static sam_template t;
     if (!t.n_routes) {

@@ -3,10 +3,12 @@
 # (bash + curl, tests/data/functions/modes/bootstrap) behind it, curl as the
 # client.  Routes, payload 2.0 events, 404/500/429/400, warm reuse,
 # provisioned environments (no cold start), idle reaping, clean shutdown.
+# Runtimes are counted as the gateway's own children (each bootstrap is one),
+# and after shutdown checked by the process groups they logged.
 . tests/lib.sh
 T=tests/data/functions/gateway.yaml
 start_gateway --template "$T" --idle-timeout 2
-nbs() { pgrep -fc "$PWD/tests/data/functions/modes/bootstrap" || true; }
+nbs() { pgrep -P "$gw" | wc -l; }
 
 # provisioned environment is up before the first request
 grep -q "^INIT_REPORT Init Duration: [0-9.]* ms" "$tmp/log" && ok || bad "provisioned init report"
@@ -33,9 +35,9 @@ curl -s -o /dev/null -X POST "$url/echo" -d '{}' -H 'Content-Type: application/j
 [ "$(grep -c 'fn=Echo ' "$tmp/log")" = 1 ] && ok || bad "Echo environment not reused"
 
 # reserved concurrency 2: three parallel slow requests -> two 200, one 429
-pids=""
-for i in 1 2 3; do curl -s -m 20 -o "$tmp/s$i" -w '%{http_code}\n' "$url/sleep" > "$tmp/c$i" & pids="$pids $!"; done
-wait $pids
+cpids=""
+for i in 1 2 3; do curl -s -m 20 -o "$tmp/s$i" -w '%{http_code}\n' "$url/sleep" > "$tmp/c$i" & cpids="$cpids $!"; done
+wait $cpids
 codes=$(cat "$tmp/c1" "$tmp/c2" "$tmp/c3" | sort | tr '\n' ' ')
 [ "$codes" = "200 200 429 " ] && ok || bad "concurrency: $codes"
 grep -h '"message":"Too Many Requests"' "$tmp/s1" "$tmp/s2" "$tmp/s3" > /dev/null && ok || bad "429 body"
@@ -110,6 +112,9 @@ n=$(nbs); [ "$n" = 1 ] && ok || bad "after idle timeout $n runtimes remain (want
 
 kill -TERM $gw; wait $gw; rc=$?
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc"
-sleep 0.5; n=$(nbs); [ "$n" = 0 ] && ok || bad "$n runtimes left after shutdown"
+rts=$(logged_pids "$tmp/log")
+[ "$(echo $rts | wc -w)" -ge 5 ] && ok || bad "runtime pids in the log: $rts"
+for _ in $(seq 100); do group_alive $rts || break; sleep 0.05; done
+group_alive $rts && bad "runtimes left after shutdown in groups: $rts" || ok
 grep -qE $'^REPORT RequestId: [0-9a-f-]{36}\tDuration: ' "$tmp/log" && ok || bad "REPORT lines"
 finish

@@ -55,5 +55,9 @@ printf '{"rawPath":"/node/fail","routeKey":"GET /node/fail"}' > "$tmp/ev.json"
 grep -q '"errorType":"TypeError"' "$tmp/out" && ok || bad "invoke error type: $(cat "$tmp/out") $(tail -3 "$tmp/err")"
 grep -q '"errorMessage":"handler failed on purpose"' "$tmp/out" && ok || bad "invoke error message"
 kill $gw; wait $gw 2>/dev/null
-[ -z "$(pgrep -f "$PWD/tests/data/functions/node/index.mjs\|aws-lambda-ric/index.mjs index.handler")" ] && ok || bad "node runtimes left running"
+# the runtimes this test started (gateway and invoke), by the PIDs they logged
+rts=$(logged_pids "$tmp/log" "$tmp/err")
+[ "$(echo $rts | wc -w)" -ge 2 ] && ok || bad "node runtime pids logged: '$rts'"
+for _ in $(seq 100); do group_alive $rts || break; sleep 0.05; done
+group_alive $rts && bad "node runtimes left running in groups: $rts" || ok
 finish
