@@ -28,21 +28,23 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libcur
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
 # python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh);
-# procps: pgrep counts runtime processes (minimal Debian images lack it).
+# procps: pgrep counts runtime processes (minimal Debian images lack it);
+# awscli: Debian's AWS CLI against the Invoke and Lambda APIs
+# (tests/platform/test_awscli.sh).
 # libnode-dev (below, only when the installed Node has no headers, as
 # Debian's Node 18 has none; another vendor's Node ships its own and
 # conflicts with it): the headers node-gyp builds aws-lambda-ric's native
 # client against, as nodejs.org may not be reachable.
 TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust procps
+            python3-locust procps awscli
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c lib/fsutil.c
+          lib/nn.c lib/ner.c lib/http.c lib/fsutil.c lib/uniq.c lib/pipe.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c
 PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c platform/gateway.c platform/metrics.c
-UNIT_TESTS = test_hash test_unicode test_model test_extract test_reference test_http \
+UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
              platform/test_template platform/test_apigw function/test_handler
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -29,5 +29,9 @@ bench/platform.sh "$NERD"
 # the NER function: engine vs HTTP mode vs the local platform
 bench/function.sh "$NERD" "$MODEL"
 
+# batches: texts/s with one text per request vs 32 per request, through
+# `make run`'s server (template.yaml, the function packaged as sam build does)
+bench/batch.sh "$NERD" "$MODEL" "$SHARED"
+
 # the load lab's generator against nginx, side by side with wrk
 bench/loadgen.sh "$NERD"

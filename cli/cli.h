@@ -28,9 +28,25 @@ int cli_load_model(const char *path, ner_model **out);
 /* Writes s[0..n) as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s, size_t n);
 
-/* Writes {"entities":[...]} (and "tokens" when with_tokens) for doc. */
+/* Writes {"entities":[...]} (and "tokens" when with_tokens) for doc, and
+ * a newline; each entity has "score" (4 decimals) when d->scores is set.
+ * id: NULL, or id_len bytes of JSON written first as "id" (as they are). */
 void cli_json_doc(FILE *f, const ner_model *m, const char *text,
-                  const ner_doc *d, int with_tokens);
+                  const ner_doc *d, int with_tokens, const char *id, size_t id_len);
+
+/* Options of cli_extract_line(). */
+#define CLI_X_TOKENS 1u /* print token offsets too */
+#define CLI_X_SCORES 2u /* print entity scores (NER_SCORES) */
+#define CLI_X_PLAIN 4u  /* every line is text, even a JSON object */
+
+/* `nerd extract` on one input line line[0..n) (no newline): a line that
+ * is a JSON object is {"id": ANY, "text": "..."} (the id echoed byte for
+ * byte, "text" required), any other line is the text.  Writes exactly one
+ * JSON line to out: the answer, or {"error","message"} (with the id) plus
+ * a message on stderr naming lineno (0: no line number; negative: no
+ * message).  Returns 0, or 1 after an error line. */
+int cli_extract_line(ner_ctx *c, const ner_model *m, const char *line, size_t n, unsigned opts,
+                     FILE *out, long lineno);
 
 /* Reads one line (without its "\n" or "\r\n") into *buf (grown up to
  * cap bytes).  Returns the length, -1 at EOF, -2 if the line exceeds cap

@@ -18,6 +18,7 @@
  * JSON object with --json.
  */
 #define _DEFAULT_SOURCE
+#include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ enum { F_AUTO, F_CONLL, F_REF };
 typedef struct opts {
     const char *model;
     int format, strict, verbose, json;
+    long pipe_batch; /* reference files: nlp.pipe's batch_size, 0 = each text alone */
 } opts;
 
 /* Counters of one reference file (or the total). */
@@ -89,6 +91,11 @@ static void usage(FILE *f)
           "\n"
           "  --model FILE     model file (default: $NERD_MODEL or the bundled model)\n"
           "  --format F       auto (default: by file name), conll or reference\n"
+          "  --pipe-batch N   reference files: run the texts as spaCy's\n"
+          "                   nlp.pipe(texts, batch_size=N) did (default 1000,\n"
+          "                   spaCy's; a word's NORM then depends on the texts\n"
+          "                   before it in its minibatch); 0: each text alone,\n"
+          "                   as nlp(text), what the API answers\n"
           "  --strict         exit 1 unless reference agreement is 100% (tokens,\n"
           "                   entities, no extra entity)\n"
           "  --verbose        show the first differing texts / sentences on stderr\n"
@@ -302,34 +309,63 @@ static void ref_show(const evalr *ev, long lineno, const char *text, size_t len,
     }
 }
 
-/* Compares one reference line; malformed lines are reported and skipped. */
-static int ref_line(evalr *ev, const char *line, size_t n, long lineno,
-                    ref_buf *rb, ref_stats *st)
+/* The batch_size of the nlp.pipe call that wrote the reference files. */
+#ifndef EVAL_PIPE_BATCH
+#define EVAL_PIPE_BATCH 1000
+#endif
+
+/* One parsed reference line waiting for its minibatch. */
+typedef struct ref_item {
+    json_t *j;
+    long lineno;
+    size_t ntok; /* spaCy's len(doc), which Parser.pipe sorts by */
+} ref_item;
+
+/* Parses one reference line into *it (it->j NULL: malformed, reported). */
+static void ref_parse(evalr *ev, const char *line, size_t n, long lineno, ref_item *it)
 {
     json_error_t je;
     json_t *j = json_loadb(line, n, JSON_ALLOW_NUL, &je);
-    json_t *jt = json_object_get(j, "text");
-    json_t *jtok = json_object_get(j, "tokens"), *jent = json_object_get(j, "entities");
-    int rc = 0;
+    it->j = NULL;
+    it->lineno = lineno;
+    it->ntok = 0;
     if (!j) {
         bad_input(ev, lineno, "invalid JSON: ", je.text);
-        goto out;
+        return;
     }
-    if (!json_is_string(jt) || !json_is_array(jtok) || !json_is_array(jent)) {
+    json_t *jt = json_object_get(j, "text");
+    if (!json_is_string(jt) || !json_is_array(json_object_get(j, "tokens")) ||
+        !json_is_array(json_object_get(j, "entities"))) {
         bad_input(ev, lineno, "expected {\"text\":string,\"tokens\":[...],\"entities\":[...]}",
                   NULL);
-        goto out;
+        json_decref(j);
+        return;
     }
+    ner_doc d;
+    int e = ner_tokenize(ev->c, json_string_value(jt), json_string_length(jt), &d);
+    if (e) {
+        bad_input(ev, lineno, ner_strerror(e), NULL);
+        json_decref(j);
+        return;
+    }
+    it->ntok = d.n_tokens;
+    it->j = j;
+}
+
+/* Compares one parsed reference line; malformed spans are reported and
+ * the line skipped. */
+static int ref_line(evalr *ev, json_t *j, long lineno, ref_buf *rb, ref_stats *st)
+{
+    json_t *jt = json_object_get(j, "text");
+    json_t *jtok = json_object_get(j, "tokens"), *jent = json_object_get(j, "entities");
     long nt = ref_spans(jtok, 0, &rb->tok, &rb->tok_cap);
     long ne = nt < 0 ? nt : ref_spans(jent, 1, &rb->ent, &rb->ent_cap);
-    if (nt == -2 || ne == -2) {
-        rc = NER_ENOMEM;
-        goto out;
-    }
+    if (nt == -2 || ne == -2)
+        return NER_ENOMEM;
     if (nt < 0 || ne < 0) {
         bad_input(ev, lineno, nt < 0 ? "a token is not [start,end]"
                                      : "an entity is not [start,end,\"LABEL\"]", NULL);
-        goto out;
+        return 0;
     }
     const char *text = json_string_value(jt);
     size_t len = json_string_length(jt);
@@ -337,7 +373,7 @@ static int ref_line(evalr *ev, const char *line, size_t n, long lineno,
     int e = ner_extract(ev->c, text, len, &d);
     if (e) {
         bad_input(ev, lineno, ner_strerror(e), NULL);
-        goto out;
+        return 0;
     }
     long tok_ok = 0, ent_ok = 0, extra = 0;
     for (long i = 0; i < nt; i++)
@@ -361,8 +397,47 @@ static int ref_line(evalr *ev, const char *line, size_t n, long lineno,
     st->ent_extra += extra;
     if (ev->o->verbose && (!same_tok || ent_ok != ne || extra) && ev->shown++ < MAX_VERBOSE)
         ref_show(ev, lineno, text, len, rb->tok, (size_t)nt, rb->ent, (size_t)ne, &d);
+    return 0;
+}
+
+/* Runs the parsed items of one nlp.pipe batch (batch_size texts) in the
+ * order and minibatches spaCy predicts them (ner_pipe_plan).  batch 0:
+ * every text alone, in file order. */
+static int ref_batch(evalr *ev, ref_item *it, size_t n, ref_buf *rb, ref_stats *st)
+{
+    long batch = ev->o->pipe_batch;
+    size_t m = 0, *order = NULL, *ntok = NULL;
+    unsigned char *starts = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) /* the well-formed ones, in file order */
+        if (it[i].j)
+            it[m++] = it[i];
+    order = malloc((m + 1) * sizeof *order);
+    ntok = malloc((m + 1) * sizeof *ntok);
+    starts = malloc(m + 1);
+    if (!order || !ntok || !starts) {
+        rc = NER_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < m; i++) {
+        ntok[i] = it[i].ntok;
+        order[i] = i;
+        starts[i] = 1;
+    }
+    if (batch && (rc = ner_pipe_plan(ntok, m, (size_t)batch, order, starts)))
+        goto out;
+    for (size_t i = 0; i < m && !rc; i++) {
+        if (starts[i])
+            ner_ctx_pipe(ev->c, batch != 0);
+        rc = ref_line(ev, it[order[i]].j, it[order[i]].lineno, rb, st);
+    }
+    ner_ctx_pipe(ev->c, 0);
 out:
-    json_decref(j);
+    for (size_t i = 0; i < m; i++)
+        json_decref(it[i].j);
+    free(order);
+    free(ntok);
+    free(starts);
     return rc;
 }
 
@@ -370,14 +445,19 @@ static int eval_reference(evalr *ev, ref_stats *st)
 {
     FILE *f = fopen(ev->path, "rb");
     char *line = NULL;
-    size_t cap = 0;
+    size_t cap = 0, bsize = ev->o->pipe_batch ? (size_t)ev->o->pipe_batch : 1, nb = 0;
     long n, lineno = 0;
     ref_buf rb = {0};
+    ref_item *items = NULL;
     int rc = 0;
     if (!f) {
         fprintf(stderr, "nerd eval: %s: cannot open\n", ev->path);
         st->errors = ++ev->errors;
         return 0;
+    }
+    if (!(items = calloc(bsize, sizeof *items))) {
+        rc = NER_ENOMEM;
+        goto out;
     }
     while ((n = cli_read_line(f, &line, &cap, NER_MAX_TEXT)) != -1) {
         lineno++;
@@ -387,15 +467,22 @@ static int eval_reference(evalr *ev, ref_stats *st)
         }
         if (strspn(line, " \t") == (size_t)n)
             continue;
-        rc = ref_line(ev, line, (size_t)n, lineno, &rb, st);
-        if (rc)
-            goto out;
+        ref_parse(ev, line, (size_t)n, lineno, &items[nb++]);
+        if (nb == bsize) {
+            rc = ref_batch(ev, items, nb, &rb, st);
+            nb = 0;
+            if (rc)
+                goto out;
+        }
     }
+    if (nb && (rc = ref_batch(ev, items, nb, &rb, st)))
+        goto out;
     if (ferror(f))
         bad_input(ev, lineno, "read error", NULL);
 out:
     errors_done(ev);
     st->errors = ev->errors;
+    free(items);
     free(rb.tok);
     free(rb.ent);
     free(line);
@@ -935,6 +1022,7 @@ static void print_all(const opts *o, const ref_stats *rs, int nref, const gold_s
 int cmd_eval(int argc, char **argv)
 {
     opts o = {0};
+    o.pipe_batch = EVAL_PIPE_BATCH;
     int i, nfiles = 0, nref = 0, ngold = 0, status = 0, rc = 0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -957,6 +1045,14 @@ int cmd_eval(int argc, char **argv)
             }
         } else if (!strcmp(a, "--strict")) {
             o.strict = 1;
+        } else if (!strcmp(a, "--pipe-batch") && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            o.pipe_batch = strtol(argv[++i], &end, 10);
+            if (errno || *end || end == argv[i] || o.pipe_batch < 0 || o.pipe_batch > 1000000) {
+                fprintf(stderr, "nerd eval: --pipe-batch wants 0..1000000, not %s\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
             o.verbose = 1;
         } else if (!strcmp(a, "--json")) {
@@ -997,7 +1093,7 @@ int cmd_eval(int argc, char **argv)
             continue;
         }
         if (!opts_done && a[0] == '-' && a[1]) {
-            if (!strcmp(a, "--model") || !strcmp(a, "--format"))
+            if (!strcmp(a, "--model") || !strcmp(a, "--format") || !strcmp(a, "--pipe-batch"))
                 i++;
             continue;
         }

@@ -52,9 +52,15 @@ void cli_json_str(FILE *f, const char *s, size_t n)
 }
 
 void cli_json_doc(FILE *f, const ner_model *m, const char *text,
-                  const ner_doc *d, int with_tokens)
+                  const ner_doc *d, int with_tokens, const char *id, size_t id_len)
 {
-    fputs("{\"entities\":[", f);
+    if (id) {
+        fputs("{\"id\":", f);
+        fwrite(id, 1, id_len, f);
+        fputs(",\"entities\":[", f);
+    } else {
+        fputs("{\"entities\":[", f);
+    }
     for (size_t i = 0; i < d->n_ents; i++) {
         const ner_span *e = &d->ents[i];
         fputs(i ? ",{\"text\":" : "{\"text\":", f);
@@ -62,7 +68,10 @@ void cli_json_doc(FILE *f, const ner_model *m, const char *text,
         fputs(",\"label\":", f);
         const char *l = ner_model_label(m, e->label);
         cli_json_str(f, l, strlen(l));
-        fprintf(f, ",\"start\":%u,\"end\":%u}", e->start, e->end);
+        fprintf(f, ",\"start\":%u,\"end\":%u", e->start, e->end);
+        if (d->scores)
+            fprintf(f, ",\"score\":%.4f", (double)d->scores[i]);
+        putc('}', f);
     }
     putc(']', f);
     if (with_tokens) {

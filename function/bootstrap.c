@@ -39,7 +39,8 @@ static void usage(FILE *f)
           "                                       HTTP server (also when PORT is set)\n"
           "options: --model FILE (or NERD_MODEL), --max-text BYTES (or NERD_MAX_TEXT_BYTES,\n"
           "default 1048576).  HTTP mode: HOST (default 0.0.0.0), PORT (default 8080),\n"
-          "threads default to the online CPUs.  Routes: POST /ner {\"text\": ...},\n"
+          "threads default to the online CPUs.  Routes: POST /ner {\"text\": ...} or\n"
+          "{\"texts\": [...]} (a batch of up to 256), ?scores=1 for entity scores;\n"
           "GET / (the page), GET /healthz.\n", f);
 }
 

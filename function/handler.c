@@ -1,7 +1,10 @@
 /*
- * The NER function's handler (see handler.h): routing, the JSON contract,
- * errors, and the Lambda event and result shapes.  Requests are parsed with
- * jansson; responses are written by hand into the context's buffer.
+ * The NER function's handler (see handler.h): routing, the JSON contract
+ * (one text, or a batch of texts checked whole before any is run), the
+ * scores option (query or body), errors, and the Lambda event and result
+ * shapes.  Requests are parsed with jansson; responses are written by hand
+ * into the context's buffer, which one request's answers (a batch's too)
+ * reuse: no allocation per text or entity once it has grown.
  */
 #define _DEFAULT_SOURCE
 #include "handler.h"
@@ -77,6 +80,8 @@ void fn_app_free(fn_app *a)
 }
 
 size_t fn_app_max_text(const fn_app *a) { return a->max_text; }
+
+size_t fn_app_max_body(const fn_app *a) { return a->max_text * 6 + 1024 + 16 * FN_MAX_BATCH; }
 
 int fn_ctx_new(const fn_app *a, fn_ctx **out)
 {
@@ -242,8 +247,46 @@ static int media_is_json(const char *ct, size_t n)
     return l > 5 && !strncasecmp(ct + e - 5, "+json", 5) && memchr(ct + s, '/', l);
 }
 
-/* POST /ner with the text already extracted. */
-static void ner(fn_ctx *c, const char *text, size_t len, fn_response *r)
+/* Appends {"entities":[...]} for d (offsets into text); with scores, each
+ * entity also has "score" (4 decimals). */
+static void put_entities(fn_ctx *c, buf *b, const char *text, const ner_doc *d)
+{
+    puts_(b, "{\"entities\":[");
+    for (size_t i = 0; i < d->n_ents; i++) {
+        const ner_span *s = &d->ents[i];
+        puts_(b, i ? ",{\"text\":\"" : "{\"text\":\"");
+        put_escaped(b, text + s->byte_start, s->byte_end - s->byte_start);
+        puts_(b, "\",\"label\":\"");
+        puts_(b, ner_model_label(c->app->model, s->label));
+        puts_(b, "\",\"start\":");
+        putu(b, s->start);
+        puts_(b, ",\"end\":");
+        putu(b, s->end);
+        if (d->scores) {
+            char t[32];
+            int n = snprintf(t, sizeof t, ",\"score\":%.4f", (double)d->scores[i]);
+            put(b, t, (size_t)n);
+        }
+        put(b, "}", 1);
+    }
+    puts_(b, "]}");
+}
+
+/* Sets r to the 200 answer in c->out, or to a 500 if it outgrew its cap. */
+static void answer(fn_ctx *c, fn_response *r)
+{
+    if (c->out.oom) {
+        error(c, r, 500, "InternalError", "the response is too large");
+        return;
+    }
+    r->status = 200;
+    r->content_type = JSON_CT;
+    r->body = c->out.p;
+    r->body_len = c->out.len;
+}
+
+/* POST /ner {"text": ...} with the text already extracted. */
+static void ner(fn_ctx *c, const char *text, size_t len, unsigned flags, fn_response *r)
 {
     if (len > c->app->max_text) {
         error(c, r, 413, "PayloadTooLarge", "text is %zu bytes; the limit is %zu bytes", len,
@@ -251,7 +294,7 @@ static void ner(fn_ctx *c, const char *text, size_t len, fn_response *r)
         return;
     }
     ner_doc d;
-    int rc = ner_extract(c->ner, text, len, &d);
+    int rc = ner_extract_ex(c->ner, text, len, flags, &d);
     if (rc == NER_EUTF8) {
         error(c, r, 400, "InvalidText", "text is not valid UTF-8");
         return;
@@ -263,47 +306,165 @@ static void ner(fn_ctx *c, const char *text, size_t len, fn_response *r)
     buf *b = &c->out;
     b->len = 0;
     b->oom = 0;
-    puts_(b, "{\"entities\":[");
-    for (size_t i = 0; i < d.n_ents; i++) {
-        const ner_span *s = &d.ents[i];
-        puts_(b, i ? ",{\"text\":\"" : "{\"text\":\"");
-        put_escaped(b, text + s->byte_start, s->byte_end - s->byte_start);
-        puts_(b, "\",\"label\":\"");
-        puts_(b, ner_model_label(c->app->model, s->label));
-        puts_(b, "\",\"start\":");
-        putu(b, s->start);
-        puts_(b, ",\"end\":");
-        putu(b, s->end);
-        put(b, "}", 1);
-    }
-    puts_(b, "]}");
-    if (b->oom) {
-        error(c, r, 500, "InternalError", "the response is too large");
-        return;
-    }
-    r->status = 200;
-    r->content_type = JSON_CT;
-    r->body = b->p;
-    r->body_len = b->len;
+    put_entities(c, b, text, &d);
+    answer(c, r);
 }
 
-/* POST /ner with a parsed JSON body. */
-static void ner_json(fn_ctx *c, json_t *j, fn_response *r)
+/* POST /ner {"texts": [...]}: every item checked first (a string; the
+ * count and the bytes together within their limits), then each text run in
+ * order into one {"results":[...]}. */
+static void ner_batch(fn_ctx *c, json_t *texts, unsigned flags, fn_response *r)
 {
-    if (!json_is_object(j)) {
-        error(c, r, 400, "InvalidRequest", "the body must be a JSON object with a \"text\" string");
+    if (!json_is_array(texts)) {
+        error(c, r, 400, "InvalidRequest", "\"texts\" must be an array of strings");
         return;
     }
-    json_t *t = json_object_get(j, "text");
+    size_t n = json_array_size(texts), total = 0;
+    if (n > FN_MAX_BATCH) {
+        error(c, r, 413, "PayloadTooLarge", "texts has %zu items; the limit is %d texts", n,
+              FN_MAX_BATCH);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(texts, i);
+        if (!json_is_string(t)) {
+            error(c, r, 400, "InvalidText", "texts[%zu]: must be a string", i);
+            return;
+        }
+        total += json_string_length(t);
+    }
+    if (total > c->app->max_text) {
+        error(c, r, 413, "PayloadTooLarge", "texts are %zu bytes together; the limit is %zu bytes",
+              total, c->app->max_text);
+        return;
+    }
+    buf *b = &c->out;
+    b->len = 0;
+    b->oom = 0;
+    puts_(b, "{\"results\":[");
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(texts, i);
+        const char *text = json_string_value(t);
+        ner_doc d;
+        int rc = ner_extract_ex(c->ner, text, json_string_length(t), flags, &d);
+        if (rc == NER_EUTF8) {
+            error(c, r, 400, "InvalidText", "texts[%zu]: not valid UTF-8", i);
+            return;
+        }
+        if (rc) {
+            error(c, r, 500, "InternalError", "texts[%zu]: %s", i, ner_strerror(rc));
+            return;
+        }
+        if (i)
+            put(b, ",", 1);
+        put_entities(c, b, text, &d);
+        if (b->oom)
+            break;
+    }
+    puts_(b, "]}");
+    answer(c, r);
+}
+
+/* The "scores" query parameter: QS_ABSENT, QS_OFF, QS_ON or QS_BAD. */
+enum { QS_ABSENT = -1, QS_OFF = 0, QS_ON = 1, QS_BAD = 2 };
+
+/* A scores value: "", "1" or "true" (any case) on; "0" or "false" off. */
+static int scores_value(const char *v, size_t n)
+{
+    if (n == 0 || (n == 1 && v[0] == '1') || (n == 4 && !strncasecmp(v, "true", 4)))
+        return QS_ON;
+    if ((n == 1 && v[0] == '0') || (n == 5 && !strncasecmp(v, "false", 5)))
+        return QS_OFF;
+    return QS_BAD;
+}
+
+static int hexval(int ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                             : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) ('+' is a space) into o (cap bytes); the decoded
+ * length, or cap + 1 when it does not fit (no match for a short name). */
+static size_t pct_decode(const char *s, size_t n, char *o, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++, k++) {
+        if (k == cap)
+            return cap + 1;
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
+            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+            o[k] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            o[k] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    return k;
+}
+
+/* The scores parameter of a raw query string (the last one counts). */
+static int query_scores(const char *q, size_t n)
+{
+    int st = QS_ABSENT;
+    size_t i = 0;
+    while (q && i < n) {
+        size_t e = i;
+        while (e < n && q[e] != '&')
+            e++;
+        size_t eqp = i;
+        while (eqp < e && q[eqp] != '=')
+            eqp++;
+        char key[8], val[8];
+        size_t kl = pct_decode(q + i, eqp - i, key, sizeof key);
+        if (kl == 6 && !memcmp(key, "scores", 6)) {
+            size_t vl = eqp < e ? pct_decode(q + eqp + 1, e - eqp - 1, val, sizeof val) : 0;
+            st = vl > sizeof val ? QS_BAD : scores_value(val, vl);
+        }
+        i = e + 1;
+    }
+    return st;
+}
+
+/* POST /ner with a parsed JSON body; qs: the query's scores parameter. */
+static void ner_json(fn_ctx *c, json_t *j, int qs, fn_response *r)
+{
+    if (!json_is_object(j)) {
+        error(c, r, 400, "InvalidRequest",
+              "the body must be a JSON object with a \"text\" string or a \"texts\" array");
+        return;
+    }
+    if (qs == QS_BAD) {
+        error(c, r, 400, "InvalidRequest",
+              "the query parameter scores must be 1, true, 0 or false");
+        return;
+    }
+    json_t *sc = json_object_get(j, "scores");
+    if (sc && !json_is_boolean(sc)) {
+        error(c, r, 400, "InvalidRequest", "\"scores\" must be true or false");
+        return;
+    }
+    unsigned flags = qs == QS_ON || json_is_true(sc) ? NER_SCORES : 0;
+    json_t *t = json_object_get(j, "text"), *ts = json_object_get(j, "texts");
+    if (t && ts) {
+        error(c, r, 400, "InvalidRequest",
+              "the body has both \"text\" and \"texts\"; send one text or one batch");
+        return;
+    }
+    if (ts) {
+        ner_batch(c, ts, flags, r);
+        return;
+    }
     if (!t) {
-        error(c, r, 400, "MissingText", "the body has no \"text\" field");
+        error(c, r, 400, "MissingText", "the body has no \"text\" field (or \"texts\" for a batch)");
         return;
     }
     if (!json_is_string(t)) {
         error(c, r, 400, "InvalidText", "\"text\" must be a string");
         return;
     }
-    ner(c, json_string_value(t), json_string_length(t), r);
+    ner(c, json_string_value(t), json_string_length(t), flags, r);
 }
 
 static int eq(const char *s, size_t n, const char *lit)
@@ -311,9 +472,10 @@ static int eq(const char *s, size_t n, const char *lit)
     return strlen(lit) == n && !memcmp(s, lit, n);
 }
 
-void fn_http(fn_ctx *c, const char *method, size_t method_len, const char *path,
-             size_t path_len, const char *content_type, size_t ct_len, const char *body,
-             size_t body_len, fn_response *r)
+/* fn_http() with the query's scores parameter already read (qs). */
+static void route(fn_ctx *c, const char *method, size_t method_len, const char *path,
+                  size_t path_len, int qs, const char *content_type, size_t ct_len,
+                  const char *body, size_t body_len, fn_response *r)
 {
     memset(r, 0, sizeof *r);
     int get = eq(method, method_len, "GET") || eq(method, method_len, "HEAD");
@@ -336,7 +498,7 @@ void fn_http(fn_ctx *c, const char *method, size_t method_len, const char *path,
                   (int)(ct_len < 100 ? ct_len : 100), content_type);
             return;
         }
-        if (body_len > c->app->max_text * 6 + 1024) {
+        if (body_len > fn_app_max_body(c->app)) {
             error(c, r, 413, "PayloadTooLarge", "the body is %zu bytes; the text limit is %zu bytes",
                   body_len, c->app->max_text);
             return;
@@ -348,7 +510,7 @@ void fn_http(fn_ctx *c, const char *method, size_t method_len, const char *path,
                   je.text, je.position);
             return;
         }
-        ner_json(c, j, r);
+        ner_json(c, j, qs, r);
         json_decref(j);
         return;
     }
@@ -378,6 +540,14 @@ void fn_http(fn_ctx *c, const char *method, size_t method_len, const char *path,
     }
     error(c, r, 404, "NotFound", "no route for %.*s %.*s", (int)(method_len < 16 ? method_len : 16),
           method, (int)(path_len < 200 ? path_len : 200), path);
+}
+
+void fn_http(fn_ctx *c, const char *method, size_t method_len, const char *path,
+             size_t path_len, const char *query, size_t query_len, const char *content_type,
+             size_t ct_len, const char *body, size_t body_len, fn_response *r)
+{
+    route(c, method, method_len, path, path_len, query_scores(query, query_len), content_type,
+          ct_len, body, body_len, r);
 }
 
 /* ---- Lambda events ---------------------------------------------------------- */
@@ -476,7 +646,7 @@ int fn_lambda(fn_ctx *c, const char *event, size_t len, const char **out, size_t
     }
     if (!method || !path) {
         /* a direct invocation: the event is the body of POST /ner */
-        ner_json(c, ev, &r);
+        ner_json(c, ev, QS_ABSENT, &r);
         json_decref(ev);
         return result(c, &r, out, out_len);
     }
@@ -505,7 +675,19 @@ int fn_lambda(fn_ctx *c, const char *event, size_t len, const char **out, size_t
         body = c->dec;
         bl = (size_t)n;
     }
-    fn_http(c, method, ml, path, pl, ct, ctl, body, bl, &r);
+    /* the query: payload 2.0's rawQueryString, else 1.0's decoded
+     * queryStringParameters */
+    size_t ql = 0;
+    const char *q = str_at(ev, "rawQueryString", &ql);
+    int qs = QS_ABSENT;
+    if (q) {
+        qs = query_scores(q, ql);
+    } else {
+        const char *sv = str_at(json_object_get(ev, "queryStringParameters"), "scores", &ql);
+        if (sv)
+            qs = scores_value(sv, ql);
+    }
+    route(c, method, ml, path, pl, qs, ct, ctl, body, bl, &r);
     int rc2 = result(c, &r, out, out_len);
     json_decref(ev);
     return rc2;

@@ -227,8 +227,9 @@ static int serve(worker *w, hconn *c)
         size_t ctl = 0;
         const char *ct = header(r, c->in, "content-type", &ctl);
         fn_response res;
-        fn_http(w->ctx, c->in + r->method, r->method_len, target, pl, ct, ctl,
-                r->body_len ? c->in + r->body : NULL, r->body_len, &res);
+        fn_http(w->ctx, c->in + r->method, r->method_len, target, pl, q ? q + 1 : NULL,
+                q ? tl - pl - 1 : 0, ct, ctl, r->body_len ? c->in + r->body : NULL, r->body_len,
+                &res);
         int head = r->method_len == 4 && !memcmp(c->in + r->method, "HEAD", 4);
         append(c, res.status, res.content_type, res.allow, res.body, res.body_len, head,
                r->keep_alive && !atomic_load_explicit(&g_stop, memory_order_relaxed));
@@ -442,7 +443,7 @@ int hs_run(const fn_app *app, const hs_options *o, char *err, size_t errlen)
     for (int i = 0; i < nt && !rc; i++) {
         worker *w = &ws[i];
         w->app = app;
-        w->max_body = fn_app_max_text(app) * 6 + 1024;
+        w->max_body = fn_app_max_body(app);
         w->lfd = listen_on(o->host, port, err, errlen);
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         if (w->lfd < 0 || w->ep < 0 || fn_ctx_new(app, &w->ctx)) {

@@ -49,9 +49,10 @@ void nn_parser_scores(int use_avx2, const float *const v[NN_NF],
                       float *scores);
 
 /* Runs the network and decoder over already-tokenized text (tt[0..n),
- * offsets into text); fills out as ner_extract() does.  The token spans in
- * out are c's (filled by the caller for ner_extract). */
+ * offsets into text); fills out as ner_extract_ex() does with flags
+ * (NER_SCORES or 0).  The token spans in out are c's (filled by the caller
+ * for ner_extract). */
 int ner__run(struct ner_ctx *c, const char *text, const tok_token *tt,
-             size_t n, struct ner_doc *out);
+             size_t n, unsigned flags, struct ner_doc *out);
 
 #endif

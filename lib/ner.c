@@ -6,7 +6,14 @@
  * bounded for any text length and results are identical to processing the
  * whole document at once (every row is computed from the same inputs in
  * the same order).
+ *
+ * Scores (NER_SCORES, opt-in): the probability of each action the decoder
+ * takes is its softmax over the state's valid actions only, p = 1 /
+ * sum_valid exp(s_k - s_best); an entity's score is the product of the
+ * probabilities of the actions that built it (B, I..., L, or U), summed
+ * as logs in double.  Without the flag nothing of this runs.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +40,7 @@ struct ner_ctx {
     tok_state *tok;
     int avx2;
     ner_span *toks, *ents;
+    float *ent_scores;          /* with NER_SCORES: one per ents[], same cap */
     size_t toks_cap, ents_cap, n_ents;
     float *X, *T, *P, *E, *ET;
     float *prev_last, *ent_save, *pad_vec;
@@ -120,6 +128,7 @@ void ner_ctx_free(ner_ctx *c)
     tok_state_free(c->tok);
     free(c->toks);
     free(c->ents);
+    free(c->ent_scores);
     free(c->X);
     free(c->T);
     free(c->P);
@@ -175,6 +184,12 @@ static int tokenize(ner_ctx *c, const char *text, size_t len,
         c->toks[i].label = -1;
     }
     return NER_OK;
+}
+
+void ner_ctx_pipe(ner_ctx *c, int on)
+{
+    if (c)
+        tok_pipe(c->tok, on);
 }
 
 int ner_tokenize(ner_ctx *c, const char *text, size_t len, ner_doc *out)
@@ -267,7 +282,9 @@ static int is_space_token(const char *s, size_t n)
     return 1;
 }
 
-static int push_ent(ner_ctx *c, uint32_t start, int label)
+/* Makes room for one more entity (and its score, once scores were asked
+ * for on this context: the score array then follows the span array). */
+static int ents_reserve(ner_ctx *c, int scores)
 {
     if (c->n_ents == c->ents_cap) {
         size_t cap = c->ents_cap ? 2 * c->ents_cap : 64;
@@ -276,7 +293,29 @@ static int push_ent(ner_ctx *c, uint32_t start, int label)
             return NER_ENOMEM;
         c->ents = p;
         c->ents_cap = cap;
+        if (c->ent_scores) {
+            float *f = realloc(c->ent_scores, cap * sizeof *f);
+            if (!f) {
+                free(c->ent_scores); /* rebuilt, at the new capacity, on the next ask */
+                c->ent_scores = NULL;
+                return NER_ENOMEM;
+            }
+            c->ent_scores = f;
+        }
     }
+    if (scores && !c->ent_scores) {
+        c->ent_scores = malloc(c->ents_cap * sizeof *c->ent_scores);
+        if (!c->ent_scores)
+            return NER_ENOMEM;
+    }
+    return NER_OK;
+}
+
+static int push_ent(ner_ctx *c, uint32_t start, int label, int scores)
+{
+    int rc = ents_reserve(c, scores);
+    if (rc)
+        return rc;
     ner_span *e = &c->ents[c->n_ents++];
     e->start = start; /* token indices until the end of the document */
     e->end = UINT32_MAX;
@@ -287,26 +326,49 @@ static int push_ent(ner_ctx *c, uint32_t start, int label)
 
 int ner_extract(ner_ctx *c, const char *text, size_t len, ner_doc *out)
 {
+    return ner_extract_ex(c, text, len, 0, out);
+}
+
+int ner_extract_ex(ner_ctx *c, const char *text, size_t len, unsigned flags, ner_doc *out)
+{
     const tok_token *tt;
     size_t n = 0;
     if (!out)
         return NER_EINVAL;
     memset(out, 0, sizeof *out);
+    if (flags & ~(unsigned)NER_SCORES)
+        return NER_EINVAL;
     int rc = tokenize(c, text, len, &tt, &n);
     if (rc)
         return rc;
-    return ner__run(c, text, tt, n, out);
+    return ner__run(c, text, tt, n, flags, out);
+}
+
+/* log of the probability of action best under the softmax over the valid
+ * actions (ok[k] != 0) of the scores sc: -log(sum_valid exp(sc[k] - sc[best])),
+ * best counted once whatever ok says (so it is finite and <= 0). */
+static double action_logp(const float *sc, const unsigned char *ok, int n, int best)
+{
+    double z = 1, top = sc[best];
+    for (int k = 0; k < n; k++)
+        if (ok[k] && k != best)
+            z += exp((double)sc[k] - top);
+    return -log(z);
 }
 
 int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
-             ner_doc *out)
+             unsigned flags, ner_doc *out)
 {
     int rc;
     const struct ner_model *m = c->m;
     const model_tensors *t = &m->t;
     c->n_ents = 0;
     int is_open = 0, e0_label = -1;
+    int scores = (flags & NER_SCORES) != 0;
+    double ent_logp = 0; /* with scores: log-probability of the open entity */
     long E0 = -1;
+    if (scores && (rc = ents_reserve(c, 1))) /* out->scores is never NULL when asked */
+        return rc;
 
     for (size_t t0 = 0; t0 < n; t0 += BLOCK) {
         size_t t1 = t0 + BLOCK < n ? t0 + BLOCK : n;
@@ -352,6 +414,7 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
                     v[f] = c->prev_last + f * NN_HP * NN_H;
             }
             float sc[NN_CLS_PAD];
+            unsigned char valid[NN_CLS_PAD];
             nn_parser_scores(c->avx2, v, t->low_b, t->up_w, t->up_b, sc);
             int space = -1, best = -1;
             float bs = -1e30f;
@@ -377,6 +440,7 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
                 default:
                     ok = !is_open;
                 }
+                valid[k] = (unsigned char)ok;
                 float s = sc[k];
                 if (ok && s > bs) {
                     bs = s;
@@ -386,8 +450,12 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
             if (best < 0)
                 best = m->n_classes - 1; /* unreachable: OUT or LAST is valid */
             int mv = m->classes[best].move, L = m->classes[best].label;
+            if (scores && mv != MV_OUT) {
+                double lp = action_logp(sc, valid, m->n_classes, best);
+                ent_logp = mv == MV_BEGIN || mv == MV_UNIT ? lp : ent_logp + lp;
+            }
             if (mv == MV_BEGIN || mv == MV_UNIT) {
-                if ((rc = push_ent(c, (uint32_t)i, L)))
+                if ((rc = push_ent(c, (uint32_t)i, L, scores)))
                     return rc;
                 E0 = (long)i;
                 e0_label = L;
@@ -405,12 +473,16 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
                 }
                 if (mv == MV_UNIT) {
                     c->ents[c->n_ents - 1].end = (uint32_t)i + 1;
+                    if (scores)
+                        c->ent_scores[c->n_ents - 1] = (float)exp(ent_logp);
                     is_open = 0;
                 } else {
                     is_open = 1;
                 }
             } else if (mv == MV_LAST) {
                 c->ents[c->n_ents - 1].end = (uint32_t)i + 1;
+                if (scores)
+                    c->ent_scores[c->n_ents - 1] = (float)exp(ent_logp);
                 is_open = 0;
             }
         }
@@ -428,6 +500,8 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
         c->ents[k].end = tt[e.end - 1].c1;
         c->ents[k].byte_end = tt[e.end - 1].b1;
         c->ents[k].label = e.label;
+        if (scores)
+            c->ent_scores[k] = c->ent_scores[i];
         k++;
     }
     c->n_ents = k;
@@ -437,5 +511,6 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
     out->tokens = c->toks;
     out->n_ents = k;
     out->ents = c->ents;
+    out->scores = scores ? c->ent_scores : NULL;
     return NER_OK;
 }

@@ -7,7 +7,17 @@
  * or a special case stops it), then is split at infixes.  Offsets are kept
  * in bytes and converted to code points once at the end.  spaCy's cache of
  * earlier spans is not kept: it never changes the result (a cached span is
- * tokenized the same way), so output does not depend on call history.
+ * tokenized the same way, and cached pieces are the same lexemes; its
+ * has_special guard keeps special cases out of it), so output does not
+ * depend on call history.
+ *
+ * NORMs: a special case's rule gives each of its pieces a token NORM
+ * (vocab.pyx make_fused_token sets NORM on the TokenC only, never on the
+ * lexeme; token.pxd reads token.norm when it is set, else lex.norm), every
+ * piece alike.  Then the model's uniqued(ORTH) embeds each distinct ORTH of
+ * a batch from its first occurrence (uniq.h), so the NORMs are made
+ * first-occurrence per ORTH: over the text alone, or over every text since
+ * tok_pipe(s, 1) to reproduce one minibatch of spaCy's nlp.pipe.
  *
  * Python `re` semantics kept: search = leftmost match, first alternative
  * wins; match = anchored at the start; finditer = successive matches with
@@ -26,6 +36,7 @@
 
 #include "nerd/ner.h"
 #include "unicode.h"
+#include "uniq.h"
 
 enum { RE_PREFIX, RE_SUFFIX, RE_INFIX, RE_MATCH, RE_N };
 
@@ -76,6 +87,8 @@ struct tok_state {
     size_t n, cap;
     span *pre, *suf; /* affixes of the current span, reused across calls */
     size_t npre, nsuf, precap, sufcap;
+    uq_map uq;       /* ORTH -> first occurrence's NORM */
+    int pipe;        /* uq spans calls (tok_pipe) */
 };
 
 /* Growable output of tok_py2pcre(). */
@@ -296,6 +309,7 @@ void tok_state_free(tok_state *s)
     free(s->out);
     free(s->pre);
     free(s->suf);
+    uq_fini(&s->uq);
     free(s);
 }
 
@@ -438,11 +452,9 @@ static int is_special(tok_state *s, const char *text, uint32_t a, uint32_t b)
     return s->r->special(s->r->ud, text + a, b - a, pc, TOK_MAX_PIECES) > 0;
 }
 
-/* Pushes the pieces of the special case text[a..b).  The NORM a rule gives
- * is used for every piece except the first of a multi-piece rule, which
- * keeps its lexeme's NORM: that is what spaCy 2.2.4's output shows ("gonna"
- * -> gon with NORM "gon", na with NORM "to"; "Sept." -> NORM "September").
- * Pieces that do not spell the key exactly are ignored (NER_EINVAL). */
+/* Pushes the pieces of the special case text[a..b), each with the NORM
+ * its rule gives (or none).  Pieces that do not spell the key exactly are
+ * ignored (NER_EINVAL). */
 static int push_special(tok_state *s, const char *text, uint32_t a, uint32_t b)
 {
     tok_piece pc[TOK_MAX_PIECES];
@@ -457,9 +469,7 @@ static int push_special(tok_state *s, const char *text, uint32_t a, uint32_t b)
     for (int k = 0; k < np; k++) {
         if (pc[k].len == 0)
             continue;
-        int keep = k > 0 || np == 1;
-        if (push(s, a, a + pc[k].len, keep ? pc[k].norm : NULL,
-                 keep && pc[k].norm ? pc[k].norm_len : 0))
+        if (push(s, a, a + pc[k].len, pc[k].norm, pc[k].norm ? pc[k].norm_len : 0))
             return NER_ENOMEM;
         a += pc[k].len;
     }
@@ -586,6 +596,28 @@ static int tokenize_span(tok_state *s, const char *text, uint32_t a, uint32_t b)
     return NER_OK;
 }
 
+/* Gives every token the NORM of the first token with the same ORTH, in
+ * this text or, in pipe mode, in every text since tok_pipe(s, 1).  A text
+ * with no special-case NORM changes nothing outside pipe mode. */
+static int first_norms(tok_state *s, const char *text)
+{
+    size_t k = 0;
+    if (!s->pipe) {
+        while (k < s->n && !s->out[k].norm)
+            k++;
+        if (k == s->n)
+            return NER_OK;
+        uq_reset(&s->uq);
+    }
+    for (k = 0; k < s->n; k++) {
+        tok_token *t = &s->out[k];
+        int rc = uq_first(&s->uq, text + t->b0, t->b1 - t->b0, &t->norm, &t->norm_len);
+        if (rc)
+            return rc;
+    }
+    return NER_OK;
+}
+
 int tok_run(tok_state *s, const char *text, size_t len, const tok_token **toks,
             size_t *n)
 {
@@ -634,7 +666,17 @@ int tok_run(tok_state *s, const char *text, size_t len, const tok_token **toks,
             c += ((unsigned char)text[b] & 0xC0) != 0x80;
         t->c1 = c;
     }
+    if ((rc = first_norms(s, text)))
+        return rc;
     *toks = s->out;
     *n = s->n;
     return NER_OK;
+}
+
+void tok_pipe(tok_state *s, int on)
+{
+    if (!s)
+        return;
+    s->pipe = on != 0;
+    uq_reset(&s->uq);
 }

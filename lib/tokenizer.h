@@ -50,11 +50,17 @@ void tok_rules_free(tok_rules *r);
 int tok_state_new(const tok_rules *r, tok_state **out);
 void tok_state_free(tok_state *s);
 
-/* Tokenizes valid UTF-8 text[0..len) exactly as spaCy 2.2.4 does.  On
+/* Tokenizes valid UTF-8 text[0..len) exactly as spaCy 2.2.4 does, with the
+ * NORMs its NER model sees (first occurrence per ORTH; see tok_pipe).  On
  * success *toks and *n describe the tokens (owned by s, valid until the next
  * call).  Returns 0 or a ner_err code. */
 int tok_run(tok_state *s, const char *text, size_t len,
             const tok_token **toks, size_t *n);
+
+/* Pipe mode (on != 0): from now on, NORMs are first-occurrence per ORTH
+ * across every text tok_run() sees, as in one minibatch of spaCy's
+ * nlp.pipe, until tok_pipe(s, 0).  Each call starts a new batch. */
+void tok_pipe(tok_state *s, int on);
 
 /* Translates a Python `re` pattern into PCRE2 syntax (\uXXXX, \UXXXXXXXX
  * escapes, ...).  *out is malloc'd; returns 0 or a ner_err code. */

@@ -56,12 +56,15 @@ typedef struct ner_span {
 } ner_span;
 
 /* Result of one call.  The arrays are owned by the context and stay valid
- * until the next call on that context or ner_ctx_free(). */
+ * until the next call on that context or ner_ctx_free().  scores: with
+ * NER_SCORES (ner_extract_ex), n_ents confidences in (0, 1], scores[i] for
+ * ents[i] (see NER_SCORES); otherwise NULL. */
 typedef struct ner_doc {
     size_t n_tokens;
     const ner_span *tokens;
     size_t n_ents;
     const ner_span *ents;
+    const float *scores;
 } ner_doc;
 
 /* Opens a model file and maps it read-only.  The file is validated (magic,
@@ -99,6 +102,21 @@ void ner_ctx_free(ner_ctx *c);
  * describes tokens and entities, valid until the next call on c. */
 int ner_extract(ner_ctx *c, const char *text, size_t len, ner_doc *out);
 
+/* Flags of ner_extract_ex().
+ * NER_SCORES: also give each entity a confidence (ner_doc.scores).  At each
+ * token the greedy BILUO decoder takes the best-scoring action among the
+ * valid ones; that action's probability is its softmax over the valid
+ * actions only, p = exp(s_best) / sum_valid exp(s_k).  An entity's score is
+ * the product of the probabilities of the actions that built it (B, I...,
+ * L, or a single U): the model's probability of that span and label given
+ * the decisions before it.  The entities themselves are the same with or
+ * without the flag. */
+#define NER_SCORES 1u
+
+/* ner_extract() with flags (0 or NER_SCORES; other bits give NER_EINVAL).
+ * Without NER_SCORES it is ner_extract() and costs nothing more. */
+int ner_extract_ex(ner_ctx *c, const char *text, size_t len, unsigned flags, ner_doc *out);
+
 /* Work counters of a context since ner_ctx_new() (for benchmarks). */
 typedef struct ner_stats {
     uint64_t calls;        /* ner_extract() calls that succeeded */
@@ -114,6 +132,28 @@ void ner_ctx_stats(const ner_ctx *c, ner_stats *out);
 
 /* Tokenizes only (out->n_ents is 0).  Same contract as ner_extract(). */
 int ner_tokenize(ner_ctx *c, const char *text, size_t len, ner_doc *out);
+
+/* spaCy's nlp.pipe, reproduced.  spaCy's NER embeds each distinct word
+ * (ORTH) of a minibatch once, from its first occurrence, so a tokenizer
+ * special case's NORM ("gonna" -> "gon" with NORM "going") reaches every
+ * token spelt the same in that minibatch, or gives way to an earlier plain
+ * one.  ner_extract() reproduces nlp(text): the text is its own minibatch,
+ * and results never depend on earlier calls.  After ner_ctx_pipe(c, 1),
+ * every ner_extract() and ner_tokenize() on c counts as one more text of
+ * a single minibatch, until ner_ctx_pipe(c, 0); feed the texts in the
+ * order spaCy would (Parser.pipe: each batch of batch_size texts, stably
+ * sorted by token count, in minibatches of max(batch_size / 4, 2):
+ * ner_pipe_plan() gives that order).
+ * NULL c is a no-op.  Not thread-safe on one c. */
+void ner_ctx_pipe(ner_ctx *c, int on);
+
+/* The order in which nlp.pipe(texts, batch_size=B) predicts n texts whose
+ * token counts are ntok[] (ner_tokenize): order[i] is the index of the
+ * i-th text to feed; starts[i] is 1 where a new minibatch begins (call
+ * ner_ctx_pipe(c, 1) there).  spaCy's default B is 1000.  Returns 0,
+ * NER_EINVAL (B == 0, NULL arrays) or NER_ENOMEM.  Thread-safe. */
+int ner_pipe_plan(const size_t *ntok, size_t n, size_t batch_size, size_t *order,
+                  unsigned char *starts);
 
 #ifdef __cplusplus
 }

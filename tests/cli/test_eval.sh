@@ -88,12 +88,30 @@ ev "$tmp/binary" > /dev/null 2>&1; code $? 1 "binary file"
 ev "$tmp/missing.conll" > /dev/null 2> "$tmp/err"; code $? 1 "missing file"
 has "$tmp/err" "missing.conll: cannot open" "missing file message"
 
+# special cases that carry a NORM, against real spaCy 2.2.4 on 1,500 made-up
+# texts (tools/specials_reference.py): each text alone as nlp(text), and the
+# same texts as one nlp.pipe call (docs/exactness.md)
+R=tests/data/reference
+ev --pipe-batch 0 --strict $R/specials.alone.jsonl > "$tmp/out"; code $? 0 "specials alone"
+has "$tmp/out" "100.00% (2649/2649)" "specials alone: entities"
+ev --strict $R/specials.pipe.jsonl > "$tmp/out"; code $? 0 "specials as nlp.pipe"
+has "$tmp/out" "100.00% (2655/2655)" "specials as nlp.pipe: entities"
+ev --pipe-batch 0 $R/specials.pipe.jsonl > "$tmp/out"; code $? 0 "specials as nlp.pipe, run alone"
+grep -q "100.00% (2655/2655)" "$tmp/out" && bad "alone reproduced nlp.pipe: the minibatch is not what decides" || ok
+
 # a real spaCy reference file: 100% agreement
 ref=$SHARED/data/reference/wnut17.dev.jsonl
 if [ -f "$ref" ]; then
     ev --strict "$ref" > "$tmp/out"; code $? 0 "--strict $ref"
     has "$tmp/out" "100.00% (15819/15819)" "wnut17.dev.jsonl tokens"
     has "$tmp/out" "100.00% (957/957)" "wnut17.dev.jsonl entities"
+    # each text alone (nlp(text)) differs in one text, whose "gonna" came
+    # after a plain "gon" in the minibatch spaCy's nlp.pipe predicted it in
+    ev --pipe-batch 0 --strict --verbose "$ref" > "$tmp/out" 2> "$tmp/err"; code $? 1 "--pipe-batch 0"
+    has "$tmp/out" "99.90% (956/957)" "--pipe-batch 0: one entity"
+    has "$tmp/err" 'wnut17.dev.jsonl:103: differs' "--pipe-batch 0: line 103"
+    has "$tmp/err" 'ORG "gon" not reproduced' "--pipe-batch 0: gon"
+    ev --pipe-batch x "$ref" > /dev/null 2>&1; code $? 2 "--pipe-batch x"
 else
     echo "reference check skipped: $SHARED/data/reference not found"
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The NER function's HTTP mode (`bootstrap --http`), as a container platform
 # runs it: the study sentence's four entities, code point offsets that slice
-# the original string in Python, every error status and JSON body, a 1 MB
-# text, keep-alive and pipelining, half-closing clients and clients that do
+# the original string in Python, every error status and JSON body, scores
+# (?scores=1, "scores": true), batches ({"texts": [...]}: a shared reference
+# file in batches of 256 byte-identical to its texts one by one, the count
+# and byte limits, a bad item named by its index), a 1 MB text, keep-alive and pipelining, half-closing clients and clients that do
 # not read their answers, malformed and slow clients, HEAD, the page,
 # /healthz, PORT and NERD_MAX_TEXT_BYTES from the environment, bad options,
 # --help, and SIGTERM draining to exit 0.
@@ -41,6 +43,32 @@ code() { curl -s -o "$tmp/b" -w '%{http_code}' "$@"; }
 [ "$(code -D "$tmp/h" "$u/")" = 200 ] && grep -qi '^content-type: text/html' "$tmp/h" && grep -q '<html' "$tmp/b" && ok || bad "page"
 [ "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' "$u/")" = "200 0" ] && ok || bad "HEAD /"
 [ "$(code -X OPTIONS -D "$tmp/h" "$u/ner" -H 'Origin: http://x' -H 'Access-Control-Request-Method: POST')" = 204 ] && grep -qi '^access-control-allow-origin: \*' "$tmp/h" && ok || bad "preflight"
+
+# scores: opt-in, a fifth field; the default answer keeps its four fields
+STUDY='{"text":"Alan Turing was born on June 23, 1912, in London, England."'
+SCORED='{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11,"score":0.9997},{"text":"June 23, 1912","label":"DATE","start":24,"end":37,"score":0.8231},{"text":"London","label":"GPE","start":42,"end":48,"score":1.0000},{"text":"England","label":"GPE","start":50,"end":57,"score":1.0000}]}'
+[ "$(code "$u/ner?scores=1" -H "$J" -d "$STUDY}")" = 200 ] && [ "$(cat "$tmp/b")" = "$SCORED" ] && ok || bad "?scores=1: $(cat "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" -d "$STUDY,\"scores\":true}")" = 200 ] && [ "$(cat "$tmp/b")" = "$SCORED" ] && ok || bad "scores in the body: $(cat "$tmp/b")"
+[ "$(code "$u/ner?scores=0" -H "$J" -d "$STUDY}")" = 200 ] && ! grep -q score "$tmp/b" && ok || bad "?scores=0: $(cat "$tmp/b")"
+[ "$(code "$u/ner?scores=please" -H "$J" -d "$STUDY}")" = 400 ] &&
+    [ "$(cat "$tmp/b")" = '{"error":"InvalidRequest","message":"the query parameter scores must be 1, true, 0 or false"}' ] && ok || bad "bad scores: $(cat "$tmp/b")"
+# batches: in order, scores too; a bad item is named; text and texts together refused
+[ "$(code "$u/ner?scores=true" -H "$J" -d '{"texts":["Paris","","Alan Turing was born in London."]}')" = 200 ] &&
+    [ "$(cat "$tmp/b")" = '{"results":[{"entities":[{"text":"Paris","label":"GPE","start":0,"end":5,"score":0.9878}]},{"entities":[]},{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11,"score":0.9997},{"text":"London","label":"GPE","start":24,"end":30,"score":1.0000}]}]}' ] && ok || bad "batch: $(cat "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" -d '{"texts":["Paris","Rome",["x"]]}')" = 400 ] &&
+    [ "$(cat "$tmp/b")" = '{"error":"InvalidText","message":"texts[2]: must be a string"}' ] && ok || bad "bad item: $(cat "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" -d '{"text":"Paris","texts":["Paris"]}')" = 400 ] && grep -q '"error":"InvalidRequest"' "$tmp/b" && ok || bad "text and texts: $(cat "$tmp/b")"
+python3 -c 'import json; print(json.dumps({"texts": ["Paris"] * 257}))' > "$tmp/257.json"
+[ "$(code "$u/ner" -H "$J" --data-binary @"$tmp/257.json")" = 413 ] &&
+    [ "$(cat "$tmp/b")" = '{"error":"PayloadTooLarge","message":"texts has 257 items; the limit is 256 texts"}' ] && ok || bad "257 texts: $(cat "$tmp/b")"
+# a shared reference file: every batch of 256 is its texts one by one, byte for byte
+ref=$SHARED/data/reference/wikigold.jsonl
+if [ -f "$ref" ]; then
+    python3 tests/function/batch_vs_single.py "$u/ner" "$ref" && ok || bad "batches of $ref"
+    python3 tests/function/batch_vs_single.py "$u/ner" "$ref" --limit 512 --scores && ok || bad "batches of $ref with scores"
+else
+    echo "reference batches skipped: $ref not found"
+fi
 
 # 1 MB of text is answered; one byte more is refused with 413
 python3 -c 'import json; t=("Barack Obama met Angela Merkel in Berlin on Monday. " * 30000)[:1048576]; open("'"$tmp"'/1mb.json","w").write(json.dumps({"text": t}))'
@@ -134,6 +162,9 @@ listening_url "$tmp/log3" > /dev/null
 [ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"text":"0123456789"}')" = 200 ] && ok || bad "10 bytes at a 10-byte limit: $(cat "$tmp/b")"
 [ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"text":"0123456789a"}')" = 413 ] &&
     [ "$(cat "$tmp/b")" = '{"error":"PayloadTooLarge","message":"text is 11 bytes; the limit is 10 bytes"}' ] && ok || bad "11 bytes: $(cat "$tmp/b")"
+[ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"texts":["01234","56789"]}')" = 200 ] && ok || bad "a batch of 10 bytes: $(cat "$tmp/b")"
+[ "$(code "http://127.0.0.1:$port3/ner" -H "$J" -d '{"texts":["01234","56789","a"]}')" = 413 ] &&
+    [ "$(cat "$tmp/b")" = '{"error":"PayloadTooLarge","message":"texts are 11 bytes together; the limit is 10 bytes"}' ] && ok || bad "a batch of 11 bytes: $(cat "$tmp/b")"
 kill -TERM $bs; wait $bs; rc=$?
 [ $rc -eq 0 ] && ok || bad "SIGTERM when idle: exit $rc"
 # bad options and settings: a clear message and exit 2, nothing started

@@ -6,8 +6,11 @@
 # that slice the text in Python, every error status and body, a 1 MB text,
 # the page; then a SAM template of the test's own (CodeUri a directory of
 # symlinks, the text limit from the template's environment, a function
-# without its model behind the gateway); `nerd local invoke` with a direct
-# {"text"} event; a package without its model fails its init with the
+# without its model behind the gateway); scores (?scores=1 through the
+# gateway's rawQueryString) and batches (a shared reference file's texts in
+# batches of 256 byte-identical to the same texts one by one, the limits, a
+# bad item named by its index); `nerd local invoke` with direct {"text"}
+# and {"texts", "scores"} events; a package without its model fails its init with the
 # error, as Lambda reports it.
 . tests/lib.sh
 
@@ -52,6 +55,22 @@ python3 -c 'import json; t=("Barack Obama met Angela Merkel in Berlin on Monday.
 python3 -c 'import json; t=("Barack Obama met Angela Merkel in Berlin on Monday. " * 30000)[:1048577]; open("'"$tmp"'/over.json","w").write(json.dumps({"text": t}))'
 [ "$(code -m 60 "$u/ner" -H "$J" --data-binary @"$tmp/1mb.json")" = 200 ] && grep -q '"entities":\[{' "$tmp/b" && ok || bad "1 MB text: $(head -c 200 "$tmp/b")"
 [ "$(code "$u/ner" -H "$J" --data-binary @"$tmp/over.json")" = 413 ] && grep -q '"error":"PayloadTooLarge"' "$tmp/b" && ok || bad "413: $(head -c 200 "$tmp/b")"
+# scores and batches through the HTTP API (payload 2.0: the query in rawQueryString)
+SCORED='{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11,"score":0.9997},{"text":"June 23, 1912","label":"DATE","start":24,"end":37,"score":0.8231},{"text":"London","label":"GPE","start":42,"end":48,"score":1.0000},{"text":"England","label":"GPE","start":50,"end":57,"score":1.0000}]}'
+[ "$(code "$u/ner?scores=1" -H "$J" -d '{"text":"Alan Turing was born on June 23, 1912, in London, England."}')" = 200 ] &&
+    [ "$(cat "$tmp/b")" = "$SCORED" ] && ok || bad "?scores=1 through the gateway: $(cat "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" -d '{"texts":["Paris","","Alan Turing was born in London."],"scores":true}')" = 200 ] &&
+    [ "$(cat "$tmp/b")" = '{"results":[{"entities":[{"text":"Paris","label":"GPE","start":0,"end":5,"score":0.9878}]},{"entities":[]},{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11,"score":0.9997},{"text":"London","label":"GPE","start":24,"end":30,"score":1.0000}]}]}' ] && ok || bad "batch through the gateway: $(cat "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" -d '{"texts":["Paris",1]}')" = 400 ] &&
+    [ "$(cat "$tmp/b")" = '{"error":"InvalidText","message":"texts[1]: must be a string"}' ] && ok || bad "bad item through the gateway: $(cat "$tmp/b")"
+[ "$(code "$u/ner?scores=2" -H "$J" -d '{"text":"Paris"}')" = 400 ] && grep -q '"error":"InvalidRequest"' "$tmp/b" && ok || bad "bad ?scores through the gateway: $(cat "$tmp/b")"
+ref=$SHARED/data/reference/wikigold.jsonl
+if [ -f "$ref" ]; then
+    python3 tests/function/batch_vs_single.py "$u/ner" "$ref" --limit 512 && ok || bad "batches of $ref through the gateway"
+    python3 tests/function/batch_vs_single.py "$u/ner" "$ref" --limit 256 --scores && ok || bad "scored batch of $ref through the gateway"
+else
+    echo "reference batches skipped: $ref not found"
+fi
 n=$(grep -c '^INIT_START' "$tmp/log")
 [ "$n" -le 2 ] && ok || bad "$n environments for sequential requests (want reuse)"
 # template.yaml's /{proxy+} route claims /metrics; the platform's own
@@ -110,6 +129,8 @@ out=$(curl -s -m 30 -w ' %{http_code}' "$u/ner" -H "$J" -d '{"text":"Alan Turing
 [ "$out" = '{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"June 23, 1912","label":"DATE","start":24,"end":37},{"text":"London","label":"GPE","start":42,"end":48},{"text":"England","label":"GPE","start":50,"end":57}]} 200' ] && ok || bad "own template, study sentence: $out"
 [ "$(code "$u/ner" -H "$J" -d "{\"text\":\"$(printf 'a%.0s' $(seq 101))\"}")" = 413 ] &&
     [ "$(cat "$tmp/b")" = '{"error":"PayloadTooLarge","message":"text is 101 bytes; the limit is 100 bytes"}' ] && ok || bad "own template, NERD_MAX_TEXT_BYTES: $(cat "$tmp/b")"
+[ "$(code "$u/ner" -H "$J" -d "{\"texts\":[\"$(printf 'a%.0s' $(seq 60))\",\"$(printf 'b%.0s' $(seq 41))\"]}")" = 413 ] &&
+    [ "$(cat "$tmp/b")" = '{"error":"PayloadTooLarge","message":"texts are 101 bytes together; the limit is 100 bytes"}' ] && ok || bad "own template, batch over NERD_MAX_TEXT_BYTES: $(cat "$tmp/b")"
 [ "$(code -D "$tmp/h" "$u/")" = 200 ] && grep -qi '^content-type: text/html; charset=utf-8' "$tmp/h" && grep -q '<html' "$tmp/b" && ok || bad "own template, page"
 [ "$(code "$u/healthz")" = 404 ] && ok || bad "own template: /healthz has no route, want the gateway's 404"
 st=$(code "$u/broken")
@@ -126,6 +147,14 @@ printf '{"text":"Alan Turing was born in London."}' > "$tmp/ev.json"
 python3 -c '
 import json,sys; r=json.load(open(sys.argv[1])); assert r["statusCode"] == 200, r
 assert json.loads(r["body"])["entities"] == [{"text":"Alan Turing","label":"PERSON","start":0,"end":11},{"text":"London","label":"GPE","start":24,"end":30}], r' "$tmp/out" && ok || bad "invoke result: $(cat "$tmp/out")"
+
+# a direct batch invocation, scores asked in the event
+printf '{"texts":["Alan Turing was born in London.","Paris"],"scores":true}' > "$tmp/evb.json"
+"$NERD" local invoke NerFunction --template template.yaml --build-dir "$tmp/pkg" --event "$tmp/evb.json" \
+    > "$tmp/out" 2> "$tmp/err" && ok || bad "batch invoke: $(tail -3 "$tmp/err")"
+python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); assert r["statusCode"] == 200, r
+assert r["body"] == """{"results":[{"entities":[{"text":"Alan Turing","label":"PERSON","start":0,"end":11,"score":0.9997},{"text":"London","label":"GPE","start":24,"end":30,"score":1.0000}]},{"entities":[{"text":"Paris","label":"GPE","start":0,"end":5,"score":0.9878}]}]}""", r' "$tmp/out" && ok || bad "batch invoke result: $(cat "$tmp/out")"
 
 # no model in the package: /init/error, and the caller gets the error
 mkdir -p "$tmp/nomodel/NerFunction"; cp "$BOOT" "$tmp/nomodel/NerFunction/"

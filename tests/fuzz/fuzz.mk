@@ -7,10 +7,12 @@ FCC = clang
 FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,undefined \
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c
+          lib/nn.c lib/ner.c lib/http.c lib/uniq.c lib/pipe.c platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c
 TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw fuzz_handler
 # the load lab's parsers (loadgen/): scenario files and HTTP responses
 TARGETS += fuzz_scenario fuzz_http_response
+# `nerd extract`'s input lines (plain text or JSON lines)
+TARGETS += fuzz_extract_line
 
 .PHONY: run build
 build: $(TARGETS:%=$(FUZZBUILD)/%)
@@ -22,6 +24,10 @@ $(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h pl
 $(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
+
+$(FUZZBUILD)/fuzz_extract_line: tests/fuzz/fuzz_extract_line.c cli/cmd_extract.c cli/util.c cli/cli.h loadgen/common.c $(LIB_SRC)
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Icli -Iloadgen $< cli/cmd_extract.c cli/util.c loadgen/common.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
 $(FUZZBUILD)/fuzz_scenario: tests/fuzz/fuzz_scenario.c loadgen/scenario.c loadgen/common.c $(wildcard loadgen/*.h)
 	@mkdir -p $(FUZZBUILD)

@@ -3,8 +3,11 @@
 // (tests/web/test_page.sh starts `nerd local start-api` with template.yaml,
 // as `make run` does).  Checks the endpoint default, the highlighted marks
 // for the study sentence, code point offsets with astral characters and
-// accents, the legend, table, raw JSON and latency, and that API errors
-// (400, 404, 413) and network errors reach #error.  SCREENSHOT=path saves a
+// accents, the legend, table, raw JSON and latency, that API errors (400,
+// 404, 413) and network errors reach #error, the scores checkbox (?scores=1,
+// a score in each mark and a table column) and batch mode (one request of
+// {"texts"} for the non-blank lines, each line's entities in its own block,
+// a line column, the 256-text limit's 413).  SCREENSHOT=path saves a
 // full-page screenshot.  Prints "web: N passed, N failed".
 import net from "node:net";
 import { check, env, run } from "./harness.mjs";
@@ -133,6 +136,75 @@ await run(async (browser) => {
   await page.fill("#endpoint", base + "/ner");
   await run(STUDY);
   check(await text("#error") === "" && (await marks()).length === 4, "error cleared after a good answer");
+
+  // 9. scores: the checkbox adds ?scores=1; each mark and table row shows its score
+  const posts = [];
+  page.on("request", (r) => { if (r.method() === "POST") posts.push({ url: r.url(), body: r.postData() }); });
+  await page.check("#scores");
+  await run(STUDY);
+  check(posts.length === 1 && posts[0].url === base + "/ner?scores=1" && posts[0].body === JSON.stringify({ text: STUDY }),
+        "scores: one POST to ?scores=1: " + JSON.stringify(posts));
+  check(JSON.stringify(await page.$$eval("#result mark", (ms) => ms.map((m) => m.dataset.score))) ===
+        JSON.stringify(["0.9997", "0.8231", "1.0000", "1.0000"]), "scores on the marks");
+  check(await page.$$eval("#result mark .score", (ss) => ss.map((x) => x.textContent).join()) === "1.00,0.82,1.00,1.00",
+        "score shown after each label");
+  check(await page.$$eval("#table thead th", (ts) => ts.map((t) => t.textContent).join()) === "Entity,Label,Start,End,Score",
+        "score column");
+  let rowsS = await page.$$eval("#table tbody tr", (rs) => rs.map((r) => r.innerText.split("\t").join("|")));
+  check(rowsS[1] === "June 23, 1912|DATE|24|37|0.8231", "scored row: " + JSON.stringify(rowsS));
+  check(JSON.parse(await text("#json")).entities[0].score === 0.9997, "score in the raw JSON");
+  await page.uncheck("#scores");
+  await run(STUDY);
+  check(await page.$$eval("#result mark .score", (ss) => ss.length) === 0 &&
+        await page.$$eval("#table thead th", (ts) => ts.length) === 4 && posts[1].url === base + "/ner",
+        "scores off again: no ?scores, no score shown");
+
+  // 10. batch mode: the non-blank lines in one request, each line's entities in its block
+  await page.check("#batch");
+  posts.length = 0;
+  const lines = ["Alan Turing was born in London.", "", "Paris", "nothing to see here", "😀 Zoë Saldaña visited São Paulo."];
+  await run(lines.join("\n"));
+  const sent = lines.filter((l) => l !== "");
+  check(posts.length === 1 && posts[0].url === base + "/ner" && posts[0].body === JSON.stringify({ texts: sent }),
+        "batch: one POST of the non-blank lines: " + JSON.stringify(posts));
+  const docs = await page.$$eval("#result .doc", (ds) => ds.map((d) => ({ line: d.dataset.line,
+    marks: [...d.querySelectorAll("mark")].map((m) => m.querySelector(".ent").textContent + "/" + m.dataset.label) })));
+  check(JSON.stringify(docs.map((d) => d.line)) === JSON.stringify(["1", "3", "4", "5"]), "a block per text, by line: " + JSON.stringify(docs));
+  check(JSON.stringify(docs[0].marks) === JSON.stringify(["Alan Turing/PERSON", "London/GPE"]) &&
+        JSON.stringify(docs[1].marks) === JSON.stringify(["Paris/GPE"]) && docs[2].marks.length === 0,
+        "each block its own entities: " + JSON.stringify(docs));
+  const bres = JSON.parse(await text("#json")).results;
+  const cps5 = Array.from(lines[4]);
+  check(bres.length === 4 && bres[3].entities.length > 0 &&
+        bres[3].entities.every((e) => cps5.slice(e.start, e.end).join("") === e.text) &&
+        await page.$$eval("#result .doc[data-line='5'] mark", (ms) => ms.length) === bres[3].entities.length,
+        "code point offsets per text in a batch: " + JSON.stringify(bres[3]));
+  check(/^200 in [0-9]+\.[0-9] ms for 4 texts$/.test(await text("#latency")), "batch latency: " + await text("#latency"));
+  const rowsB = await page.$$eval("#table tbody tr", (rs) => rs.map((r) => r.innerText.split("\t").join("|")));
+  check(rowsB[0] === "1|Alan Turing|PERSON|0|11" && rowsB[2] === "3|Paris|GPE|0|5" &&
+        await page.$$eval("#table thead th", (ts) => ts.map((t) => t.textContent).join()) === "Line,Entity,Label,Start,End",
+        "batch table with a line column: " + JSON.stringify(rowsB));
+
+  // 11. batch with scores: every mark scored, the line and score columns
+  await page.check("#scores");
+  await run("Alan Turing was born in London.\nParis");
+  check(posts[posts.length - 1].url === base + "/ner?scores=1", "batch with ?scores=1");
+  check(JSON.stringify(await page.$$eval("#result .doc mark", (ms) => ms.map((m) => m.dataset.score))) ===
+        JSON.stringify(["0.9997", "1.0000", "0.9878"]), "batch scores on the marks");
+  rowsS = await page.$$eval("#table tbody tr", (rs) => rs.map((r) => r.innerText.split("\t").join("|")));
+  check(rowsS[2] === "2|Paris|GPE|0|5|0.9878", "batch scored row: " + JSON.stringify(rowsS));
+  await page.uncheck("#scores");
+
+  // 12. more texts than a batch takes: the function's 413 reaches #error
+  await run(Array.from({ length: 257 }, (_, i) => "Text " + i).join("\n"));
+  err = await text("#error");
+  check(err === "Error 413: texts has 257 items; the limit is 256 texts", "batch 413 shown: " + err);
+  check(await page.$$eval("#result mark", (ms) => ms.length) === 0 &&
+        await page.$$eval("#result .doc", (ds) => ds.length) === 257, "the texts shown unmarked after the error");
+  await page.uncheck("#batch");
+  await run(STUDY);
+  check(await text("#error") === "" && (await marks()).length === 4 &&
+        await page.$$eval("#result .doc", (ds) => ds.length) === 0, "single mode again");
   check(errors.length === 0, "no page errors: " + errors.join("; "));
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
 });
