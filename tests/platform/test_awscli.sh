@@ -38,7 +38,7 @@ field "$tmp/meta" LogResult | base64 -d > "$tmp/tail"
 rid=$(sed -n 's/^START RequestId: \([0-9a-f-]*\) Version: \$LATEST$/\1/p' "$tmp/tail")
 [[ "$rid" =~ ^[0-9a-f-]{36}$ ]] && ok || bad "LogResult has no START line: $(cat "$tmp/tail")"
 # a cold start: INIT_START and the init output, then START .. REPORT
-sed -E -e 's/^(INIT_START) .*/\1/' -e 's/^init mode=echo fn=Echo mem=128 pid=[0-9]+$/init line/' \
+sed -E -e 's/^(INIT_START) .*/\1/' -e 's/^init mode=echo fn=Echo mem=1769 pid=[0-9]+$/init line/' \
     -e 's/^(REPORT RequestId: [^\t]*)\tDuration: .*\tInit Duration: [0-9.]+ ms\t$/\1 cold/' \
     "$tmp/tail" > "$tmp/got"
 printf '%s\n' INIT_START "init line" "START RequestId: $rid Version: \$LATEST" "deadline header ok" \
@@ -81,7 +81,7 @@ aws lambda list-functions --max-items 2 > "$tmp/list2" 2>&1
 aws lambda get-function --function-name Sleepy > "$tmp/get" 2> "$tmp/err" && ok || bad "get-function: $(cat "$tmp/err")"
 for kv in Configuration.FunctionName=Sleepy \
           Configuration.FunctionArn=arn:aws:lambda:us-east-1:123456789012:function:Sleepy \
-          Configuration.Runtime=provided.al2023 Configuration.MemorySize=128 Configuration.Timeout=5 \
+          Configuration.Runtime=provided.al2023 Configuration.MemorySize=1769 Configuration.Timeout=5 \
           Configuration.Environment.Variables.MODE=sleep Configuration.Architectures.0=x86_64 \
           Configuration.PackageType=Zip Configuration.State=Active Configuration.Version='$LATEST' \
           Configuration.LastUpdateStatus=Successful Code.RepositoryType=S3 \
@@ -94,7 +94,7 @@ done
     ok || bad "CodeSize: $(field "$tmp/get" Configuration.CodeSize)"
 aws lambda get-function-configuration --function-name Echo --query '[FunctionName,MemorySize,Environment.Variables.MODE]' \
     --output text > "$tmp/cfg" 2>&1
-[ "$(tr '\t' ' ' < "$tmp/cfg")" = "Echo 128 echo" ] && ok || bad "get-function-configuration: $(cat "$tmp/cfg")"
+[ "$(tr '\t' ' ' < "$tmp/cfg")" = "Echo 1769 echo" ] && ok || bad "get-function-configuration: $(cat "$tmp/cfg")"
 
 # unknown names: ResourceNotFoundException, as Lambda words it
 aws lambda get-function --function-name Nope > "$tmp/out" 2> "$tmp/err"; rc=$?
