@@ -9,7 +9,8 @@
 #   `nerd local start-api ARGS --port 0` logging to $tmp/log and sets gw
 #   and url;
 #   group_alive PGID... succeeds while a live (not zombie) process is left
-#   in one of those process groups, logged_pids FILE... prints the PIDs
+#   in one of those process groups, groups_exit PGID... waits up to 5 s for
+#   them all to be gone (fails if not), logged_pids FILE... prints the PIDs
 #   that runtimes logged as "pid=N" (tests/data/functions' runtimes do):
 #   the platform starts each runtime as the leader of its own group, so a
 #   test looks only at runtimes it started (those PIDs, or pgrep -P of its
@@ -45,6 +46,10 @@ group_alive() {
         done
     done
     return 1
+}
+groups_exit() {
+    for _ in $(seq 100); do group_alive "$@" || return 0; sleep 0.05; done
+    ! group_alive "$@"
 }
 logged_pids() { sed -n 's/^.* pid=\([0-9][0-9]*\)$/\1/p' "$@" | sort -u; }
 start_gateway() {

@@ -95,6 +95,5 @@ kill -TERM $gw; wait $gw; rc=$?
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc"
 rts=$(logged_pids "$tmp/log")
 [ "$(echo $rts | wc -w)" -ge 9 ] && ok || bad "runtime pids logged: $rts"
-for _ in $(seq 100); do group_alive $rts || break; sleep 0.05; done
-group_alive $rts && bad "runtimes left in groups: $rts" || ok
+groups_exit $rts && ok || bad "runtimes left in groups: $rts"
 finish

@@ -17,8 +17,7 @@ has() { grep -qE -- "$2" "$tmp/$1" && ok || bad "$3: /$2/ not in $1: $(head -c 6
 gone() { # LABEL: the runtimes this invocation logged (and their children) have all exited
     local g; g=$(logged_pids "$tmp/log")
     [ -n "$g" ] || { bad "$1: no runtime pid in the log"; return; }
-    for _ in $(seq 100); do group_alive $g || break; sleep 0.05; done
-    group_alive $g && bad "$1: still running in process group(s) $g" || ok
+    groups_exit $g && ok || bad "$1: still running in process group(s) $g"
 }
 
 inv Echo

@@ -58,6 +58,5 @@ kill $gw; wait $gw 2>/dev/null
 # the runtimes this test started (gateway and invoke), by the PIDs they logged
 rts=$(logged_pids "$tmp/log" "$tmp/err")
 [ "$(echo $rts | wc -w)" -ge 2 ] && ok || bad "node runtime pids logged: '$rts'"
-for _ in $(seq 100); do group_alive $rts || break; sleep 0.05; done
-group_alive $rts && bad "node runtimes left running in groups: $rts" || ok
+groups_exit $rts && ok || bad "node runtimes left running in groups: $rts"
 finish

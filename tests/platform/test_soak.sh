@@ -51,6 +51,5 @@ crashes=$(grep -c 'Runtime exited with error: exit status 3' "$tmp/log")
 rts="$busy $(pgrep -P $gw)" # those seen under load, and any left now
 kill -TERM $gw; wait $gw; rc=$?
 [ $rc -eq 0 ] && ok || bad "gateway exit $rc (a sanitizer report?): $(grep -A5 'Sanitizer' "$tmp/log" | head -20)"
-for _ in $(seq 100); do group_alive $rts || break; sleep 0.05; done
-group_alive $rts && bad "runtimes left after shutdown in groups: $rts" || ok
+groups_exit $rts && ok || bad "runtimes left after shutdown in groups: $rts"
 finish
