@@ -9,22 +9,9 @@
 
 #include "nerd/ner.h"
 
-static ner_model *M;
-static ner_ctx *C;
+#include "fuzz_ner.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    const char *p = getenv("NERD_MODEL");
-    if (ner_model_load(p ? p : "models/en_core_web_sm-2.2.5.nerd", &M) ||
-        ner_ctx_new(M, &C))
-        abort();
-    return 0;
-}
 
 /* Runs text[0..size) and checks the result; returns ner_extract's code. */
 static int run(const char *text, size_t size, ner_doc *d)

@@ -16,21 +16,9 @@
 
 #include "cli.h"
 
-static ner_model *M;
-static ner_ctx *C;
+#include "fuzz_ner.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    const char *p = getenv("NERD_MODEL");
-    if (ner_model_load(p ? p : "models/en_core_web_sm-2.2.5.nerd", &M) || ner_ctx_new(M, &C))
-        abort();
-    return 0;
-}
 
 static const size_t JFLAGS = JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_model.h"
 #include "nerd/ner.h"
 
 static const ner_model *M;
@@ -227,17 +228,12 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    const char *path = getenv("MODEL");
-    if (!path)
-        path = "models/en_core_web_sm-2.2.5.nerd";
     ner_model *m;
-    int rc = ner_model_load(path, &m);
-    CHECK(rc == 0, "load %s: %s", path, ner_strerror(rc));
-    if (rc)
+    ner_ctx *c;
+    check_model_ctx(&m, &c);
+    if (!c)
         return check_done("test_extract");
     M = m;
-    ner_ctx *c;
-    CHECK(ner_ctx_new(m, &c) == 0, "ctx");
     run_cases(c, argc > 1 ? argv[1] : "tests/data/extract.cases");
     hostile(c);
     /* the context still answers correctly after all of the above */

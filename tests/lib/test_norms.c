@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_model.h"
 #include "nerd/ner.h"
 
 static const ner_model *M;
@@ -70,10 +71,9 @@ static const norm_case CASES[] = {
 
 int main(void)
 {
-    const char *mp = getenv("MODEL") ? getenv("MODEL") : "models/en_core_web_sm-2.2.5.nerd";
-    ner_model *m = NULL;
-    ner_ctx *c = NULL;
-    CHECK(ner_model_load(mp, &m) == NER_OK && ner_ctx_new(m, &c) == NER_OK, "model %s", mp);
+    ner_model *m;
+    ner_ctx *c;
+    check_model_ctx(&m, &c);
     if (!c)
         return check_done("test_norms");
     M = m;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_model.h"
 #include "nerd/ner.h"
 
 static const char STUDY[] = "Alan Turing was born on June 23, 1912, in London, England.";
@@ -68,10 +69,9 @@ static void reference_file(ner_ctx *c, const char *path)
 
 int main(void)
 {
-    const char *mp = getenv("MODEL") ? getenv("MODEL") : "models/en_core_web_sm-2.2.5.nerd";
-    ner_model *m = NULL;
-    ner_ctx *c = NULL;
-    CHECK(ner_model_load(mp, &m) == NER_OK && ner_ctx_new(m, &c) == NER_OK, "model %s", mp);
+    ner_model *m;
+    ner_ctx *c;
+    check_model_ctx(&m, &c);
     if (!c)
         return check_done("test_scores");
     ner_doc d;
