@@ -23,17 +23,19 @@ typedef struct uq_entry {
     uint32_t off, len;     /* ORTH bytes in the pool */
     const char *norm;      /* NORM of the first occurrence, or NULL */
     uint32_t norm_len;
-    uint32_t used;
+    uint32_t gen;          /* in use while equal to the map's gen */
 } uq_entry;
 
 typedef struct uq_map {
     uq_entry *tab;
     size_t cap, n;         /* cap: power of two, or 0 */
+    uint32_t gen;          /* bumped by uq_reset, so a reset costs O(1) */
     char *pool;
     size_t pool_n, pool_cap;
 } uq_map;
 
-/* Empties m (keeps its memory).  m must be zeroed or used before. */
+/* Empties m in O(1) (keeps its memory: a map grown by one long text does
+ * not make later resets cost its size).  m must be zeroed or used before. */
 void uq_reset(uq_map *m);
 
 /* Frees m's memory; m is zeroed and may be used again. */
