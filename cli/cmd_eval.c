@@ -341,14 +341,16 @@ static void ref_parse(evalr *ev, const char *line, size_t n, long lineno, ref_it
         json_decref(j);
         return;
     }
-    ner_doc d;
-    int e = ner_tokenize(ev->c, json_string_value(jt), json_string_length(jt), &d);
-    if (e) {
-        bad_input(ev, lineno, ner_strerror(e), NULL);
-        json_decref(j);
-        return;
+    if (ev->o->pipe_batch) { /* the length Parser.pipe sorts by; alone, no order to find */
+        ner_doc d;
+        int e = ner_tokenize(ev->c, json_string_value(jt), json_string_length(jt), &d);
+        if (e) {
+            bad_input(ev, lineno, ner_strerror(e), NULL);
+            json_decref(j);
+            return;
+        }
+        it->ntok = d.n_tokens;
     }
-    it->ntok = d.n_tokens;
     it->j = j;
 }
 
