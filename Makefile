@@ -23,7 +23,7 @@ ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform -Iloadgen $(CFLAGS) $(E
 LIBS    = -lpcre2-8 -lm
 CLI_LIBS = -lmsgpackc -ljansson -lpthread
 
-DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libcurl4-openssl-dev
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
@@ -39,11 +39,11 @@ TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtoo
             python3-locust procps awscli
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c lib/fsutil.c lib/uniq.c lib/pipe.c
+          lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/fsutil.c lib/uniq.c lib/pipe.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c
-PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c platform/gateway.c platform/metrics.c
+PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
              platform/test_template platform/test_apigw function/test_handler
 
@@ -52,9 +52,11 @@ PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
 HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h tests/*.h) lib/unicode_tables.inc
 # the load lab: `nerd bench --host URL --scenario NAME|FILE` (docs/loadlab.md)
-LOADGEN_SRC = loadgen/common.c loadgen/hist.c loadgen/resp.c loadgen/scenario.c \
+# (its HTTP response parser is lib/http_resp.c, linked by name: the load
+# lab's tests link these objects without libnerd.a)
+LOADGEN_SRC = loadgen/common.c loadgen/hist.c loadgen/scenario.c \
               loadgen/payload.c loadgen/engine.c loadgen/report.c
-LOADGEN_OBJ = $(LOADGEN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lg_scenarios.o
+LOADGEN_OBJ = $(LOADGEN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lg_scenarios.o $(BUILD)/lib/http_resp.o
 CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
@@ -63,8 +65,18 @@ HDRS += $(wildcard loadgen/*.h)
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
 
-# the NER function: Lambda custom runtime and HTTP mode, with the page inside
-FN_SRC  = function/handler.c function/http_server.c function/bootstrap.c
+# the NER function: Lambda custom runtime and HTTP mode, with the page inside.
+# No libcurl (the Runtime API client is function/rtclient.c), and PCRE2 and
+# jansson from their static archives where the system has them (Debian's
+# -dev packages do): `ldd bootstrap` lists glibc's own libraries only (libc,
+# libm, the loader), so the package is bootstrap and the model, nothing to
+# bundle.  Where an archive is missing (as in Amazon Linux 2023's build
+# image, likely: Fedora's jansson-devel has no libjansson.a) that library is
+# linked dynamically, and build-NerFunction puts it into lib/ beside
+# bootstrap (docs/deploy.md).
+FN_SRC  = function/handler.c function/http_server.c function/rtclient.c function/bootstrap.c
+static_or_l = $(foreach a,$(abspath $(shell $(CC) -print-file-name=lib$(1).a)),$(if $(wildcard $(a)),$(a),-l$(1)))
+FN_LIBS = $(call static_or_l,pcre2-8) $(call static_or_l,jansson) -lpthread -lm
 FN_OBJ  = $(FN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_page.o
 $(BUILD)/gen/web_page.c: web/index.html function/embed.sh
 	@mkdir -p $(dir $@)
@@ -72,7 +84,7 @@ $(BUILD)/gen/web_page.c: web/index.html function/embed.sh
 $(BUILD)/gen/web_page.o: $(BUILD)/gen/web_page.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/bootstrap: $(FN_OBJ) $(BUILD)/libnerd.a
-	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcurl -ljansson -lpthread $(LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(FN_LIBS)
 
 # the trivial C runtime used by the platform's soak test and benchmarks
 $(BUILD)/functions/hello/bootstrap: bench/functions/hello.c
@@ -108,6 +120,12 @@ $(BUILD)/tests/loadgen/%: tests/loadgen/%.c $(LOADGEN_OBJ) $(HDRS)
 $(BUILD)/tests/%: tests/lib/%.c $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libnerd.a -o $@ -ljansson -lpthread $(LIBS)
+
+# slow clients for tests/platform/test_slowclients.sh (a plain client: no
+# platform objects, so this explicit rule comes before the pattern below)
+$(BUILD)/tests/platform/trickle: tests/platform/trickle.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ -lpthread
 
 $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -148,19 +166,26 @@ run: deps
 	exec $(BUILD)/nerd local start-api --template template.yaml --build-dir $(RUN_ARTIFACTS) --port 3000
 
 # `sam build` (BuildMethod: makefile) runs this with ARTIFACTS_DIR set, in
-# AWS's provided.al2023 build image (dnf) or on Debian: bootstrap, the model
-# and the shared libraries bootstrap needs beside it (docs/deploy.md).
+# AWS's provided.al2023 build image (dnf) or on Debian: bootstrap and the
+# model (docs/deploy.md).  On Debian that is all; where PCRE2 or jansson
+# had to be linked dynamically (no static archive, as on Amazon Linux 2023
+# unless pcre2-static is there), their shared libraries go into lib/,
+# which Lambda puts on LD_LIBRARY_PATH.
 build-NerFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "build-NerFunction: ARTIFACTS_DIR is not set" >&2; exit 2; }
 	@if ! command -v dpkg >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1 && \
-	    ! rpm -q gcc make pcre2-devel jansson-devel libcurl-devel >/dev/null 2>&1; then \
-	  dnf install -y gcc make pcre2-devel jansson-devel libcurl-devel; fi
+	    ! rpm -q gcc make pcre2-devel jansson-devel >/dev/null 2>&1; then \
+	  dnf install -y gcc make pcre2-devel jansson-devel; \
+	  dnf install -y pcre2-static 2>/dev/null || true; fi
 	$(MAKE) $(BUILD)/bootstrap
 	mkdir -p $(ARTIFACTS_DIR)
+	rm -rf $(ARTIFACTS_DIR)/lib
 	cp $(BUILD)/bootstrap $(ARTIFACTS_DIR)/bootstrap
 	chmod 755 $(ARTIFACTS_DIR)/bootstrap
 	cp $(MODEL) $(ARTIFACTS_DIR)/
-	sh tools/bundle-libs.sh $(ARTIFACTS_DIR)/bootstrap $(ARTIFACTS_DIR)/lib
+	@libs=$$(ldd $(ARTIFACTS_DIR)/bootstrap | awk '/lib(pcre2-8|jansson)\.so/ { print $$3 }'); \
+	if [ -n "$$libs" ]; then mkdir -p $(ARTIFACTS_DIR)/lib && cp -L $$libs $(ARTIFACTS_DIR)/lib/ && \
+	  echo "build-NerFunction: no static PCRE2/jansson here: linked dynamically, lib/ holds" $$libs; fi
 
 # ---- experiments ---------------------------------------------------------
 # `make experiments`: the study's table and the AWS lab's provisioned-
@@ -186,6 +211,7 @@ model: deps
 
 # ---- tests ---------------------------------------------------------------
 unit: $(BUILD)/tests/loadgen/lg_testserver
+unit: $(BUILD)/tests/platform/trickle
 unit: all $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	NERD=$(BUILD)/nerd MODEL=$(MODEL) SHARED=$(SHARED) TESTBIN=$(BUILD)/tests \
 	  tests/run.sh "$(UNIT_TESTS)"
@@ -210,12 +236,17 @@ BENCH_DEBS = python3-numpy python3-msgpack wrk nginx-light
 bench: deps
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
-	$(MAKE) all $(BUILD)/openloop $(BUILD)/calls
+	$(MAKE) all $(BUILD)/openloop $(BUILD)/calls $(BUILD)/coldstart
 	bench/run.sh $(BUILD)/nerd $(MODEL) $(SHARED)
 
-$(BUILD)/openloop: bench/openloop.c loadgen/resp.c loadgen/lg_resp.h
+$(BUILD)/openloop: bench/openloop.c lib/http_resp.c loadgen/lg_resp.h include/nerd/http_resp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) bench/openloop.c loadgen/resp.c -o $@
+	$(CC) $(ALL_CFLAGS) bench/openloop.c lib/http_resp.c -o $@
+
+# the NER function's cold start and memory against a stand-in Runtime API
+$(BUILD)/coldstart: bench/coldstart.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@
 
 $(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lpthread $(LIBS)

@@ -2,7 +2,7 @@
 # `make bench`, batch part: texts per second through `make run`'s server —
 # `nerd local start-api --template template.yaml` (its limits as `make run`
 # has them) serving the function packaged as `make build-NerFunction` does
-# (bootstrap, the model, the bundled libraries) — with one text per request
+# (bootstrap and the model) — with one text per request
 # ({"text"}) against batches of 32 ({"texts": [32 texts]}), in the same run,
 # driven by wrk.  The texts: the first 32 of the shared wnut17.dev.jsonl
 # (short posts, read in place), else the study's sentence 32 times.  Each
@@ -24,7 +24,6 @@ pkg=$tmp/pkg/NerFunction
 mkdir -p "$pkg"
 cp "$B/bootstrap" "$pkg/bootstrap"; chmod 755 "$pkg/bootstrap"
 cp "$MODEL" "$pkg/"
-sh tools/bundle-libs.sh "$pkg/bootstrap" "$pkg/lib"
 
 ref=$SHARED/data/reference/wnut17.dev.jsonl
 [ -f "$ref" ] || ref=

@@ -15,6 +15,15 @@ start_nginx() {
     nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" & pids="$pids $!"
     for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$np/" && break; sleep 0.1; done
 }
+# nginx as a reverse proxy (bench/nginx-proxy.conf, one worker, upstream
+# keep-alive) in front of start_nginx's static reply: sets npx (call
+# start_nginx first), waits until it answers
+start_nginx_proxy() {
+    npx=$(freeport); mkdir -p "$tmp/nginx-proxy/tmp"
+    sed -e "s/NGINX_PORT/$npx/" -e "s/UPSTREAM_PORT/$np/" bench/nginx-proxy.conf > "$tmp/nginx-proxy/nginx.conf"
+    nginx -p "$tmp/nginx-proxy" -c "$tmp/nginx-proxy/nginx.conf" & pids="$pids $!"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$npx/" && break; sleep 0.1; done
+}
 # wrk's Requests/sec; pct P: its P% latency line in microseconds (with --latency)
 rps() { sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'; }
 pct() { sed -nE "s/^ +$1% +([0-9.]+)(us|ms|s).*/\1 \2/p" | awk '{ v=$1; if ($2=="ms") v*=1000; if ($2=="s") v*=1e6; printf "%.0f", v }'; }

@@ -63,4 +63,4 @@ for _ in range(21):
 print("%.2f" % (sorted(ts)[10] * 1000))
 PY
 )
-echo "function: of which exec + dynamic linking of bootstrap (libcurl and its 30 libraries): median $t ms"
+echo "function: of which exec + dynamic linking of bootstrap (glibc only: $(ldd "$B/bootstrap" | wc -l) entries in ldd): median $t ms"

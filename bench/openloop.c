@@ -33,7 +33,7 @@
 typedef struct conn {
     int fd, busy;
     double intended, sent;
-    lg_resp resp; /* the load lab's response parser (loadgen/resp.c) */
+    lg_resp resp; /* the load lab's response parser (lib/http_resp.c) */
 } conn;
 
 static double now_us(void)

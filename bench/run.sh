@@ -26,8 +26,16 @@ fi
 # the local platform with the trivial C runtime, against nginx and wrk
 bench/platform.sh "$NERD"
 
+# the gateway against nginx as a reverse proxy; memory per idle client
+# connection and per NER environment
+bench/gateway.sh "$NERD" "$MODEL"
+
 # the NER function: engine vs HTTP mode vs the local platform
 bench/function.sh "$NERD" "$MODEL"
+
+# its cold start (exec to the first /next, model loaded) and memory, with
+# no platform in between
+bench/coldstart.sh "$NERD" "$MODEL"
 
 # batches: texts/s with one text per request vs 32 per request, through
 # `make run`'s server (template.yaml, the function packaged as sam build does)

@@ -24,7 +24,7 @@ static void usage(FILE *f)
 {
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
           "                            [--destinations DIR] [--client-timeout S] [--no-limits]\n"
-          "                            [--build-dir DIR]\n"
+          "                            [--head-timeout S] [--workers N] [--build-dir DIR]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
@@ -49,6 +49,9 @@ static void usage(FILE *f)
           "says what this machine allows.  --no-limits turns both off.\n"
           "--client-timeout S: an idle keep-alive connection is closed, and a request\n"
           "not received whole within S seconds of its first byte gets 408 (default 30).\n"
+          "--head-timeout S: a request head not complete S seconds after its first byte\n"
+          "gets 408 (default: the client timeout).  --workers N: event loops serving\n"
+          "connections and environments (default one per CPU).\n"
           "validate: loads the template and prints its functions and routes.\n"
           "  --template FILE   default template.yaml\n"
           "  --build-dir DIR   run each function from DIR/<LogicalId> where that exists\n"
@@ -91,7 +94,8 @@ int cmd_local(int argc, char **argv)
     const char *ov[MAX_OVERRIDES] = {0};
     size_t nov = 0;
     int port = 3000, limits = 1;
-    double idle = 300, client_timeout = 30;
+    double idle = 300, client_timeout = 30, head_timeout = 0;
+    int workers = 0;
     const char *dest = ".nerd/destinations", *build_dir = NULL;
     if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
@@ -110,6 +114,10 @@ int cmd_local(int argc, char **argv)
             idle = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--client-timeout") && i + 1 < argc) {
             client_timeout = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--head-timeout") && i + 1 < argc) {
+            head_timeout = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
+            workers = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--build-dir") && i + 1 < argc) {
             build_dir = argv[++i];
         } else if (!strcmp(argv[i], "--no-limits")) {
@@ -159,7 +167,7 @@ int cmd_local(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
-        gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout};
+        gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout, head_timeout, workers};
         int rc = gw_serve(t, &o, err, sizeof err);
         if (rc)
             fprintf(stderr, "nerd local: %s\n", err);
@@ -198,7 +206,7 @@ int cmd_local(int argc, char **argv)
     }
     lam_env *e;
     int status = 1;
-    if (lam_env_start(f, stderr, &e, err, sizeof err)) {
+    if (lam_env_start(NULL, f, stderr, &e, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
     } else {
         lam_result r;

@@ -3,12 +3,17 @@
  * (handler.h):
  *
  *  - Lambda custom runtime (default; AWS_LAMBDA_RUNTIME_API set): loads the
- *    model once (init), then loops over the Runtime API with libcurl —
- *    GET /next (no timeout), POST /response, POST /error with Lambda's
- *    error shape; POST /init/error and exit when the model cannot load or
- *    the configuration is invalid.  Each event's request id, deadline and
- *    trace id are read from /next's headers (the trace id goes to
- *    _X_AMZN_TRACE_ID; a response sent after the deadline is logged).
+ *    model once (init), then loops over the Runtime API (rtclient.h, one
+ *    kept-alive connection) — GET /next (no timeout), POST /response, POST
+ *    /error with Lambda's error shape; POST /init/error and exit when the
+ *    model cannot load or the configuration is invalid.  Each event's
+ *    request id, deadline and trace id are read from /next's headers (the
+ *    trace id goes to _X_AMZN_TRACE_ID; a response sent after the deadline
+ *    is logged).  The Runtime API's errors are answered as AWS's runtimes
+ *    answer them: a 413 on /response (result over the payload limit) is
+ *    posted as an invocation error instead, other 4xx on a POST are logged,
+ *    and a refused /next (4xx), a 5xx or a lost connection end the process
+ *    (status 1, one line on stderr) for Lambda to start a new one.
  *  - HTTP server (PORT set, or --http): POST /ner, GET /, GET /healthz on
  *    HOST:PORT (http_server.c); SIGTERM drains and exits 0.  Bad options
  *    or environment values: a message and exit status 2.
@@ -17,18 +22,17 @@
  * else next to the executable, else models/ under the current directory.
  */
 #define _GNU_SOURCE
-#include <curl/curl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "handler.h"
 #include "http_server.h"
 #include "nerd/ner.h"
+#include "rtclient.h"
 
 #define MODEL_FILE "en_core_web_sm-2.2.5.nerd"
 
@@ -107,118 +111,7 @@ static const char *find_model(const char *opt, char *buf, size_t cap, char *why,
     return NULL;
 }
 
-/* ---- the Runtime API client ------------------------------------------------- */
-
-typedef struct rbuf {
-    char *p;
-    size_t len, cap;
-} rbuf;
-
-typedef struct rt {
-    CURL *h;
-    char base[256];
-    rbuf body;
-    char rid[128];
-    char trace[512];     /* Lambda-Runtime-Trace-Id, for _X_AMZN_TRACE_ID */
-    long long deadline;  /* Lambda-Runtime-Deadline-Ms (epoch ms), 0 if absent */
-    int too_big;
-} rt;
-
-static size_t on_body(char *d, size_t sz, size_t n, void *arg)
-{
-    rt *r = arg;
-    size_t k = sz * n;
-    if (r->body.len + k + 1 > FN_MAX_EVENT + 1) {
-        r->too_big = 1;
-        return k; /* drain it; reported below */
-    }
-    if (r->body.len + k + 1 > r->body.cap) {
-        size_t nc = r->body.cap ? r->body.cap : 65536;
-        while (nc < r->body.len + k + 1)
-            nc *= 2;
-        char *p = realloc(r->body.p, nc);
-        if (!p)
-            return 0;
-        r->body.p = p;
-        r->body.cap = nc;
-    }
-    memcpy(r->body.p + r->body.len, d, k);
-    r->body.len += k;
-    r->body.p[r->body.len] = 0;
-    return k;
-}
-
-/* If the header line d[0..k) is `name: value`, copies the trimmed value into
- * out (NUL-terminated) and returns 1; a value that does not fit is left out. */
-static int header_value(const char *d, size_t k, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    if (k <= nl || d[nl] != ':' || strncasecmp(d, name, nl))
-        return 0;
-    const char *v = d + nl + 1;
-    size_t vl = k - nl - 1;
-    while (vl && (*v == ' ' || *v == '\t'))
-        v++, vl--;
-    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-        vl--;
-    if (vl >= cap)
-        return 0;
-    memcpy(out, v, vl);
-    out[vl] = 0;
-    return 1;
-}
-
-static size_t on_header(char *d, size_t sz, size_t n, void *arg)
-{
-    rt *r = arg;
-    size_t k = sz * n;
-    char num[32];
-    long long v;
-    if (header_value(d, k, "lambda-runtime-aws-request-id", r->rid, sizeof r->rid) ||
-        header_value(d, k, "lambda-runtime-trace-id", r->trace, sizeof r->trace))
-        return k;
-    if (header_value(d, k, "lambda-runtime-deadline-ms", num, sizeof num) &&
-        !parse_num(num, 0, (long long)1 << 50, &v))
-        r->deadline = v;
-    return k;
-}
-
-static size_t discard(char *d, size_t sz, size_t n, void *arg)
-{
-    (void)d;
-    (void)arg;
-    return sz * n;
-}
-
-/* POSTs body to base + path; returns the HTTP status or -1. */
-static long post(rt *r, const char *path, const char *body, size_t len, const char *err_type)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", r->base, path);
-    struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
-    hs = curl_slist_append(hs, "Expect:");
-    if (err_type) {
-        char h[160];
-        snprintf(h, sizeof h, "Lambda-Runtime-Function-Error-Type: %s", err_type);
-        hs = curl_slist_append(hs, h);
-    }
-    curl_easy_setopt(r->h, CURLOPT_URL, url);
-    curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, hs);
-    curl_easy_setopt(r->h, CURLOPT_POST, 1L);
-    curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(r->h, CURLOPT_HEADERFUNCTION, discard);
-    CURLcode cc = curl_easy_perform(r->h);
-    long status = -1;
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
-    else
-        fprintf(stderr, "bootstrap: POST %s: %s\n", path, curl_easy_strerror(cc));
-    curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hs);
-    return status;
-}
+/* ---- the Lambda runtime loop ------------------------------------------------ */
 
 /* Lambda's error shape, {"errorMessage","errorType"}: quotes and backslashes
  * escaped, control characters dropped, other non-ASCII bytes as '?' (the
@@ -238,9 +131,60 @@ static void error_json(char *out, size_t cap, const char *type, const char *msg)
     snprintf(out + o, cap - o, "\",\"errorType\":\"%s\"}", type);
 }
 
+/* What the loop does after a POST: go on to /next, or exit. */
+enum { NEXT, EXIT };
+
+/* The outcome of POST what (for request id) as the AWS runtimes treat it:
+ * no answer (the connection failed) or a 5xx (the Runtime API is in a
+ * state it cannot recover from and wants the runtime gone) → EXIT, with a
+ * line on stderr; a 4xx (a request id or state the Runtime API refuses: the
+ * invocation is over as far as it is concerned) → a line on stderr, NEXT;
+ * 2xx → NEXT. */
+static int posted(rtc *c, rtc_err e, int status, const char *what, const char *id)
+{
+    if (e) {
+        fprintf(stderr, "bootstrap: POST %s for request %s: %s\n", what, id, rtc_detail(c));
+        return EXIT;
+    }
+    if (status >= 200 && status < 300)
+        return NEXT;
+    fprintf(stderr, "bootstrap: POST %s for request %s: the Runtime API answered %d %s%s\n", what,
+            id, status, rtc_answer(c), status >= 500 ? "; exiting" : "");
+    return status >= 500 ? EXIT : NEXT;
+}
+
+/* POSTs an invocation error of the given type; NEXT or EXIT (posted()). */
+static int post_error(rtc *c, const char *id, const char *type, const char *msg)
+{
+    char js[1536];
+    int status = 0;
+    error_json(js, sizeof js, type, msg);
+    rtc_err e = rtc_fail(c, id, type, js, strlen(js), &status);
+    return posted(c, e, status, "/error", id);
+}
+
+/* POSTs the result; a 413 (the result is over the Runtime API's payload
+ * limit) becomes an invocation error, as Lambda itself reports it to the
+ * invoker (Function.ResponseSizeTooLarge).  NEXT or EXIT. */
+static int post_response(rtc *c, const char *id, const char *out, size_t out_len)
+{
+    int status = 0;
+    rtc_err e = rtc_respond(c, id, out, out_len, &status);
+    if (e || status != 413)
+        return posted(c, e, status, "/response", id);
+    fprintf(stderr, "bootstrap: POST /response for request %s: the Runtime API answered 413 %s; "
+            "posting the error instead\n", id, rtc_answer(c));
+    char msg[160];
+    snprintf(msg, sizeof msg, "Response payload size (%zu bytes) exceeded the maximum allowed "
+             "payload size (the Runtime API answered 413)", out_len);
+    return post_error(c, id, "Function.ResponseSizeTooLarge", msg);
+}
+
 /* Runs the Lambda runtime loop; returns the exit status.  config_err: a
  * configuration error to report as the init error; model: NULL when none
- * was found, with the places tried in no_model. */
+ * was found, with the places tried in no_model.  The loop ends (status 1)
+ * when the Runtime API cannot be reached, fails (5xx), refuses /next (4xx)
+ * or answers it without a request id, each with a line on stderr. */
 static int runtime_main(const char *model, const char *no_model, size_t max_text,
                         const char *config_err)
 {
@@ -250,26 +194,14 @@ static int runtime_main(const char *model, const char *no_model, size_t max_text
               stderr);
         return 2;
     }
-    if (curl_global_init(CURL_GLOBAL_NOTHING)) {
-        fputs("bootstrap: curl_global_init failed\n", stderr);
-        return 1;
+    char err[1024], js[1536];
+    rtc *c = NULL;
+    if (rtc_new(api, FN_MAX_EVENT, &c, err, sizeof err)) {
+        fprintf(stderr, "bootstrap: %s\n", err);
+        return 2;
     }
-    rt r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.base, sizeof r.base, "http://%s/2018-06-01/runtime", api);
-    r.h = curl_easy_init();
-    if (!r.h) {
-        fputs("bootstrap: curl_easy_init failed\n", stderr);
-        curl_global_cleanup();
-        return 1;
-    }
-    curl_easy_setopt(r.h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(r.h, CURLOPT_CONNECTTIMEOUT_MS, 1000L); /* loopback: fail fast */
-    curl_easy_setopt(r.h, CURLOPT_TIMEOUT, 0L);  /* /next waits as long as it takes */
-    curl_easy_setopt(r.h, CURLOPT_NOSIGNAL, 1L);
     fn_app *app = NULL;
     fn_ctx *ctx = NULL;
-    char err[1024], js[1536];
     const char *etype = NULL;
     if (config_err) {
         etype = "Runtime.ConfigInvalid";
@@ -286,65 +218,60 @@ static int runtime_main(const char *model, const char *no_model, size_t max_text
     if (etype) {
         fprintf(stderr, "bootstrap: init failed: %s\n", err);
         error_json(js, sizeof js, etype, err);
-        post(&r, "/init/error", js, strlen(js), etype);
-        curl_easy_cleanup(r.h);
-        curl_global_cleanup();
+        int status = 0;
+        rtc_err e = rtc_fail(c, NULL, etype, js, strlen(js), &status);
+        if (e)
+            fprintf(stderr, "bootstrap: POST /init/error: %s\n", rtc_detail(c));
+        else if (status < 200 || status >= 300)
+            fprintf(stderr, "bootstrap: POST /init/error: the Runtime API answered %d %s\n", status,
+                    rtc_answer(c));
+        rtc_free(c);
         fn_app_free(app);
         return 1;
     }
-    char next[300];
-    snprintf(next, sizeof next, "%s/invocation/next", r.base);
     for (;;) {
-        r.body.len = 0;
-        r.rid[0] = r.trace[0] = 0;
-        r.deadline = 0;
-        r.too_big = 0;
-        curl_easy_setopt(r.h, CURLOPT_URL, next);
-        curl_easy_setopt(r.h, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(r.h, CURLOPT_WRITEDATA, &r);
-        curl_easy_setopt(r.h, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(r.h, CURLOPT_HEADERDATA, &r);
-        CURLcode cc = curl_easy_perform(r.h);
-        long status = 0;
-        curl_easy_getinfo(r.h, CURLINFO_RESPONSE_CODE, &status);
-        if (cc != CURLE_OK || status != 200 || !r.rid[0]) {
-            fprintf(stderr, "bootstrap: GET /next: %s (status %ld)\n",
-                    cc ? curl_easy_strerror(cc) : "no request id", status);
-            break; /* the platform is gone: exit, as Lambda runtimes do */
+        rtc_event ev;
+        int status = 0;
+        rtc_err e = rtc_next(c, &status, &ev);
+        if (e) { /* the platform is gone: exit, as Lambda runtimes do */
+            fprintf(stderr, "bootstrap: GET /next: %s\n", rtc_detail(c));
+            break;
         }
-        if (r.trace[0]) /* as the AWS runtimes do, for X-Ray SDKs */
-            setenv("_X_AMZN_TRACE_ID", r.trace, 1);
+        if (status != 200) { /* 4xx: refused; 5xx: "Runtime should exit promptly" */
+            fprintf(stderr, "bootstrap: GET /next: the Runtime API answered %d %s; exiting\n",
+                    status, rtc_answer(c));
+            break;
+        }
+        if (!ev.id[0]) {
+            fputs("bootstrap: GET /next: no request id (status 200); exiting\n", stderr);
+            break;
+        }
+        if (ev.trace[0]) /* as the AWS runtimes do, for X-Ray SDKs */
+            setenv("_X_AMZN_TRACE_ID", ev.trace, 1);
         else
             unsetenv("_X_AMZN_TRACE_ID");
-        char path[300];
-        if (r.too_big) {
-            error_json(js, sizeof js, "Runtime.EventTooLarge", "the event exceeds 6 MB");
-            snprintf(path, sizeof path, "/invocation/%s/error", r.rid);
-            post(&r, path, js, strlen(js), "Runtime.EventTooLarge");
-            continue;
-        }
-        const char *out;
-        size_t out_len;
-        int rc = fn_lambda(ctx, r.body.p ? r.body.p : "", r.body.len, &out, &out_len);
-        if (rc) {
-            error_json(js, sizeof js, "Runtime.HandlerError", fn_strerror(rc));
-            snprintf(path, sizeof path, "/invocation/%s/error", r.rid);
-            post(&r, path, js, strlen(js), "Runtime.HandlerError");
+        int then;
+        if (ev.too_big) {
+            then = post_error(c, ev.id, "Runtime.EventTooLarge", "the event exceeds 6 MB");
         } else {
-            snprintf(path, sizeof path, "/invocation/%s/response", r.rid);
-            post(&r, path, out, out_len, NULL);
+            const char *out;
+            size_t out_len;
+            int rc = fn_lambda(ctx, ev.body, ev.body_len, &out, &out_len);
+            if (rc)
+                then = post_error(c, ev.id, "Runtime.HandlerError", fn_strerror(rc));
+            else
+                then = post_response(c, ev.id, out, out_len);
         }
-        long long late = r.deadline ? epoch_ms() - r.deadline : 0;
+        long long late = ev.deadline_ms ? epoch_ms() - ev.deadline_ms : 0;
         if (late > 0) /* the platform has timed the invocation out by now */
-            fprintf(stderr, "bootstrap: request %s finished %lld ms after its deadline\n", r.rid,
+            fprintf(stderr, "bootstrap: request %s finished %lld ms after its deadline\n", ev.id,
                     late);
+        if (then == EXIT)
+            break;
     }
     fn_ctx_free(ctx);
     fn_app_free(app);
-    free(r.body.p);
-    curl_easy_cleanup(r.h);
-    curl_global_cleanup();
+    rtc_free(c);
     return 1;
 }
 

@@ -303,6 +303,8 @@ int http_parse(http_parser *p, char *buf, size_t len, size_t *used)
     }
 }
 
+int http_head_complete(const http_parser *p) { return p->state != S_HEAD; }
+
 int http_wants_continue(const http_parser *p)
 {
     return p->req.expect_continue && p->state != S_HEAD && p->state != S_DONE &&
@@ -369,17 +371,22 @@ const char *http_header(const http_request *r, const char *buf, const char *name
     return NULL;
 }
 
-int http_send2(int fd, const char *a, size_t alen, const char *b, size_t blen)
+int http_send2_some(int fd, const char *a, size_t alen, const char *b, size_t blen,
+                    size_t *sent)
 {
     struct iovec iov[2] = {{(void *)a, alen}, {(void *)b, blen}};
-    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = blen ? 2 : 1};
+    *sent = 0;
     while (iov[0].iov_len + iov[1].iov_len) {
         ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
         if (w <= 0)
             return -1;
         size_t k = (size_t)w;
+        *sent += k;
         for (int i = 0; i < 2; i++) {
             size_t t = k < iov[i].iov_len ? k : iov[i].iov_len;
             iov[i].iov_base = (char *)iov[i].iov_base + t;
@@ -392,6 +399,12 @@ int http_send2(int fd, const char *a, size_t alen, const char *b, size_t blen)
         }
     }
     return 0;
+}
+
+int http_send2(int fd, const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t sent;
+    return http_send2_some(fd, a, alen, b, blen, &sent) || sent < alen + blen ? -1 : 0;
 }
 
 int http_send_all(int fd, const char *p, size_t n)

@@ -4,6 +4,7 @@
  */
 #define _DEFAULT_SOURCE
 #include "apigw.h"
+#include "jsonw.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -220,23 +221,63 @@ long apigw_query_param(const char *q, size_t n, const char *key, char *out, size
     return -1;
 }
 
-/* obj[key] = existing + "," + value, or value */
-static void join_set(json_t *obj, const char *key, const char *v, size_t vl)
+#define APIGW_MAX_EVENT (16u * 1024 * 1024) /* 10 MB body, base64, and the rest */
+
+/* Writes "key":"v1,v2" for the distinct names[] in first-seen order. */
+typedef struct kv_join {
+    const char *name;
+    char own[256];      /* the name, when the caller's copy does not last */
+    size_t name_len;
+    const char *v[APIGW_MAX_HEADERS + 2];
+    size_t vl[APIGW_MAX_HEADERS + 2];
+    int n;
+} kv_join;
+
+static kv_join *join_add(kv_join *set, int *n, int cap, const char *name, size_t nl,
+                         int copy, const char *v, size_t vl)
 {
-    json_t *old = json_object_get(obj, key);
-    if (old && json_is_string(old)) {
-        size_t ol = json_string_length(old);
-        char *s = malloc(ol + 1 + vl);
-        if (!s)
-            return;
-        memcpy(s, json_string_value(old), ol);
-        s[ol] = ',';
-        memcpy(s + ol + 1, v, vl);
-        json_object_set_new(obj, key, json_stringn_nocheck(s, ol + 1 + vl));
-        free(s);
-    } else {
-        json_object_set_new(obj, key, json_stringn_nocheck(v, vl));
+    for (int i = 0; i < *n; i++)
+        if (set[i].name_len == nl && !memcmp(set[i].name, name, nl)) {
+            if (set[i].n < APIGW_MAX_HEADERS + 2) {
+                set[i].v[set[i].n] = v;
+                set[i].vl[set[i].n++] = vl;
+            }
+            return &set[i];
+        }
+    if (*n == cap)
+        return NULL;
+    kv_join *k = &set[(*n)++];
+    if (copy) {
+        nl = nl < sizeof k->own - 1 ? nl : sizeof k->own - 1;
+        memcpy(k->own, name, nl);
+        k->own[nl] = 0;
+        name = k->own;
     }
+    k->name = name;
+    k->name_len = nl;
+    k->v[0] = v;
+    k->vl[0] = vl;
+    k->n = 1;
+    return k;
+}
+
+static void join_write(jw *w, const kv_join *set, int n)
+{
+    jw_lit(w, "{");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            jw_lit(w, ",");
+        jw_str(w, set[i].name, set[i].name_len);
+        jw_lit(w, ":");
+        jw_str_begin(w);
+        for (int k = 0; k < set[i].n; k++) {
+            if (k)
+                jw_lit(w, ",");
+            jw_str_part(w, set[i].v[k], set[i].vl[k]);
+        }
+        jw_str_end(w);
+    }
+    jw_lit(w, "}");
 }
 
 char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_request *r,
@@ -251,15 +292,22 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
     const char *q = memchr(r->target, '?', r->target_len);
     size_t path_len = q ? (size_t)(q - r->target) : r->target_len;
     size_t qlen = q ? r->target_len - path_len - 1 : 0;
-    json_t *ev = json_object(), *headers = json_object(), *cookies = json_array();
-    json_t *ctx = json_object(), *http = json_object();
-    char *out = NULL, lname[256];
-    const char *ct = NULL, *ua = "";
+    kv_join *hs = malloc(sizeof *hs * (APIGW_MAX_HEADERS + 2));
+    char *qdec = NULL, *out = NULL;
+    kv_join *qs = NULL;
+    jw w;
+    jw_init(&w, APIGW_MAX_EVENT);
+    if (!hs)
+        return NULL;
+    int nh = 0, nq = 0;
+    const char *ct = NULL;
     size_t ctl = 0;
-    if (!ev || !headers || !cookies || !ctx || !http)
-        goto out;
+    const char *cookie[APIGW_MAX_HEADERS * 8];
+    size_t cookie_len[APIGW_MAX_HEADERS * 8];
+    size_t nc = 0;
     for (size_t i = 0; i < r->n_headers; i++) {
         const apigw_kv *h = &r->headers[i];
+        char lname[256];
         size_t nl = h->name_len < sizeof lname - 1 ? h->name_len : sizeof lname - 1;
         for (size_t k = 0; k < nl; k++)
             lname[k] = (char)tolower((unsigned char)h->name[k]);
@@ -269,14 +317,18 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
             while (s < end) {
                 while (s < end && (*s == ' ' || *s == ';'))
                     s++;
+                if (s >= end)
+                    break;
                 const char *e = memchr(s, ';', (size_t)(end - s));
                 if (!e)
                     e = end;
                 const char *te = e;
                 while (te > s && te[-1] == ' ')
                     te--;
-                if (te > s)
-                    json_array_append_new(cookies, json_stringn_nocheck(s, (size_t)(te - s)));
+                if (te > s && nc < sizeof cookie / sizeof *cookie) {
+                    cookie[nc] = s;
+                    cookie_len[nc++] = (size_t)(te - s);
+                }
                 s = e;
             }
             continue;
@@ -285,24 +337,47 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
             ct = h->value;
             ctl = h->value_len;
         }
-        join_set(headers, lname, h->value, h->value_len);
+        if (jw_utf8(lname, nl)) /* (jansson drops a key that is not UTF-8) */
+            join_add(hs, &nh, APIGW_MAX_HEADERS + 2, lname, nl, 1, h->value, h->value_len);
     }
-    json_t *uaj = json_object_get(headers, "user-agent");
-    if (uaj)
-        ua = json_string_value(uaj);
-    if (!json_object_get(headers, "x-forwarded-for"))
-        json_object_set_new(headers, "x-forwarded-for", json_string(r->source_ip));
-    if (!json_object_get(headers, "x-forwarded-proto"))
-        json_object_set_new(headers, "x-forwarded-proto", json_string("http"));
-    json_object_set_new(ev, "version", json_string("2.0"));
-    json_object_set_new(ev, "routeKey", json_string(route_key));
-    json_object_set_new(ev, "rawPath", json_stringn_nocheck(r->target, path_len));
-    json_object_set_new(ev, "rawQueryString", json_stringn_nocheck(q ? q + 1 : "", qlen));
-    if (json_array_size(cookies))
-        json_object_set(ev, "cookies", cookies);
-    json_object_set(ev, "headers", headers);
+    const kv_join *ua = NULL;
+    int have_xff = 0, have_xfp = 0;
+    for (int i = 0; i < nh; i++) {
+        if (!strcmp(hs[i].name, "user-agent"))
+            ua = &hs[i];
+        have_xff |= !strcmp(hs[i].name, "x-forwarded-for");
+        have_xfp |= !strcmp(hs[i].name, "x-forwarded-proto");
+    }
+    if (!have_xff)
+        join_add(hs, &nh, APIGW_MAX_HEADERS + 2, "x-forwarded-for", 15, 0, r->source_ip,
+                 strlen(r->source_ip));
+    if (!have_xfp)
+        join_add(hs, &nh, APIGW_MAX_HEADERS + 2, "x-forwarded-proto", 17, 0, "http", 4);
+    jw_lit(&w, "{\"version\":\"2.0\",\"routeKey\":");
+    jw_str(&w, route_key, strlen(route_key));
+    jw_lit(&w, ",\"rawPath\":");
+    jw_str(&w, r->target, path_len);
+    jw_lit(&w, ",\"rawQueryString\":");
+    jw_str(&w, q ? q + 1 : "", qlen);
+    if (nc) {
+        jw_lit(&w, ",\"cookies\":[");
+        for (size_t i = 0; i < nc; i++) {
+            if (i)
+                jw_lit(&w, ",");
+            jw_str(&w, cookie[i], cookie_len[i]);
+        }
+        jw_lit(&w, "]");
+    }
+    jw_lit(&w, ",\"headers\":");
+    join_write(&w, hs, nh);
     if (qlen) {
-        json_t *qs = json_object();
+        /* decoded keys and values, kept in one buffer: each at most as long
+         * as its source, NUL-terminated (a %00 ends it, as before) */
+        qdec = malloc(3 * qlen + 4);
+        qs = malloc(sizeof *qs * (APIGW_MAX_HEADERS + 2));
+        if (!qdec || !qs)
+            goto out;
+        size_t used = 0;
         const char *s = q + 1, *end = q + 1 + qlen;
         while (s < end) {
             const char *amp = memchr(s, '&', (size_t)(end - s));
@@ -312,77 +387,102 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
             if (amp > s) {
                 char *k = url_decode(s, (size_t)((eq ? eq : amp) - s));
                 char *v = eq ? url_decode(eq + 1, (size_t)(amp - eq - 1)) : strdup("");
-                if (k && v && *k)
-                    join_set(qs, k, v, strlen(v));
+                if (k && v && *k && jw_utf8(k, strlen(k))) {
+                    size_t kl = strlen(k), vl = strlen(v);
+                    char *kc = qdec + used, *vc = kc + kl + 1;
+                    memcpy(kc, k, kl + 1);
+                    memcpy(vc, v, vl + 1);
+                    used += kl + vl + 2;
+                    /* past APIGW_MAX_HEADERS distinct keys, further ones are dropped */
+                    join_add(qs, &nq, APIGW_MAX_HEADERS + 2, kc, kl, 0, vc, vl);
+                }
                 free(k);
                 free(v);
             }
             s = amp + 1;
         }
-        json_object_set_new(ev, "queryStringParameters", qs);
+        jw_lit(&w, ",\"queryStringParameters\":");
+        join_write(&w, qs, nq);
     }
     if (m->n_params) {
-        json_t *pp = json_object();
-        for (size_t i = 0; i < m->n_params; i++)
-            json_object_set_new(pp, m->names[i], json_string(m->values[i]));
-        json_object_set_new(ev, "pathParameters", pp);
+        jw_lit(&w, ",\"pathParameters\":{");
+        int first = 1;
+        for (size_t i = 0; i < m->n_params; i++) {
+            size_t vl = strlen(m->values[i]);
+            if (!jw_utf8(m->values[i], vl)) /* (jansson drops such a value) */
+                continue;
+            if (!first)
+                jw_lit(&w, ",");
+            first = 0;
+            jw_str(&w, m->names[i], strlen(m->names[i]));
+            jw_lit(&w, ":");
+            jw_str(&w, m->values[i], vl);
+        }
+        jw_lit(&w, "}");
     }
-    char dom[512], tbuf[64];
+    char tbuf[64];
     time_t secs = (time_t)(r->time_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
     strftime(tbuf, sizeof tbuf, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-    snprintf(dom, sizeof dom, "%s.execute-api.us-east-1.amazonaws.com", r->api_id);
-    json_object_set_new(ctx, "accountId", json_string("123456789012"));
-    json_object_set_new(ctx, "apiId", json_string(r->api_id));
-    json_object_set_new(ctx, "domainName", json_string(dom));
-    json_object_set_new(ctx, "domainPrefix", json_string(r->api_id));
-    json_object_set_new(http, "method", json_string(r->method));
-    json_object_set_new(http, "path", json_stringn_nocheck(r->target, path_len));
-    json_object_set_new(http, "protocol", json_string("HTTP/1.1"));
-    json_object_set_new(http, "sourceIp", json_string(r->source_ip));
-    json_object_set_new(http, "userAgent", json_string(ua ? ua : ""));
-    json_object_set(ctx, "http", http);
-    json_object_set_new(ctx, "requestId", json_string(r->request_id));
-    json_object_set_new(ctx, "routeKey", json_string(route_key));
-    json_object_set_new(ctx, "stage", json_string("$default"));
-    json_object_set_new(ctx, "time", json_string(tbuf));
-    json_object_set_new(ctx, "timeEpoch", json_integer(r->time_ms));
-    json_object_set(ev, "requestContext", ctx);
+    size_t al = strlen(r->api_id);
+    jw_lit(&w, ",\"requestContext\":{\"accountId\":\"123456789012\",\"apiId\":");
+    jw_str(&w, r->api_id, al);
+    jw_lit(&w, ",\"domainName\":\"");
+    jw_str_part(&w, r->api_id, al);
+    jw_lit(&w, ".execute-api.us-east-1.amazonaws.com\",\"domainPrefix\":");
+    jw_str(&w, r->api_id, al);
+    jw_lit(&w, ",\"http\":{\"method\":");
+    jw_str(&w, r->method, strlen(r->method));
+    jw_lit(&w, ",\"path\":");
+    jw_str(&w, r->target, path_len);
+    jw_lit(&w, ",\"protocol\":\"HTTP/1.1\",\"sourceIp\":");
+    jw_str(&w, r->source_ip, strlen(r->source_ip));
+    jw_lit(&w, ",\"userAgent\":");
+    jw_str_begin(&w);
+    for (int k = 0; ua && k < ua->n; k++) {
+        if (k)
+            jw_lit(&w, ",");
+        jw_str_part(&w, ua->v[k], ua->vl[k]);
+    }
+    jw_str_end(&w);
+    jw_lit(&w, "},\"requestId\":");
+    jw_str(&w, r->request_id, strlen(r->request_id));
+    jw_lit(&w, ",\"routeKey\":");
+    jw_str(&w, route_key, strlen(route_key));
+    jw_lit(&w, ",\"stage\":\"$default\",\"time\":");
+    jw_str(&w, tbuf, strlen(tbuf));
+    jw_lit(&w, ",\"timeEpoch\":");
+    jw_int(&w, r->time_ms);
+    jw_lit(&w, "}");
     int b64 = r->body && !(ct && text_type(ct, ctl));
     if (r->body) {
+        /* text bodies that are not valid UTF-8 go base64 as well */
+        if (!b64 && !jw_utf8(r->body, r->body_len))
+            b64 = 1;
+        jw_lit(&w, ",\"body\":");
         if (b64) {
             size_t bl;
             char *enc = apigw_b64_encode((const unsigned char *)r->body, r->body_len, &bl);
             if (!enc)
                 goto out;
-            json_object_set_new(ev, "body", json_stringn_nocheck(enc, bl));
+            jw_str(&w, enc, bl);
             free(enc);
         } else {
-            /* text bodies that are not valid UTF-8 go base64 as well */
-            json_t *b = json_stringn(r->body, r->body_len);
-            if (!b) {
-                size_t bl;
-                char *enc = apigw_b64_encode((const unsigned char *)r->body, r->body_len, &bl);
-                if (!enc)
-                    goto out;
-                b = json_stringn_nocheck(enc, bl);
-                free(enc);
-                b64 = 1;
-            }
-            json_object_set_new(ev, "body", b);
+            jw_str(&w, r->body, r->body_len);
         }
     }
-    json_object_set_new(ev, "isBase64Encoded", json_boolean(b64));
-    out = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (out && len)
-        *len = strlen(out);
+    if (b64)
+        jw_lit(&w, ",\"isBase64Encoded\":true}");
+    else
+        jw_lit(&w, ",\"isBase64Encoded\":false}");
+    out = jw_finish(&w, len);
 out:
-    json_decref(ev);
-    json_decref(headers);
-    json_decref(cookies);
-    json_decref(ctx);
-    json_decref(http);
+    if (w.p)
+        free(w.p);
+    free(hs);
+    free(qs);
+    free(qdec);
     return out;
 }
 

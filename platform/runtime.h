@@ -11,7 +11,11 @@
  * failure one retry in the invoke phase, each failure logged as an
  * INIT_REPORT line with its error type.
  *
- * An environment is driven by one thread at a time.
+ * An environment lives on one event loop (platform/loop.h): its Runtime
+ * API socket, the runtime's connections, its output pipe and its process
+ * (a pidfd) are watchers there, its deadlines timers; an invocation is
+ * started with lam_env_invoke_async() and ends in a callback.  All calls
+ * for one environment come from its loop's thread.
  */
 #ifndef NERD_RUNTIME_H
 #define NERD_RUNTIME_H
@@ -19,6 +23,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "loop.h"
 #include "template.h"
 
 #define LAM_MAX_PAYLOAD 6291556u /* 6 MB + 100, as RIE enforces */
@@ -55,15 +60,28 @@ typedef struct lam_result {
  * one starts, and its invocations fail with Runtime.InvalidEntrypoint. */
 int lam_check_bootstrap(const sam_function *f, char *msg, size_t cap);
 
-/* Creates an environment for f: binds the Runtime API on 127.0.0.1 (an
+/* Creates an environment for f on loop L (NULL: a loop of its own, for
+ * the synchronous calls below): binds the Runtime API on 127.0.0.1 (an
  * ephemeral port), logs INIT_START and spawns bootstrap (when there is
  * one: see lam_check_bootstrap).  log: where platform lines and the
  * function's output go.  Returns 0 or -1 with a message in err. */
-int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err,
+int lam_env_start(ev_loop *L, const sam_function *f, FILE *log, lam_env **out, char *err,
                   size_t errlen);
 
-/* Invokes the function with event[0..len); fills *res (free with
- * lam_result_fini).  On a cold start the runtime's init runs first; if it
+/* Called on the environment's loop when an invocation or a provisioned
+ * init is over (after the loop iteration that ended it: e may be freed
+ * here). */
+typedef void (*lam_done_fn)(lam_env *e, void *arg);
+
+/* Starts an invocation of event[0..len) (kept by the caller until done
+ * runs) whose outcome fills *res (free with lam_result_fini), then calls
+ * done(e, arg).  Returns 0, or -1 when e is busy (nothing started).  The
+ * invocation's life is lam_env_invoke()'s, below. */
+int lam_env_invoke_async(lam_env *e, const char *event, size_t len, lam_result *res,
+                         lam_done_fn done, void *arg);
+
+/* Invokes the function with event[0..len), running e's loop until the
+ * invocation is over; fills *res (free with lam_result_fini).  On a cold start the runtime's init runs first; if it
  * fails (no bootstrap: Runtime.InvalidEntrypoint; exit: Runtime.ExitError;
  * /init/error: the type the runtime gave; no /next in time:
  * Sandbox.Timedout), once more as Lambda retries it, the outcome is
@@ -75,21 +93,21 @@ int lam_env_start(const sam_function *f, FILE *log, lam_env **out, char *err,
  * environment is dead: free it and start another. */
 int lam_env_invoke(lam_env *e, const char *event, size_t len, lam_result *res);
 
-/* Runs the environment's init now (provisioned concurrency): returns 0 once
+/* Runs the environment's init now (provisioned concurrency), running e's
+ * loop until it is over: returns 0 once
  * the runtime waits in its first /next (INIT_REPORT ... Status: success),
  * -1 if it failed or exceeded 10 s (INIT_REPORT ... Status: error|timeout).
  * Later invocations report no Init Duration. */
 int lam_env_prewarm(lam_env *e);
 
-/* Arms a watch for the next lam_env_invoke() on e: if that invocation is
- * still running ms milliseconds after it starts, fn(arg) is called once,
- * from the invoking thread, and the invocation goes on (an HTTP API's
- * integration timeout: the client is answered, the function keeps running
- * until it finishes or reaches its own deadline). */
-void lam_env_watch(lam_env *e, double ms, void (*fn)(void *), void *arg);
-
 /* 1 while the environment can take another invocation. */
 int lam_env_alive(const lam_env *e);
+
+/* The loop e lives on. */
+ev_loop *lam_env_loop(const lam_env *e);
+
+/* Empties r for a new invocation (the 4 KB tail buffer is not cleared). */
+void lam_result_init(lam_result *r);
 
 void lam_result_fini(lam_result *r);
 
@@ -97,11 +115,16 @@ void lam_result_fini(lam_result *r);
  * lam_env_free(NULL) is a no-op. */
 void lam_env_free(lam_env *e);
 
-/* Internal, for tests and fuzzing: an environment with no process and no
- * listening socket, whose invocation (event "{}", request id "fuzz-id") is
- * already waiting, its runtime still in init (inited 0: /init/error is
- * recorded) or past it (1); lam__feed() serves every request that arrives
- * on fd (made non-blocking) until the peer closes it. */
+/* Kills the environment at once (SIGKILL to its process group, as Lambda
+ * reclaims an idle sandbox) and frees it.  lam_env_kill(NULL) is a no-op. */
+void lam_env_kill(lam_env *e);
+
+/* Internal, for tests and fuzzing: an environment on a loop of its own,
+ * with no process and no listening socket, whose invocation (event "{}",
+ * request id "fuzz-id") is already waiting, its runtime still in init
+ * (inited 0: /init/error is recorded) or past it (1); lam__feed() serves
+ * every request that arrives on fd (made non-blocking) until the peer
+ * closes it or nothing arrives for a second. */
 lam_env *lam__fake(const sam_function *f, int inited);
 void lam__feed(lam_env *e, int fd);
 

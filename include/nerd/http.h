@@ -75,6 +75,10 @@ int http_parse(http_parser *p, char *buf, size_t len, size_t *used);
  * body has not started: the server should send "100 Continue" now. */
 int http_wants_continue(const http_parser *p);
 
+/* 1 once the request line and headers of the message being parsed are
+ * complete (for a server's head deadline), else 0. */
+int http_head_complete(const http_parser *p);
+
 /* Status code to answer for a negative http_parse() result (400, 413, 414,
  * 431, 501, 505), and a short reason phrase for any status. */
 int http_error_status(int result);
@@ -89,6 +93,12 @@ int http_send_all(int fd, const char *p, size_t n);
  * fit (one TCP segment for small replies, so Nagle's algorithm never holds
  * the body back).  Either part may be empty. */
 int http_send2(int fd, const char *a, size_t alen, const char *b, size_t blen);
+
+/* The same on a non-blocking socket: writes what the socket takes now
+ * (retrying short writes and EINTR, stopping at EAGAIN) and says how much
+ * in *sent.  0, or -1 on an error of the connection. */
+int http_send2_some(int fd, const char *a, size_t alen, const char *b, size_t blen,
+                    size_t *sent);
 
 /* Finds header `name` (case-insensitive) in r (trailers too when
  * with_trailers); returns a pointer into buf and its length, or NULL. */

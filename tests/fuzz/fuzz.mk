@@ -7,10 +7,13 @@ FCC = clang
 FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,undefined \
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c lib/uniq.c lib/pipe.c platform/clock.c platform/envlimit.c platform/template.c platform/runtime.c platform/apigw.c
+          lib/nn.c lib/ner.c lib/http.c lib/uniq.c lib/pipe.c platform/clock.c platform/envlimit.c platform/template.c platform/loop.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/conn.c platform/apigw.c platform/jsonw.c
 TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw fuzz_handler
-# the load lab's parsers (loadgen/): scenario files and HTTP responses
+# the load lab's scenario files (loadgen/), and HTTP responses (lib/http_resp.c:
+# the load lab's and the Lambda Runtime API client's parser)
 TARGETS += fuzz_scenario fuzz_http_response
+# the gateway's client connections (platform/conn.c)
+TARGETS += fuzz_conn
 # `nerd extract`'s input lines (plain text or JSON lines)
 TARGETS += fuzz_extract_line
 
@@ -33,9 +36,9 @@ $(FUZZBUILD)/fuzz_scenario: tests/fuzz/fuzz_scenario.c loadgen/scenario.c loadge
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) -Iloadgen -DLG_NO_BUILTINS $< loadgen/scenario.c loadgen/common.c -o $@ -lm
 
-$(FUZZBUILD)/fuzz_http_response: tests/fuzz/fuzz_http_response.c loadgen/resp.c $(wildcard loadgen/*.h)
+$(FUZZBUILD)/fuzz_http_response: tests/fuzz/fuzz_http_response.c lib/http_resp.c include/nerd/http_resp.h
 	@mkdir -p $(FUZZBUILD)
-	$(FCC) $(FFLAGS) -Iloadgen $< loadgen/resp.c -o $@
+	$(FCC) $(FFLAGS) $< lib/http_resp.c -o $@
 
 run: build
 	@pass=0; fail=0; \

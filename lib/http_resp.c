@@ -1,28 +1,29 @@
 /*
- * Incremental HTTP/1.x response parser (see lg_resp.h).  States: STATUS
- * (status line), HEADER (header lines up to the empty line), BODY (a
- * Content-Length body), CHUNK (chunk-size line), DATA (chunk data), CRLF
- * (after chunk data), TRAILER (trailer lines), CLOSE (body runs to the
- * close), DONE.  Lines are scanned with memchr; only their first 256
- * bytes are kept, which is all any header of interest needs.
+ * Incremental HTTP/1.x response parser (see include/nerd/http_resp.h).
+ * States: STATUS (status line), HEADER (header lines up to the empty
+ * line), BODY (a Content-Length body), CHUNK (chunk-size line), DATA (chunk
+ * data), CRLF (after chunk data), TRAILER (trailer lines), CLOSE (body runs
+ * to the close), DONE.  Lines are scanned with memchr; only their first
+ * HTTP_RESP_KEPT bytes are kept, which is all any header of interest needs.
+ * (It began as the load lab's parser, loadgen/resp.c.)
  */
-#include "lg_resp.h"
+#include "nerd/http_resp.h"
 
 #include <string.h>
 #include <strings.h>
 
 enum { S_STATUS, S_HEADER, S_BODY, S_CHUNK, S_DATA, S_CRLF, S_TRAILER, S_CLOSE, S_DONE };
 
-void lg_resp_init(lg_resp *r)
+void http_resp_init(http_resp *r)
 {
-    memset(r, 0, offsetof(lg_resp, line));
+    memset(r, 0, offsetof(http_resp, line));
     r->state = S_STATUS;
 }
 
-static lg_err fail(lg_resp *r, const char *why)
+static http_resp_err fail(http_resp *r, const char *why)
 {
     r->error = why;
-    return LG_EPROTO;
+    return HTTP_RESP_EPROTO;
 }
 
 static int is_tchar(unsigned char c)
@@ -63,7 +64,7 @@ static int has_token(const char *v, size_t n, const char *t, int last)
     return found;
 }
 
-static lg_err status_line(lg_resp *r, const char *s, size_t n)
+static http_resp_err status_line(http_resp *r, const char *s, size_t n)
 {
     if (n < 12 || memcmp(s, "HTTP/1.", 7) || (s[7] != '0' && s[7] != '1') || s[8] != ' ')
         return fail(r, "malformed status line");
@@ -86,10 +87,10 @@ static lg_err status_line(lg_resp *r, const char *s, size_t n)
     }
     r->reason[rl] = 0;
     r->state = S_HEADER;
-    return LG_OK;
+    return HTTP_RESP_OK;
 }
 
-static lg_err end_of_head(lg_resp *r)
+static http_resp_err end_of_head(http_resp *r)
 {
     if (r->status < 200) {
         if (r->status == 101)
@@ -98,7 +99,7 @@ static lg_err end_of_head(lg_resp *r)
         r->state = S_STATUS;
         r->n_headers = 0;
         r->chunked = r->has_cl = 0;
-        return LG_OK;
+        return HTTP_RESP_OK;
     }
     if (r->status == 204 || r->status == 304) {
         r->state = S_DONE;
@@ -112,14 +113,14 @@ static lg_err end_of_head(lg_resp *r)
         r->until_close = 1;
         r->state = S_CLOSE;
     }
-    return LG_OK;
+    return HTTP_RESP_OK;
 }
 
-static lg_err header_line(lg_resp *r, const char *s, size_t n, int truncated)
+static http_resp_err header_line(http_resp *r, char *s, size_t n, int truncated)
 {
     if (n == 0 && !truncated)
         return end_of_head(r);
-    if (++r->n_headers > LG_RESP_MAX_HEADERS)
+    if (++r->n_headers > HTTP_RESP_MAX_HEADERS)
         return fail(r, "too many header lines");
     if (is_ws(s[0]))
         return fail(r, "obsolete header line folding");
@@ -128,11 +129,14 @@ static lg_err header_line(lg_resp *r, const char *s, size_t n, int truncated)
         c++;
     if (c == 0 || c >= n || s[c] != ':') {
         if (truncated && c == n)
-            return LG_OK; /* a very long name: not one we need */
+            return HTTP_RESP_OK; /* a very long name: not one we need */
         return fail(r, "malformed header line");
     }
-    const char *v = s + c + 1;
+    char *v = s + c + 1;
     size_t vl = n - c - 1;
+    for (size_t k = 0; k < vl; k++) /* RFC 9112 5.5: a bare CR or a NUL is read as SP */
+        if (v[k] == '\r' || v[k] == 0)
+            v[k] = ' ';
     while (vl && is_ws(*v))
         v++, vl--;
     while (vl && is_ws(v[vl - 1]))
@@ -145,7 +149,7 @@ static lg_err header_line(lg_resp *r, const char *s, size_t n, int truncated)
             if (v[k] < '0' || v[k] > '9')
                 return fail(r, "bad Content-Length");
             x = x * 10 + (uint64_t)(v[k] - '0');
-            if (x > LG_RESP_MAX_BODY)
+            if (x > HTTP_RESP_MAX_BODY)
                 return fail(r, "body too large");
         }
         if (r->has_cl && x != r->content_length)
@@ -166,10 +170,12 @@ static lg_err header_line(lg_resp *r, const char *s, size_t n, int truncated)
     }
     if (r->until_close && !r->chunked)
         r->has_cl = 0;
-    return LG_OK;
+    if (r->on_header && !truncated && r->status >= 200)
+        r->on_header(r->arg, s, c, v, vl);
+    return HTTP_RESP_OK;
 }
 
-static lg_err chunk_line(lg_resp *r, const char *s, size_t n, int truncated)
+static http_resp_err chunk_line(http_resp *r, const char *s, size_t n, int truncated)
 {
     uint64_t x = 0;
     size_t k = 0;
@@ -181,7 +187,7 @@ static lg_err chunk_line(lg_resp *r, const char *s, size_t n, int truncated)
         if (d < 0)
             break;
         x = x * 16 + (uint64_t)d;
-        if (x > LG_RESP_MAX_BODY)
+        if (x > HTTP_RESP_MAX_BODY)
             return fail(r, "chunk too large");
     }
     if (k == 0)
@@ -191,7 +197,7 @@ static lg_err chunk_line(lg_resp *r, const char *s, size_t n, int truncated)
     if (k < n && s[k] != ';')
         return fail(r, "malformed chunk size");
     (void)truncated; /* long chunk extensions are ignored */
-    if (r->body_len + x > LG_RESP_MAX_BODY)
+    if (r->body_len + x > HTTP_RESP_MAX_BODY)
         return fail(r, "body too large");
     if (x == 0) {
         r->state = S_TRAILER;
@@ -199,10 +205,10 @@ static lg_err chunk_line(lg_resp *r, const char *s, size_t n, int truncated)
         r->remaining = x;
         r->state = S_DATA;
     }
-    return LG_OK;
+    return HTTP_RESP_OK;
 }
 
-static lg_err line(lg_resp *r, int truncated)
+static http_resp_err line(http_resp *r, int truncated)
 {
     size_t n = r->line_len;
     if (!truncated) {
@@ -210,7 +216,7 @@ static lg_err line(lg_resp *r, int truncated)
         if (n && r->line[n - 1] == '\r')
             n--;
     }
-    const char *s = r->line;
+    char *s = r->line;
     switch (r->state) {
     case S_STATUS:
         return status_line(r, s, n);
@@ -222,26 +228,28 @@ static lg_err line(lg_resp *r, int truncated)
         if (n || truncated)
             return fail(r, "chunk data not followed by CRLF");
         r->state = S_CHUNK;
-        return LG_OK;
+        return HTTP_RESP_OK;
     case S_TRAILER:
         if (n == 0 && !truncated)
             r->state = S_DONE;
-        else if (++r->n_headers > LG_RESP_MAX_HEADERS)
+        else if (++r->n_headers > HTTP_RESP_MAX_HEADERS)
             return fail(r, "too many trailer lines");
-        return LG_OK;
+        return HTTP_RESP_OK;
     }
     return fail(r, "parser state");
 }
 
-lg_err lg_resp_feed(lg_resp *r, const char *p, size_t n, size_t *used)
+http_resp_err http_resp_feed(http_resp *r, const char *p, size_t n, size_t *used)
 {
     size_t i = 0;
-    lg_err rc = LG_OK;
+    http_resp_err rc = HTTP_RESP_OK;
     while (i < n && r->state != S_DONE) {
         if (r->state == S_BODY || r->state == S_DATA) {
             size_t k = n - i;
             if (k > r->remaining)
                 k = (size_t)r->remaining;
+            if (r->on_body && k)
+                r->on_body(r->arg, p + i, k);
             i += k;
             r->remaining -= k;
             r->body_len += k;
@@ -250,12 +258,16 @@ lg_err lg_resp_feed(lg_resp *r, const char *p, size_t n, size_t *used)
             continue;
         }
         if (r->state == S_CLOSE) {
-            r->body_len += n - i;
-            i = n;
-            if (r->body_len > LG_RESP_MAX_BODY) {
+            size_t k = n - i;
+            r->body_len += k;
+            if (r->body_len > HTTP_RESP_MAX_BODY) {
+                i = n;
                 rc = fail(r, "body too large");
                 break;
             }
+            if (r->on_body)
+                r->on_body(r->arg, p + i, k);
+            i = n;
             continue;
         }
         const char *lf = memchr(p + i, '\n', n - i);
@@ -267,12 +279,12 @@ lg_err lg_resp_feed(lg_resp *r, const char *p, size_t n, size_t *used)
         i += take;
         if (r->state == S_STATUS || r->state == S_HEADER) {
             r->head_bytes += take;
-            if (r->head_bytes > LG_RESP_MAX_HEAD) {
+            if (r->head_bytes > HTTP_RESP_MAX_HEAD) {
                 rc = fail(r, "response head too large");
                 break;
             }
         }
-        if (r->line_total > LG_RESP_LINE_CAP) {
+        if (r->line_total > HTTP_RESP_LINE_CAP) {
             rc = fail(r, "line too long");
             break;
         }
@@ -292,16 +304,16 @@ lg_err lg_resp_feed(lg_resp *r, const char *p, size_t n, size_t *used)
     return rc;
 }
 
-lg_err lg_resp_eof(lg_resp *r)
+http_resp_err http_resp_eof(http_resp *r)
 {
     if (r->state == S_DONE)
-        return LG_OK;
+        return HTTP_RESP_OK;
     if (r->state == S_CLOSE) {
         r->state = S_DONE;
         r->done = 1;
-        return LG_OK;
+        return HTTP_RESP_OK;
     }
     if (r->bytes == 0)
-        return LG_ECLOSED;
+        return HTTP_RESP_ECLOSED;
     return fail(r, "connection closed before the full response");
 }

@@ -1,0 +1,292 @@
+/*
+ * An environment's process: bootstrap started in its own process group
+ * and cgroups with Lambda's environment variables (its start synchronised
+ * with the child's exec, so Init Duration counts from the sandbox being
+ * ready), its exit seen through a pidfd and reported as Lambda does, its
+ * memory high-water mark, and Lambda's retry of a failed init.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "runtime_int.h"
+
+long lam__max_memory_mb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kb = atol(line + 6);
+    if (f)
+        fclose(f);
+    return (kb + 1023) / 1024;
+}
+
+void lam__pid_close(lam_env *e)
+{
+    if (e->pidfd >= 0) {
+        ev_io_stop(e->L, &e->pio);
+        close(e->pidfd);
+        e->pidfd = -1;
+    }
+}
+
+void lam__kill(lam_env *e)
+{
+    if (e->pid > 0 && e->alive) {
+        kill(-e->pid, SIGKILL);
+        kill(e->pid, SIGKILL);
+        waitpid(e->pid, NULL, 0);
+    }
+    e->alive = 0;
+    lam__pid_close(e);
+}
+
+/* The process exited: reports it as Lambda does (in init: the init's
+ * failure; during an invocation: Runtime.ExitError). */
+static void reap(lam_env *e)
+{
+    int st;
+    if (!e->alive || waitpid(e->pid, &st, WNOHANG) != e->pid)
+        return;
+    e->alive = 0;
+    lam__pid_close(e);
+    kill(-e->pid, SIGKILL); /* as Lambda: the sandbox goes with its runtime */
+    lam__drain_output(e);
+    char msg[256], js[512];
+    if (WIFSIGNALED(st))
+        snprintf(msg, sizeof msg, "signal: %s", WTERMSIG(st) == SIGKILL ? "killed"
+                                                                        : strsignal(WTERMSIG(st)));
+    else
+        snprintf(msg, sizeof msg, "exit status %d", WEXITSTATUS(st));
+    if (e->inited <= 0 || e->phase == LAM__P_PREWARM || e->phase == LAM__P_INIT ||
+        e->phase == LAM__P_RETRY) { /* in init: reported by init_report */
+        char m[320];
+        int n = snprintf(m, sizeof m, "Runtime exited with error: %s", msg);
+        lam__init_fail(e, "Runtime.ExitError", m, (size_t)n, NULL, 0, 0);
+        return;
+    }
+    if (e->phase != LAM__P_INVOKE)
+        return;
+    if (e->state == LAM__ST_PENDING || e->state == LAM__ST_RUNNING) /* as Lambda logs it */
+        lam__logf(e, "RequestId: %s Error: Runtime exited with error: %s\nRuntime.ExitError\n",
+              e->rid, msg);
+    if (e->state == LAM__ST_PENDING || e->state == LAM__ST_RUNNING) {
+        int n = snprintf(js, sizeof js, "{\"errorMessage\":\"RequestId: %s Error: Runtime exited "
+                         "with error: %s\",\"errorType\":\"Runtime.ExitError\"}", e->rid, msg);
+        lam__set_result(e, e->state == LAM__ST_PENDING ? LAM_INIT_ERROR : LAM_EXIT_ERROR, js,
+                        (size_t)n);
+    }
+}
+
+static void on_output(ev_loop *L, ev_io *w, uint32_t revents)
+{
+    (void)L;
+    (void)revents;
+    lam_env *e = w->data;
+    lam__read_output(e);
+    lam__advance(e);
+}
+
+static void on_exit_fd(ev_loop *L, ev_io *w, uint32_t revents)
+{
+    (void)L;
+    (void)revents;
+    lam_env *e = w->data;
+    reap(e);
+    if (e->alive) /* not ours to reap (waitpid failed): stop watching */
+        lam__pid_close(e);
+    lam__advance(e);
+}
+
+const char lam__init_start[] = "INIT_START Runtime Version: provided:al2023.v1\tRuntime "
+                                 "Version ARN: arn:aws:lambda:us-east-1::runtime:nerd-local\n";
+
+/* Starts bootstrap (its own process group, limits, Lambda's variables);
+ * log_start: write INIT_START first (a cold start, not Lambda's retry). */
+int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
+{
+    char exe[1200];
+    snprintf(exe, sizeof exe, "%s/bootstrap", e->f.code_uri);
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    char (*envs)[2200] = malloc(sizeof(char[2200]) * (SAM_MAX_ENV + 32));
+    char *envp[SAM_MAX_ENV + 33];
+    if (!envs) {
+        close(pfd[0]);
+        close(pfd[1]);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int k = 0;
+    const char *path = getenv("PATH");
+#define ENV(...) snprintf(envs[k], sizeof envs[k], __VA_ARGS__), envp[k] = envs[k], k++
+    for (size_t i = 0; i < e->f.n_env; i++)
+        ENV("%s=%s", e->f.env[i].key, e->f.env[i].value);
+    ENV("AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", e->port);
+    ENV("_HANDLER=%s", e->f.handler);
+    ENV("LAMBDA_TASK_ROOT=%s", e->f.code_uri);
+    ENV("LAMBDA_RUNTIME_DIR=%s", e->f.code_uri);
+    ENV("AWS_LAMBDA_FUNCTION_NAME=%s", e->f.name);
+    ENV("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", e->f.memory_mb);
+    ENV("AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
+    ENV("AWS_LAMBDA_FUNCTION_TIMEOUT=%d", e->f.timeout_s);
+    ENV("AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", e->f.name);
+    ENV("AWS_LAMBDA_LOG_STREAM_NAME=$LATEST");
+    ENV("AWS_LAMBDA_INITIALIZATION_TYPE=on-demand");
+    ENV("AWS_REGION=us-east-1");
+    ENV("AWS_DEFAULT_REGION=us-east-1");
+    ENV("AWS_ACCESS_KEY_ID=local");
+    ENV("AWS_SECRET_ACCESS_KEY=local");
+    ENV("AWS_SESSION_TOKEN=local");
+    ENV("TZ=:UTC");
+    ENV("LANG=en_US.UTF-8");
+    ENV("PATH=%s", path && strlen(path) < 1000 ? path : "/usr/local/bin:/usr/bin:/bin");
+    ENV("LD_LIBRARY_PATH=%s:%s/lib", e->f.code_uri, e->f.code_uri);
+#undef ENV
+    envp[k] = NULL;
+    char lerr[256] = "";
+    e->lim = lim_env_new(e->f.memory_mb, lerr, sizeof lerr);
+    if (!e->lim && lerr[0])
+        lam__logf(e, "nerd: %s: limits not applied to this environment\n", lerr);
+    /* sync: closed by the child's exec, so the parent knows when the
+     * sandbox (process group, cgroups) is ready and the runtime starts:
+     * Init Duration counts from there, as Lambda's init phase does */
+    int sync[2];
+    if (pipe2(sync, O_CLOEXEC) != 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        free(envs);
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid != 0)
+        free(envs);
+    if (pid < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        close(sync[0]);
+        close(sync[1]);
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        close(sync[0]);
+        setpgid(0, 0);
+        lim_env_enter(e->lim, e->f.memory_mb);
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
+        if (chdir(e->f.code_uri) != 0)
+            _exit(126);
+        char *argv[] = {exe, NULL};
+        execve(exe, argv, envp);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(sync[1]);
+    char b;
+    while (read(sync[0], &b, 1) < 0 && errno == EINTR)
+        ;
+    close(sync[0]);
+    e->spawn_t = clk_mono_ms();
+    close(pfd[1]);
+    e->out_fd = pfd[0];
+    fcntl(e->out_fd, F_SETFL, O_NONBLOCK);
+    e->pid = pid;
+    e->alive = 1;
+    ev_io_start(e->L, &e->oio, e->out_fd, EPOLLIN, on_output, e);
+    e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (e->pidfd >= 0)
+        ev_io_start(e->L, &e->pio, e->pidfd, EPOLLIN, on_exit_fd, e);
+    if (log_start) {
+        e->tail_len = 0; /* an environment's log starts here */
+        lam__log_write(e, lam__init_start, strlen(lam__init_start));
+    }
+    return 0;
+}
+
+int lam_check_bootstrap(const sam_function *f, char *msg, size_t cap)
+{
+    char exe[1200];
+    struct stat st;
+    snprintf(exe, sizeof exe, "%s/bootstrap", f->code_uri);
+    if (stat(f->code_uri, &st) != 0 || !S_ISDIR(st.st_mode))
+        snprintf(msg, cap, "CodeUri %s does not exist", f->code_uri);
+    else if (stat(exe, &st) != 0)
+        snprintf(msg, cap, "%s does not exist", exe);
+    else if (!S_ISREG(st.st_mode) || access(exe, X_OK) != 0)
+        snprintf(msg, cap, "%s is not executable", exe);
+    else
+        return 0;
+    return -1;
+}
+
+/* No bootstrap to run: records Runtime.InvalidEntrypoint with Lambda's
+ * messages ("Couldn't find valid bootstrap(s)", or the exec error of one
+ * that is there but not executable). */
+void lam__no_bootstrap(lam_env *e)
+{
+    char exe[1200], m[1400];
+    struct stat st;
+    snprintf(exe, sizeof exe, "%s/bootstrap", e->f.code_uri);
+    int n = stat(exe, &st) == 0 ? snprintf(m, sizeof m, "fork/exec %s: permission denied", exe)
+                                : snprintf(m, sizeof m, "Couldn't find valid bootstrap(s): [%s]",
+                                           exe);
+    e->inited = -2;
+    e->alive = 0;
+    e->spawn_t = clk_mono_ms();
+    lam__init_fail(e, "Runtime.InvalidEntrypoint", m, n > 0 ? (size_t)n : 0, NULL, 0, 0);
+}
+
+/* Clears what the failed attempt left (process, connections, output,
+ * limits, error) and starts bootstrap again, as Lambda's retry does (no
+ * second INIT_START).  0, or -1 with e->ierr_* set. */
+int lam__respawn(lam_env *e)
+{
+    lam__kill(e);
+    lam__out_close(e);
+    for (int i = 0; i < LAM__MAX_CONNS; i++)
+        if (e->conns[i].fd >= 0)
+            lam__conn_close(&e->conns[i]);
+    lim_env_free(e->lim);
+    e->lim = NULL;
+    free(e->ierr_body);
+    e->ierr_body = NULL;
+    e->ierr_body_len = 0;
+    e->ierr_type[0] = e->ierr_msg[0] = 0;
+    e->ierr_timeout = 0;
+    e->inited = 0;
+    e->pid = -1;
+    char why[1400], err[256];
+    if (lam_check_bootstrap(&e->f, why, sizeof why) != 0) {
+        lam__no_bootstrap(e);
+        return -1;
+    }
+    if (lam__spawn(e, 0, err, sizeof err) != 0) {
+        e->spawn_t = clk_mono_ms();
+        lam__init_fail(e, "Runtime.Unknown", err, strlen(err), NULL, 0, 0);
+        return -1;
+    }
+    return 0;
+}
+
