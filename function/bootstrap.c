@@ -200,6 +200,8 @@ static int runtime_main(const char *model, const char *no_model, size_t max_text
         fprintf(stderr, "bootstrap: %s\n", err);
         return 2;
     }
+    const char *pl = getenv("NERD_RUNTIME_PIPELINE");
+    rtc_set_pipeline(c, !(pl && !strcmp(pl, "0")));
     fn_app *app = NULL;
     fn_ctx *ctx = NULL;
     const char *etype = NULL;

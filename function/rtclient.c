@@ -34,6 +34,7 @@
 #define RTC_CONNECT_MS 1000        /* connect timeout, as aws-lambda-cpp's */
 #define RTC_API_CAP 256            /* bytes of AWS_LAMBDA_RUNTIME_API */
 #define BASE "/2018-06-01/runtime"
+#define RTC_PIPE_MAX 6291456u      /* results up to Lambda's 6 MB get /next pipelined */
 
 struct rtc {
     char api[RTC_API_CAP];         /* as given: the Host header and messages */
@@ -42,6 +43,8 @@ struct rtc {
     size_t max_event;
     int fd;                        /* -1: not connected */
     int reused;                    /* fd has carried an answered request */
+    int next_sent;                 /* a GET /next went out behind the last POST */
+    int pipeline;                  /* rtc_set_pipeline (default 1) */
     http_resp resp;
     /* where the answer goes */
     int want_event;                /* 1: the body is an event (GET /next) */
@@ -132,6 +135,7 @@ rtc_err rtc_new(const char *api, size_t max_event, rtc **out, char *err, size_t 
     memcpy(c->host, host, sizeof host);
     memcpy(c->port, port, sizeof port);
     c->max_event = max_event;
+    c->pipeline = 1;
     c->fd = -1;
     *out = c;
     return RTC_OK;
@@ -143,6 +147,7 @@ static void conn_close(rtc *c)
         close(c->fd);
     c->fd = -1;
     c->reused = 0;
+    c->next_sent = 0;
     c->in_off = c->in_len = 0;
 }
 
@@ -238,14 +243,22 @@ static rtc_err conn_open(rtc *c)
     return RTC_OK;
 }
 
-/* Writes head[0..hl) and body[0..bl) whole; 0 or -1 with errno set. */
-static int send_all(int fd, const char *head, size_t hl, const char *body, size_t bl)
+/* Writes head[0..hl), body[0..bl) and tail[0..tl) whole; 0 or -1 with
+ * errno set. */
+static int send_all(int fd, const char *head, size_t hl, const char *body, size_t bl,
+                    const char *tail, size_t tl)
 {
-    struct iovec iov[2] = {{(void *)head, hl}, {(void *)body, bl}};
+    struct iovec iov[3];
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
+    size_t k0 = 0;
+    iov[k0++] = (struct iovec){(void *)head, hl};
+    if (bl)
+        iov[k0++] = (struct iovec){(void *)body, bl};
+    if (tl)
+        iov[k0++] = (struct iovec){(void *)tail, tl};
     mh.msg_iov = iov;
-    mh.msg_iovlen = bl ? 2 : 1;
+    mh.msg_iovlen = k0;
     while (mh.msg_iovlen) {
         ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
         if (n < 0) {
@@ -378,11 +391,57 @@ static rtc_err read_answer(rtc *c, int *got)
     }
 }
 
-/* Sends one request and reads its answer, on the kept-alive connection or
- * a new one; *status receives the answer's status. */
-static rtc_err request(rtc *c, const char *method, const char *path, const char *type,
-                       const char *body, size_t len, int want_event, int *status)
+/* Readies the parser for the next answer. */
+static void answer_init(rtc *c, int want_event)
 {
+    http_resp_init(&c->resp);
+    c->resp.on_header = on_header;
+    c->resp.on_body = on_body;
+    c->resp.arg = c;
+    c->want_event = want_event;
+    c->ev_len = 0;
+    c->ev_over = c->ev_nomem = 0;
+    c->msg_len = 0;
+    c->msg[0] = 0;
+    if (want_event) { /* what an event was keeps until the next one */
+        c->id[0] = c->trace[0] = 0;
+        c->deadline = 0;
+    }
+}
+
+/* After an answer was read: keeps or closes the connection (pipelined: a
+ * request is still outstanding on it). */
+static rtc_err answer_done(rtc *c, int *status, int pipelined)
+{
+    *status = c->resp.status;
+    if (!c->resp.keep_alive || (!pipelined && c->in_off < c->in_len))
+        conn_close(c); /* closed by the server, or bytes nobody asked for */
+    else
+        c->reused = 1;
+    if (c->ev_nomem) {
+        snprintf(c->detail, sizeof c->detail, "out of memory for a %llu-byte event",
+                 (unsigned long long)c->resp.body_len);
+        return RTC_ENOMEM;
+    }
+    return RTC_OK;
+}
+
+static const char next_head_fmt[] = "GET " BASE "/invocation/next HTTP/1.1\r\nHost: %s\r\n"
+                                    "User-Agent: nerd-bootstrap\r\n\r\n";
+
+/* Sends one request and reads its answer, on the kept-alive connection or
+ * a new one; *status receives the answer's status.  pipe_next: a GET /next
+ * follows in the same write, its answer left for rtc_next(). */
+static rtc_err request(rtc *c, const char *method, const char *path, const char *type,
+                       const char *body, size_t len, int want_event, int pipe_next, int *status)
+{
+    char tail[RTC_API_CAP + 128];
+    int tl = pipe_next ? snprintf(tail, sizeof tail, next_head_fmt, c->api) : 0;
+    if (tl < 0 || (size_t)tl >= sizeof tail)
+        tl = 0, pipe_next = 0;
+    if (c->next_sent) /* a /next is outstanding on it: not to be overtaken */
+        conn_close(c);
+    c->next_sent = 0;
     char head[2048];
     int hl;
     if (!strcmp(method, "GET"))
@@ -404,21 +463,9 @@ static rtc_err request(rtc *c, const char *method, const char *path, const char 
             if (e)
                 return e;
         }
-        http_resp_init(&c->resp);
-        c->resp.on_header = on_header;
-        c->resp.on_body = on_body;
-        c->resp.arg = c;
-        c->want_event = want_event;
-        c->ev_len = 0;
-        c->ev_over = c->ev_nomem = 0;
-        c->msg_len = 0;
-        c->msg[0] = 0;
-        if (want_event) { /* what an event was keeps until the next one */
-            c->id[0] = c->trace[0] = 0;
-            c->deadline = 0;
-        }
+        answer_init(c, want_event);
         rtc_err e = RTC_OK;
-        if (send_all(c->fd, head, (size_t)hl, body, len)) {
+        if (send_all(c->fd, head, (size_t)hl, body, len, tail, (size_t)tl)) {
             snprintf(c->detail, sizeof c->detail, "the connection to %s failed: %s", c->api,
                      strerror(errno));
             e = RTC_EIO;
@@ -426,17 +473,9 @@ static rtc_err request(rtc *c, const char *method, const char *path, const char 
             e = read_answer(c, &got);
         }
         if (e == RTC_OK) {
-            *status = c->resp.status;
-            if (!c->resp.keep_alive || c->in_off < c->in_len)
-                conn_close(c); /* closed by the server, or bytes nobody asked for */
-            else
-                c->reused = 1;
-            if (c->ev_nomem) {
-                snprintf(c->detail, sizeof c->detail, "out of memory for a %llu-byte event",
-                         (unsigned long long)c->resp.body_len);
-                return RTC_ENOMEM;
-            }
-            return RTC_OK;
+            e = answer_done(c, status, pipe_next);
+            c->next_sent = pipe_next && c->fd >= 0;
+            return e;
         }
         int retry = !fresh && c->reused && !got && attempt == 0 && e == RTC_EIO;
         conn_close(c);
@@ -473,7 +512,21 @@ rtc_err rtc_next(rtc *c, int *status, rtc_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     ev->id = ev->trace = ev->body = "";
-    rtc_err e = request(c, "GET", BASE "/invocation/next", NULL, NULL, 0, 1, status);
+    rtc_err e = RTC_EIO;
+    if (c->next_sent) { /* asked for already, behind the last /response */
+        int got = 0;
+        c->next_sent = 0;
+        answer_init(c, 1);
+        e = read_answer(c, &got);
+        if (e == RTC_OK)
+            e = answer_done(c, status, 0);
+        else if (!got)
+            conn_close(c); /* (a server that dropped it: asked again below) */
+        else
+            return e;
+    }
+    if (e)
+        e = request(c, "GET", BASE "/invocation/next", NULL, NULL, 0, 1, 0, status);
     if (e)
         return e;
     if (*status != 200) {
@@ -501,7 +554,7 @@ rtc_err rtc_next(rtc *c, int *status, rtc_event *ev)
 
 /* POSTs to BASE + "/invocation/{id}/" + what, or BASE + "/init/error". */
 static rtc_err post(rtc *c, const char *id, const char *what, const char *type, const char *body,
-                    size_t len, int *status)
+                    size_t len, int pipe_next, int *status)
 {
     char path[3 * RTC_ID_CAP + 64], enc[3 * RTC_ID_CAP + 1];
     if (!id) {
@@ -520,7 +573,7 @@ static rtc_err post(rtc *c, const char *id, const char *what, const char *type, 
         t[k] = 0;
         type = t;
     }
-    rtc_err e = request(c, "POST", path, type, body, len, 0, status);
+    rtc_err e = request(c, "POST", path, type, body, len, 0, pipe_next, status);
     if (!e && *status != 202) { /* "reason: body" */
         char b[RTC_MSG_CAP];
         memcpy(b, c->msg, c->msg_len + 1);
@@ -535,13 +588,19 @@ static rtc_err post(rtc *c, const char *id, const char *what, const char *type, 
     return e;
 }
 
+void rtc_set_pipeline(rtc *c, int on) { c->pipeline = on != 0; }
+
 rtc_err rtc_respond(rtc *c, const char *id, const char *body, size_t len, int *status)
 {
-    return post(c, id, "response", NULL, body, len, status);
+    /* GET /next pipelined behind it (the answer is read by rtc_next): one
+     * write, and one wake-up, per invocation; not for a result that the
+     * Runtime API will refuse with 413, after which it closes */
+    return post(c, id, "response", NULL, body, len, c->pipeline && len <= RTC_PIPE_MAX, status);
 }
 
 rtc_err rtc_fail(rtc *c, const char *id, const char *type, const char *json, size_t len,
                  int *status)
 {
-    return post(c, id, "error", type, json, len, status);
+    return post(c, id, "error", type, json, len, c->pipeline && id && len <= RTC_PIPE_MAX,
+                status);
 }

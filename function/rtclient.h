@@ -11,6 +11,11 @@
  * Lambda-Runtime-Function-Error-Type) — and reports each answer's status;
  * what to do with a status is the caller's policy (bootstrap.c).
  *
+ * A /response or /error of at most 6 MB carries the next GET /next behind
+ * it in the same write (HTTP/1.1 pipelining), whose answer rtc_next()
+ * then reads: one write and one wake-up per invocation.  Any other request
+ * made while that /next is outstanding goes on a new connection.
+ *
  * The connection is opened on the first request (1 s connect timeout) and
  * kept while the Runtime API keeps it; when it closes (or answers with
  * Connection: close) the next request opens a new one, and a request that
@@ -61,6 +66,12 @@ typedef struct rtc rtc;
  * resolve a host name) yet.  RTC_EADDR (a message in err) when api is not
  * host:port with a port from 1 to 65535, RTC_ENOMEM. */
 rtc_err rtc_new(const char *api, size_t max_event, rtc **out, char *err, size_t errcap);
+
+/* Pipelining of GET /next behind /response and /error: on (1, the
+ * default) or off.  Off, every request waits for the answer before the
+ * next one: for a Runtime API that may refuse a result under 6 MB (413)
+ * and still answer the /next behind it. */
+void rtc_set_pipeline(rtc *c, int on);
 
 /* Closes the connection and frees c; rtc_free(NULL) is a no-op. */
 void rtc_free(rtc *c);
