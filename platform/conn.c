@@ -314,6 +314,8 @@ void hc_send(hc_conn *c, const char *head, size_t hl, const char *body, size_t b
     c->state = c->len ? C_READ : C_IDLE;
     if (c->len)
         c->first_byte = ev_now(s->L);
+    else if (!c->readable)
+        buf_drop(c); /* idle: no buffer held (the pool keeps it warm) */
     if (c->dispatching)
         return; /* parse_loop goes on */
     if (!c->readable || conn_read(c) == 0)
