@@ -211,6 +211,8 @@ static void *worker_main(void *arg)
              !pool_busy(g->pools)) || clk_mono_ms() > deadline)
             break;
     }
+    /* this thread's runtimes die with it (PR_SET_PDEATHSIG): stopped now */
+    pool_stop_worker(g->pools, w->id);
     return NULL;
 }
 

@@ -304,6 +304,32 @@ int pool_busy(pool_set *ps)
     return n;
 }
 
+void pool_stop_worker(pool_set *ps, int worker)
+{
+    for (size_t i = 0; i < ps->t->n_functions; i++) {
+        fpool *p = &ps->pools[i];
+        for (;;) {
+            pthread_mutex_lock(&p->mu);
+            env_rec *r = p->all;
+            while (r && r->home != worker)
+                r = r->all_next;
+            if (r) { /* out of the idle list too, if it is there */
+                for (env_rec **pp = &p->idle[worker]; *pp; pp = &(*pp)->next)
+                    if (*pp == r) {
+                        *pp = r->next;
+                        break;
+                    }
+                if (r->busy)
+                    p->busy--;
+            }
+            pthread_mutex_unlock(&p->mu);
+            if (!r)
+                break;
+            rec_drop(p, r, 1);
+        }
+    }
+}
+
 void pool_free(pool_set *ps)
 {
     if (!ps)

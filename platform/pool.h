@@ -60,6 +60,10 @@ int pool_invoke(pool_set *ps, int worker, pool_call *call);
  * idle_s seconds (keeping the provisioned count) and those that died. */
 void pool_reap(pool_set *ps, int worker, double idle_s);
 
+/* On worker's thread, before it ends: shuts down the environments that
+ * live on its loop (SIGTERM, then SIGKILL after 2 s). */
+void pool_stop_worker(pool_set *ps, int worker);
+
 /* Environments running an invocation now (all functions). */
 int pool_busy(pool_set *ps);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -190,6 +191,10 @@ int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
     if (pid == 0) {
         close(sync[0]);
         setpgid(0, 0);
+        /* the runtime goes when the thread that started it does (a platform
+         * that crashed leaves no runtimes behind); the platform stops its
+         * environments before its threads end */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         lim_env_enter(e->lim, e->f.memory_mb);
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);
