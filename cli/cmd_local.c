@@ -206,7 +206,7 @@ int cmd_local(int argc, char **argv)
     }
     lam_env *e;
     int status = 1;
-    if (lam_env_start(NULL, f, stderr, &e, err, sizeof err)) {
+    if (lam_env_start(NULL, f, stderr, -1, &e, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
     } else {
         lam_result r;

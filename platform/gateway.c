@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -239,11 +240,23 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     g->o = o;
     g->client_timeout = o->client_timeout_s > 0 ? o->client_timeout_s : 30.0;
     g->head_timeout = o->head_timeout_s > 0 ? o->head_timeout_s : g->client_timeout;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t mine;
+    long ncpu = sched_getaffinity(0, sizeof mine, &mine) == 0 ? CPU_COUNT(&mine)
+                                                              : sysconf(_SC_NPROCESSORS_ONLN);
     g->n_workers = o->workers > 0 ? o->workers : ncpu > 0 ? (int)ncpu : 1;
     if (g->n_workers > GW_MAX_WORKERS)
         g->n_workers = GW_MAX_WORKERS;
     ev_loop *loops[GW_MAX_WORKERS];
+    int cpus[GW_MAX_WORKERS];
+    /* one worker per CPU this process may use: each pinned to its own */
+    cpu_set_t allowed;
+    int pin = !o->workers && sched_getaffinity(0, sizeof allowed, &allowed) == 0 &&
+              CPU_COUNT(&allowed) == g->n_workers;
+    for (int i = 0, k = 0; pin && i < g->n_workers; i++) {
+        while (k < CPU_SETSIZE && !CPU_ISSET(k, &allowed))
+            k++;
+        cpus[i] = k++;
+    }
     for (int i = 0; i < g->n_workers; i++) {
         gw_worker *w = &g->workers[i];
         w->id = i;
@@ -256,7 +269,8 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     }
     g->met = met_new(t);
     g->async = gw_async_new(g);
-    g->pools = g->met ? pool_new(t, g->met, o->log, loops, g->n_workers) : NULL;
+    g->pools = g->met ? pool_new(t, g->met, o->log, loops, pin ? cpus : NULL, g->n_workers)
+                      : NULL;
     if (!g->met || !g->async || !g->pools) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -298,12 +312,23 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     }
     fprintf(o->log, "listening on http://127.0.0.1:%d\n", ntohs(a.sin_port));
     fflush(o->log);
-    for (; started < g->n_workers; started++)
-        if (pthread_create(&g->workers[started].th, NULL, worker_main, &g->workers[started])) {
+    for (; started < g->n_workers; started++) {
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        if (pin) {
+            cpu_set_t one_cpu;
+            CPU_ZERO(&one_cpu);
+            CPU_SET(cpus[started], &one_cpu);
+            pthread_attr_setaffinity_np(&at, sizeof one_cpu, &one_cpu);
+        }
+        int prc = pthread_create(&g->workers[started].th, &at, worker_main, &g->workers[started]);
+        pthread_attr_destroy(&at);
+        if (prc) {
             snprintf(err, errlen, "pthread_create failed");
             g->stopping = 1;
             break;
         }
+    }
     for (int i = 0; i < started; i++)
         pthread_join(g->workers[i].th, NULL);
     rc = started == g->n_workers ? 0 : -1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "envlimit.h"
 
 #define POOL_MAX_LOOPS 64
 
@@ -35,11 +36,13 @@ struct pool_set {
     met *met;
     FILE *log;
     ev_loop *loops[POOL_MAX_LOOPS];
+    int cpus[POOL_MAX_LOOPS];
     int n_loops;
     fpool pools[SAM_MAX_FUNCTIONS];
 };
 
-pool_set *pool_new(const sam_template *t, met *m, FILE *log, ev_loop **loops, int n_loops)
+pool_set *pool_new(const sam_template *t, met *m, FILE *log, ev_loop **loops, const int *cpus,
+                   int n_loops)
 {
     if (n_loops < 1 || n_loops > POOL_MAX_LOOPS)
         return NULL;
@@ -51,6 +54,8 @@ pool_set *pool_new(const sam_template *t, met *m, FILE *log, ev_loop **loops, in
     ps->log = log;
     ps->n_loops = n_loops;
     memcpy(ps->loops, loops, sizeof *loops * (size_t)n_loops);
+    for (int i = 0; i < n_loops; i++)
+        ps->cpus[i] = cpus ? cpus[i] : -1;
     pthread_mutexattr_t ma; /* adaptive: spin briefly before sleeping */
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
@@ -62,6 +67,12 @@ pool_set *pool_new(const sam_template *t, met *m, FILE *log, ev_loop **loops, in
     }
     pthread_mutexattr_destroy(&ma);
     return ps;
+}
+
+/* Where a runtime of p homed on worker home runs (-1: any CPU). */
+static int env_cpu(const pool_set *ps, const fpool *p, int home)
+{
+    return p->f->memory_mb <= LIM_MB_PER_VCPU ? ps->cpus[home] : -1;
 }
 
 /* Under p->mu. */
@@ -90,7 +101,8 @@ static env_rec *rec_start(pool_set *ps, fpool *p, int home)
 {
     env_rec *r = calloc(1, sizeof *r);
     char err[256];
-    if (!r || lam_env_start(ps->loops[home], p->f, ps->log, &r->env, err, sizeof err) != 0) {
+    if (!r || lam_env_start(ps->loops[home], p->f, ps->log, env_cpu(ps, p, home), &r->env,
+                                err, sizeof err) != 0) {
         if (r)
             fprintf(ps->log, "nerd: %s: %s\n", p->f->name, err);
         free(r);
@@ -190,7 +202,8 @@ static void start_home(void *arg)
         lam_env_kill(r->env);
         char err[256];
         r->env = NULL;
-        if (lam_env_start(ps->loops[r->home], p->f, ps->log, &r->env, err, sizeof err) != 0) {
+        if (lam_env_start(ps->loops[r->home], p->f, ps->log, env_cpu(ps, p, r->home),
+                          &r->env, err, sizeof err) != 0) {
             pthread_mutex_lock(&p->mu);
             p->busy--;
             rec_unlink(p, r);

@@ -45,8 +45,12 @@ struct pool_call {
     lam_result res;      /* last: 4 KB that need no clearing */
 };
 
-/* Pools for t's functions; loops[i] is worker i's loop. */
-pool_set *pool_new(const sam_template *t, met *m, FILE *log, ev_loop **loops, int n_loops);
+/* Pools for t's functions; loops[i] is worker i's loop and cpus[i] the
+ * CPU its thread is pinned to (cpus NULL: none are).  The runtimes of a
+ * function of at most 1,769 MB (one vCPU on Lambda) run on their worker's
+ * CPU: its wake-ups stay on one core; larger ones on any. */
+pool_set *pool_new(const sam_template *t, met *m, FILE *log, ev_loop **loops, const int *cpus,
+                   int n_loops);
 
 /* Starts and initialises every function's provisioned environments
  * (spread over the loops), logging INIT_REPORT for each. */

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,16 @@ int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
          * that crashed leaves no runtimes behind); the platform stops its
          * environments before its threads end */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* its CPU: the one its platform thread runs on, or any (not the
+         * forking thread's own pin) */
+        cpu_set_t cs;
+        CPU_ZERO(&cs);
+        if (e->cpu >= 0 && e->cpu < CPU_SETSIZE)
+            CPU_SET(e->cpu, &cs);
+        else
+            for (int c = 0; c < CPU_SETSIZE; c++)
+                CPU_SET(c, &cs);
+        sched_setaffinity(0, sizeof cs, &cs);
         lim_env_enter(e->lim, e->f.memory_mb);
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);

@@ -452,6 +452,7 @@ static lam_env *env_new(ev_loop *L, const sam_function *f)
     e->lfd = e->out_fd = e->pidfd = -1;
     e->lio.fd = e->oio.fd = e->pio.fd = -1;
     e->pid = -1;
+    e->cpu = -1;
     for (int i = 0; i < LAM__MAX_CONNS; i++) {
         e->conns[i].fd = e->conns[i].io.fd = -1;
         e->conns[i].e = e;
@@ -459,8 +460,8 @@ static lam_env *env_new(ev_loop *L, const sam_function *f)
     return e;
 }
 
-int lam_env_start(ev_loop *L, const sam_function *f, FILE *log, lam_env **out, char *err,
-                  size_t errlen)
+int lam_env_start(ev_loop *L, const sam_function *f, FILE *log, int cpu, lam_env **out,
+                  char *err, size_t errlen)
 {
     *out = NULL;
     lam_env *e = env_new(L, f);
@@ -479,6 +480,7 @@ int lam_env_start(ev_loop *L, const sam_function *f, FILE *log, lam_env **out, c
         memcpy(e->f.code_uri + cl + 1, f->code_uri, strlen(f->code_uri) + 1);
     }
     e->log = log ? log : stderr;
+    e->cpu = cpu;
     e->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof a;

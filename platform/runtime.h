@@ -64,9 +64,11 @@ int lam_check_bootstrap(const sam_function *f, char *msg, size_t cap);
  * the synchronous calls below): binds the Runtime API on 127.0.0.1 (an
  * ephemeral port), logs INIT_START and spawns bootstrap (when there is
  * one: see lam_check_bootstrap).  log: where platform lines and the
- * function's output go.  Returns 0 or -1 with a message in err. */
-int lam_env_start(ev_loop *L, const sam_function *f, FILE *log, lam_env **out, char *err,
-                  size_t errlen);
+ * function's output go.  cpu >= 0: the runtime runs on that CPU only
+ * (beside the loop's thread); -1: on any.  Returns 0 or -1 with a message
+ * in err. */
+int lam_env_start(ev_loop *L, const sam_function *f, FILE *log, int cpu, lam_env **out,
+                  char *err, size_t errlen);
 
 /* Called on the environment's loop when an invocation or a provisioned
  * init is over (after the loop iteration that ended it: e may be freed

@@ -49,6 +49,7 @@ struct lam_env {
     int lfd, port;
     ev_io lio;
     pid_t pid;
+    int cpu;               /* the runtime's CPU, -1: any */
     int pidfd;
     ev_io pio;
     int out_fd;
