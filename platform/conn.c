@@ -357,6 +357,8 @@ static void on_accept(ev_loop *L, ev_io *w, uint32_t revents)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (s->h.accepted && s->h.accepted(fd, s->h.arg))
+            continue;
         if (conn_add(s, fd, &sa) != 0)
             return;
     }

@@ -35,6 +35,10 @@ typedef struct hc_handler {
     /* A request that cannot be served: status is 400, 408, 413, 414, 431,
      * 501 or 505; the callback answers it with keep = 0. */
     void (*error)(hc_conn *c, int status, void *arg);
+    /* Optional: a connection just accepted; 1 when the callback took fd
+     * (to serve it on another loop: hc_server_adopt there), 0 to serve it
+     * here. */
+    int (*accepted)(int fd, void *arg);
     void *arg;
 } hc_handler;
 

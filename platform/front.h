@@ -12,6 +12,7 @@
 #define NERD_FRONT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "apigw.h"
@@ -55,6 +56,7 @@ struct gw {
     gw_async *async;
     double head_timeout, client_timeout;
     volatile int stopping;
+    atomic_uint next_worker;  /* connections dealt in turn (gateway.c) */
 };
 
 /* One request offered to the fronts; freed by gw_reply(). */

@@ -170,6 +170,42 @@ static void on_error(hc_conn *c, int status, void *arg)
                                             : "Bad Request");
 }
 
+/* Connections are dealt to the workers in turn, whichever accepted them:
+ * each worker's runtimes run on its CPU, so the load must be spread. */
+typedef struct handoff {
+    gw_worker *w;
+    int fd;
+} handoff;
+
+static void adopt(void *arg)
+{
+    handoff *h = arg;
+    if (h->w->g->stopping || hc_server_adopt(h->w->srv, h->fd) != 0)
+        close(h->fd);
+    free(h);
+}
+
+static int on_accepted(int fd, void *arg)
+{
+    gw_worker *w = arg;
+    gw *g = w->g;
+    if (g->n_workers < 2)
+        return 0;
+    unsigned k = atomic_fetch_add(&g->next_worker, 1) % (unsigned)g->n_workers;
+    if ((int)k == w->id)
+        return 0;
+    handoff *h = malloc(sizeof *h);
+    if (!h)
+        return 0;
+    h->w = &g->workers[k];
+    h->fd = fd;
+    if (ev_post(h->w->L, adopt, h) != 0) {
+        free(h);
+        return 0;
+    }
+    return 1;
+}
+
 /* Every 200 ms: the stop flag, and once a second idle reaping. */
 static void on_tick(ev_loop *L, ev_timer *t)
 {
@@ -301,7 +337,7 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
                      GW_MAX_BODY};
     for (int i = 0; i < g->n_workers; i++) {
         gw_worker *w = &g->workers[i];
-        hc_handler h = {on_request, on_error, w};
+        hc_handler h = {on_request, on_error, on_accepted, w};
         w->srv = hc_server_new(w->L, lfd, &lim, &h);
         if (!w->srv) {
             snprintf(err, errlen, "accept: %s", strerror(errno));

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         return 0;
     ev_loop *L = ev_new();
     hc_limits lim = {0.002, 0.004, 0.004, 1024, 4096};
-    hc_handler h = {on_request, on_error, L};
+    hc_handler h = {on_request, on_error, NULL, L};
     hc_server *s = L ? hc_server_new(L, -1, &lim, &h) : NULL;
     if (!s || hc_server_adopt(s, sv[0]) != 0) {
         hc_server_free(s);
