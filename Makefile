@@ -183,6 +183,7 @@ build-NerFunction:
 	cp $(BUILD)/bootstrap $(ARTIFACTS_DIR)/bootstrap
 	chmod 755 $(ARTIFACTS_DIR)/bootstrap
 	cp $(MODEL) $(ARTIFACTS_DIR)/
+	$(ARTIFACTS_DIR)/bootstrap --check-model --model $(ARTIFACTS_DIR)/$(notdir $(MODEL))
 	@libs=$$(ldd $(ARTIFACTS_DIR)/bootstrap | awk '/lib(pcre2-8|jansson)\.so/ { print $$3 }'); \
 	if [ -n "$$libs" ]; then mkdir -p $(ARTIFACTS_DIR)/lib && cp -L $$libs $(ARTIFACTS_DIR)/lib/ && \
 	  echo "build-NerFunction: no static PCRE2/jansson here: linked dynamically, lib/ holds" $$libs; fi

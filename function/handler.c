@@ -50,7 +50,8 @@ const char *fn_strerror(int err)
     }
 }
 
-int fn_app_new(const char *model_path, size_t max_text, fn_app **out, char *err, size_t errlen)
+int fn_app_new(const char *model_path, size_t max_text, unsigned model_flags, fn_app **out,
+               char *err, size_t errlen)
 {
     *out = NULL;
     fn_app *a = calloc(1, sizeof *a);
@@ -58,7 +59,7 @@ int fn_app_new(const char *model_path, size_t max_text, fn_app **out, char *err,
         snprintf(err, errlen, "out of memory");
         return FN_ENOMEM;
     }
-    int rc = ner_model_load(model_path, &a->model);
+    int rc = ner_model_open(model_path, model_flags, &a->model);
     if (rc) {
         snprintf(err, errlen, "%s: %s", model_path, ner_strerror(rc));
         free(a);

@@ -37,10 +37,12 @@ typedef struct fn_app fn_app;
 typedef struct fn_ctx fn_ctx;
 
 /* Loads the model at model_path (mmap, read-only).  max_text: largest text
- * in bytes (0 = FN_DEFAULT_MAX_TEXT).  On failure returns FN_EMODEL with a
- * message in err.  The app is immutable afterwards and may be shared by
- * threads. */
-int fn_app_new(const char *model_path, size_t max_text, fn_app **out, char *err, size_t errlen);
+ * in bytes (0 = FN_DEFAULT_MAX_TEXT).  model_flags: ner_model_open()'s (0,
+ * or NER_MODEL_TRUSTED for a package whose integrity is already checked).
+ * On failure returns FN_EMODEL with a message in err.  The app is immutable
+ * afterwards and may be shared by threads. */
+int fn_app_new(const char *model_path, size_t max_text, unsigned model_flags, fn_app **out,
+               char *err, size_t errlen);
 
 /* fn_app_free(NULL) is a no-op.  Free every context first. */
 void fn_app_free(fn_app *a);

@@ -179,7 +179,7 @@ static int cstr_in(const unsigned char *p, size_t len, size_t *used)
     return NER_OK;
 }
 
-static int model_init(struct ner_model *m)
+static int model_init(struct ner_model *m, unsigned flags)
 {
     const unsigned char *b = m->base;
     model_header h;
@@ -198,8 +198,9 @@ static int model_init(struct ner_model *m)
     if (h.file_size != m->size || h.n_sections == 0 || h.n_sections > 32 ||
         sizeof h + (size_t)h.n_sections * sizeof(model_section) > m->size)
         return NER_ECORRUPT;
-    if (hash_checksum(b + sizeof h, m->size - sizeof h) != h.checksum)
-        return NER_ECHECKSUM;
+    m->checksum = h.checksum;
+    if (!(flags & NER_MODEL_TRUSTED) && (rc = ner_model_verify(m)))
+        return rc;
     const model_section *s = (const model_section *)(b + sizeof h);
     for (uint32_t i = 0; i < h.n_sections; i++)
         if (s[i].offset % MODEL_ALIGN || s[i].offset > m->size ||
@@ -336,7 +337,7 @@ int ner_model_load_mem(const void *buf, size_t len, ner_model **out)
     }
     m->base = buf;
     m->size = len;
-    int rc = model_init(m);
+    int rc = model_init(m, 0);
     if (rc) {
         ner_model_free(m);
         return rc;
@@ -345,11 +346,27 @@ int ner_model_load_mem(const void *buf, size_t len, ner_model **out)
     return NER_OK;
 }
 
+int ner_model_verify(const ner_model *m)
+{
+    if (!m)
+        return NER_EINVAL;
+    if (hash_checksum(m->base + sizeof(model_header), m->size - sizeof(model_header)) !=
+        m->checksum)
+        return NER_ECHECKSUM;
+    return NER_OK;
+}
+
 int ner_model_load(const char *path, ner_model **out)
 {
-    if (!path || !out)
+    return ner_model_open(path, 0, out);
+}
+
+int ner_model_open(const char *path, unsigned flags, ner_model **out)
+{
+    if (out)
+        *out = NULL;
+    if (!path || !out || (flags & ~(unsigned)NER_MODEL_TRUSTED))
         return NER_EINVAL;
-    *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NER_EIO;
@@ -359,7 +376,11 @@ int ner_model_load(const char *path, ner_model **out)
         return st.st_size == 0 ? NER_EMAGIC : NER_EIO;
     }
     size_t len = (size_t)st.st_size;
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    /* Verified: every page is read at once, so map them all in one call.
+     * Trusted: pages are mapped as the engine first touches them, and a
+     * short text touches few rows of the embedding tables. */
+    void *map = mmap(NULL, len, PROT_READ,
+                     MAP_PRIVATE | (flags & NER_MODEL_TRUSTED ? 0 : MAP_POPULATE), fd, 0);
     close(fd);
     if (map == MAP_FAILED)
         return NER_EIO;
@@ -372,7 +393,7 @@ int ner_model_load(const char *path, ner_model **out)
     m->mapping_len = len;
     m->base = map;
     m->size = len;
-    int rc = is_little_endian() ? model_init(m) : NER_EVERSION;
+    int rc = is_little_endian() ? model_init(m, flags) : NER_EVERSION;
     if (rc) {
         ner_model_free(m);
         return rc;

@@ -127,6 +127,7 @@ struct ner_model {
     size_t size;
     void *mapping;       /* munmap on free, if mapped */
     size_t mapping_len;
+    uint64_t checksum;   /* the header's, for ner_model_verify() */
     void *owned;         /* free on free, if copied */
     const char *about;
     model_tensors t;

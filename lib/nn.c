@@ -12,11 +12,22 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define NN_X86 1
+#if defined(__GLIBC__) && defined(__has_include)
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h> /* glibc >= 2.33 */
+#endif
+#endif
 #endif
 
 int nn_have_avx2(void)
 {
-#ifdef NN_X86
+#if defined(NN_X86) && defined(CPU_FEATURE_ACTIVE)
+    /* What glibc's loader found at start-up (CPUID and the OS's YMM state):
+     * no CPUID of our own, which exits to the hypervisor in a VM (6 us each
+     * here), and libgcc's start-up detection (a dozen of them) is not
+     * linked in. */
+    return CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA);
+#elif defined(NN_X86)
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else

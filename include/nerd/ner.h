@@ -73,6 +73,23 @@ typedef struct ner_doc {
  * is immutable and may be used from any number of threads at once. */
 int ner_model_load(const char *path, ner_model **out);
 
+/* Flags of ner_model_open(). */
+#define NER_MODEL_TRUSTED 1u /* skip the checksum pass over the whole file: for
+                              * a file whose integrity is already known (a
+                              * deployment package Lambda checked by its
+                              * SHA-256, a file verified when it was packaged).
+                              * The structure is still validated, so a corrupt
+                              * file cannot make the engine read out of bounds;
+                              * its weights could be wrong.  Pages are then
+                              * mapped as they are first used, not at load. */
+
+/* ner_model_load() with flags (0 or NER_MODEL_TRUSTED). */
+int ner_model_open(const char *path, unsigned flags, ner_model **out);
+
+/* Checks a loaded model's checksum (what ner_model_load() does before it
+ * returns): NER_OK or NER_ECHECKSUM.  Reads the whole file.  Thread safe. */
+int ner_model_verify(const ner_model *m);
+
 /* Like ner_model_load() on a caller-owned buffer, which must stay alive and
  * unchanged until ner_model_free().  The buffer must be 64-byte aligned for
  * the fastest kernels; any alignment is accepted (it is copied if needed). */

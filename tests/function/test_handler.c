@@ -147,7 +147,7 @@ static void limits(fn_ctx *c)
     fn_ctx *sc = NULL;
     char err[256] = "";
     const char *model = getenv("MODEL") ? getenv("MODEL") : "models/en_core_web_sm-2.2.5.nerd";
-    int ok = fn_app_new(model, 10, &small, err, sizeof err) == 0 && fn_ctx_new(small, &sc) == 0;
+    int ok = fn_app_new(model, 10, 0, &small, err, sizeof err) == 0 && fn_ctx_new(small, &sc) == 0;
     CHECK(ok, "small app: %s", err);
     if (ok) {
         post(sc, "{\"text\":\"0123456789\"}", 21, &r);
@@ -185,7 +185,7 @@ static void limits(fn_ctx *c)
     fn_ctx_free(sc);
     fn_app_free(small);
 
-    CHECK(fn_app_new("/nonexistent.nerd", 0, &small, err, sizeof err) == FN_EMODEL &&
+    CHECK(fn_app_new("/nonexistent.nerd", 0, 0, &small, err, sizeof err) == FN_EMODEL &&
           strstr(err, "/nonexistent.nerd"), "missing model: %s", err);
 }
 
@@ -367,7 +367,7 @@ int main(void)
     const char *model = getenv("MODEL") ? getenv("MODEL") : "models/en_core_web_sm-2.2.5.nerd";
     char err[256];
     fn_ctx *c = NULL;
-    CHECK(fn_app_new(model, 0, &app, err, sizeof err) == 0, "model: %s", err);
+    CHECK(fn_app_new(model, 0, 0, &app, err, sizeof err) == 0, "model: %s", err);
     if (!app || fn_ctx_new(app, &c))
         return check_done("test_handler");
     cases(c, "tests/data/function/handler.cases");

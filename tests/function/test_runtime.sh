@@ -275,6 +275,31 @@ EOF
 [ $rc -eq 1 ] && grep -q '^bootstrap: init failed: ' "$tmp/err" &&
     grep -q '^bootstrap: POST /init/error: the Runtime API answered 500 Internal Server Error: ' "$tmp/err" && ok || bad "unloadable model exit $rc: $(cat "$tmp/err")"
 
+# a model whose weights are corrupt (one byte flipped, structure intact):
+# the runtime trusts its package and serves; NERD_MODEL_VERIFY=1 checks the
+# checksum at init and reports Runtime.ModelLoadError; --check-model (what
+# build-NerFunction runs) refuses it with exit 1
+cp "$MODEL" "$tmp/flipped.nerd"
+printf '\x55' | dd of="$tmp/flipped.nerd" bs=1 seek=3000000 conv=notrunc 2>/dev/null
+start_api '[{"id":"f1","body":"{\"text\":\"Paris\"}"}]'
+NERD_MODEL=$tmp/flipped.nerd timeout 20 "$BOOT" > "$tmp/out" 2> "$tmp/err"; rc=$?
+stop_api
+grep -q '"path": "/2018-06-01/runtime/invocation/f1/response"' "$tmp/calls.jsonl" && ok || bad "trusted corrupt model: $(cat "$tmp/err")"
+start_api '[{"id":"f2","body":"{}"}]'
+NERD_MODEL=$tmp/flipped.nerd NERD_MODEL_VERIFY=1 timeout 20 "$BOOT" > "$tmp/out" 2> "$tmp/err"; rc=$?
+stop_api
+"$PY" - "$tmp/calls.jsonl" <<'EOF' && ok || bad "NERD_MODEL_VERIFY=1: $(cut -c1-400 "$tmp/calls.jsonl")"
+import json, sys
+calls = [json.loads(l) for l in open(sys.argv[1])]
+assert [(c["method"], c["path"]) for c in calls] == [("POST", "/2018-06-01/runtime/init/error")], calls
+e = json.loads(calls[0]["body"])
+assert e["errorType"] == "Runtime.ModelLoadError" and e["errorMessage"].endswith("model file checksum mismatch (corrupt file)"), e
+EOF
+"$BOOT" --check-model --model "$tmp/flipped.nerd" > "$tmp/out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q 'flipped.nerd: model file checksum mismatch' "$tmp/err" && ok || bad "--check-model on a corrupt file: $rc $(cat "$tmp/err")"
+"$BOOT" --check-model --model "$MODEL" > "$tmp/out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 0 ] && grep -q 'checksum and structure good' "$tmp/out" && ok || bad "--check-model on the model: $rc $(cat "$tmp/err")"
+
 # no Runtime API and no --http: a clear message, exit 2
 unset AWS_LAMBDA_RUNTIME_API
 env -u PORT timeout 10 "$BOOT" > /dev/null 2> "$tmp/err"; rc=$?

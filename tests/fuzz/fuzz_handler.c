@@ -79,7 +79,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     const char *p = getenv("NERD_MODEL");
     char err[256];
-    if (fn_app_new(p ? p : "models/en_core_web_sm-2.2.5.nerd", 4096, &A, err, sizeof err) ||
+    if (fn_app_new(p ? p : "models/en_core_web_sm-2.2.5.nerd", 4096, 0, &A, err, sizeof err) ||
         fn_ctx_new(A, &C))
         abort();
     return 0;
