@@ -215,16 +215,26 @@ int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
         if (chdir(e->f.code_uri) != 0)
             _exit(126);
         char *argv[] = {exe, NULL};
+        /* the moment the sandbox is ready, for Init Duration: taken here,
+         * as the parent may be scheduled only after the runtime has run
+         * (both on one CPU) */
+        double t0 = clk_mono_ms();
+        if (write(sync[1], &t0, sizeof t0) != (ssize_t)sizeof t0)
+            _exit(126);
         execve(exe, argv, envp);
         _exit(127);
     }
     setpgid(pid, pid);
     close(sync[1]);
-    char b;
-    while (read(sync[0], &b, 1) < 0 && errno == EINTR)
+    double t0;
+    ssize_t got;
+    while ((got = read(sync[0], &t0, sizeof t0)) < 0 && errno == EINTR)
+        ;
+    char eof; /* then EOF at the exec (or at the child's exit) */
+    while (got > 0 && read(sync[0], &eof, 1) < 0 && errno == EINTR)
         ;
     close(sync[0]);
-    e->spawn_t = clk_mono_ms();
+    e->spawn_t = got == (ssize_t)sizeof t0 ? t0 : clk_mono_ms();
     close(pfd[1]);
     e->out_fd = pfd[0];
     fcntl(e->out_fd, F_SETFL, O_NONBLOCK);
