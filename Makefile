@@ -253,6 +253,11 @@ $(BUILD)/coldstart: bench/coldstart.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@
 
+# what the admission stage (API keys, authorizer cache) costs per request
+# (docs/auth.md): `make build/admission && build/admission 2`
+$(BUILD)/admission: bench/admission.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
+	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(SQLITE_LIBS) $(LIBS)
+
 $(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lpthread $(LIBS)
 

@@ -180,34 +180,17 @@ az_type az_type_of(const az_authorizer *a) { return a->c.type; }
 
 static int is_http(const az_authorizer *a) { return !is_rest(a->c.type); }
 
-long az__header(const az_request *r, const char *name, int join, char *dst)
-{
-    long len = -1;
-    size_t nl = strlen(name);
-    for (size_t i = 0; i < r->n_headers; i++) {
-        const apigw_kv *h = &r->headers[i];
-        if (h->name_len != nl || strncasecmp(h->name, name, nl))
-            continue;
-        if (!join || len < 0)
-            len = 0;
-        else if (dst)
-            dst[len++] = ',';
-        else
-            len++;
-        if (dst)
-            memcpy(dst + len, h->value, h->value_len);
-        len += (long)h->value_len;
-    }
-    return len;
-}
-
-/* The value of an exact-named pair in kv (last, or joined). */
-static long pair_value(const apigw_kv *kv, size_t n, const char *name, int join, char *dst)
+/* The value of the pairs named name in kv (fold: the name in any case):
+ * the last one, or all joined with ','.  Writes it to dst (when not NULL)
+ * and returns its length, or -1 when there is none. */
+static long kv_value(const apigw_kv *kv, size_t n, const char *name, int fold, int join,
+                     char *dst)
 {
     long len = -1;
     size_t nl = strlen(name);
     for (size_t i = 0; i < n; i++) {
-        if (kv[i].name_len != nl || memcmp(kv[i].name, name, nl))
+        if (kv[i].name_len != nl ||
+            (fold ? strncasecmp(kv[i].name, name, nl) : memcmp(kv[i].name, name, nl)))
             continue;
         if (!join || len < 0)
             len = 0;
@@ -220,6 +203,11 @@ static long pair_value(const apigw_kv *kv, size_t n, const char *name, int join,
         len += (long)kv[i].value_len;
     }
     return len;
+}
+
+long az__header(const az_request *r, const char *name, int join, char *dst)
+{
+    return kv_value(r->headers, r->n_headers, name, 1, join, dst);
 }
 
 /* $context values; NULL when the request has none. */
@@ -272,8 +260,8 @@ static long source_value(const az_authorizer *a, const az_request *r, const az_s
     const char *v;
     switch (s->type) {
     case AZ_SRC_HEADER: return az__header(r, s->name, join, dst);
-    case AZ_SRC_QUERY: return pair_value(r->query, r->n_query, s->name, join, dst);
-    case AZ_SRC_STAGEVAR: return pair_value(r->stage_vars, r->n_stage_vars, s->name, 0, dst);
+    case AZ_SRC_QUERY: return kv_value(r->query, r->n_query, s->name, 0, join, dst);
+    case AZ_SRC_STAGEVAR: return kv_value(r->stage_vars, r->n_stage_vars, s->name, 0, 0, dst);
     case AZ_SRC_CONTEXT:
         v = context_value(r, s->name, tmp, sizeof tmp);
         if (!v)

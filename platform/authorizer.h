@@ -186,8 +186,9 @@ int az_method_arn(const az_request *r, char *out, size_t cap);
  * HTTP 2.0 (version, type, routeArn, identitySource [...], routeKey,
  * rawPath, rawQueryString, cookies, headers, queryStringParameters,
  * requestContext, pathParameters, stageVariables; absent ones left out).
- * id: from az_identify.  Header or query pairs that are not UTF-8 are
- * left out.  *out: malloc'd JSON (the caller frees it), *len its length.
+ * id: from az_identify.  Header, query, path parameter and stage
+ * variable pairs that are not UTF-8, or whose name holds a NUL, are left
+ * out.  *out: malloc'd JSON (the caller frees it), *len its length.
  * Returns AZ_OK, AZ_ENOMEM, AZ_ETOOBIG (ARN over AZ_ARN_MAX, or the
  * event over LAM_MAX_PAYLOAD) or AZ_EINPUT (method, path, resource, route
  * key, query, stage or ids not UTF-8). */

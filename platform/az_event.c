@@ -30,7 +30,9 @@ static int usable(const apigw_kv *k, const char *skip)
 {
     if (skip && k->name_len == strlen(skip) && !strncasecmp(k->name, skip, k->name_len))
         return 0;
-    return k->name_len && jw_utf8(k->name, k->name_len) && jw_utf8(k->value, k->value_len);
+    /* (a NUL in a key: JSON allows it, jansson-based runtimes do not) */
+    return k->name_len && !memchr(k->name, 0, k->name_len) && jw_utf8(k->name, k->name_len) &&
+           jw_utf8(k->value, k->value_len);
 }
 
 static void write_name(jw *w, const char *s, size_t n, int fold)
@@ -54,7 +56,7 @@ static void write_name(jw *w, const char *s, size_t n, int fold)
 /* Writes kv as a JSON object: one member per distinct name (first-seen
  * order; fold: names compared and written lower-case) whose value is the
  * last value (LAST), all values (MULTI) or them joined with ',' (JOIN).
- * Pairs named skip, or not UTF-8, are left out.  Returns the members
+ * Pairs named skip, not UTF-8, or with a NUL in the name are left out.  Returns the members
  * written. */
 static size_t kv_object(jw *w, const apigw_kv *kv, size_t n, int fold, int mode,
                         const char *skip)
@@ -112,15 +114,18 @@ static size_t count_usable(const apigw_kv *kv, size_t n, const char *skip)
     return c;
 }
 
-static void str_or_null(jw *w, const char *s)
+/* Writes key (JSON punctuation and name, e.g. ",\"path\":") and v as a
+ * string ("" for NULL), or null for NULL when nullable. */
+static void member(jw *w, const char *key, const char *v, int nullable)
 {
-    if (s)
-        jw_str(w, s, strlen(s));
-    else
+    jw_raw(w, key, strlen(key));
+    if (v)
+        jw_str(w, v, strlen(v));
+    else if (nullable)
         jw_lit(w, "null");
+    else
+        jw_lit(w, "\"\"");
 }
-
-static void write_s(jw *w, const char *s) { jw_str(w, s ? s : "", s ? strlen(s) : 0); }
 
 void az__user_agent(jw *w, const az_request *r, int join, int nullable)
 {
@@ -167,19 +172,12 @@ static void context_v1(jw *w, const az_request *r, int http)
     char t[64], dn[512], dp[256];
     request_time(r, t, sizeof t);
     domain(r, dn, sizeof dn, dp, sizeof dp);
-    const char *res = r->resource ? r->resource : r->path;
-    jw_lit(w, "{\"resourceId\":");
-    str_or_null(w, http ? NULL : r->resource_id);
-    jw_lit(w, ",\"resourcePath\":");
-    write_s(w, res);
-    jw_lit(w, ",\"httpMethod\":");
-    write_s(w, r->method);
-    if (r->extended_request_id) {
-        jw_lit(w, ",\"extendedRequestId\":");
-        write_s(w, r->extended_request_id);
-    }
-    jw_lit(w, ",\"requestTime\":");
-    jw_str(w, t, strlen(t));
+    member(w, "{\"resourceId\":", http ? NULL : r->resource_id, 1);
+    member(w, ",\"resourcePath\":", r->resource ? r->resource : r->path, 0);
+    member(w, ",\"httpMethod\":", r->method, 0);
+    if (r->extended_request_id)
+        member(w, ",\"extendedRequestId\":", r->extended_request_id, 0);
+    member(w, ",\"requestTime\":", t, 0);
     /* the path with the stage (HTTP APIs' $default stage has none) */
     jw_lit(w, ",\"path\":");
     jw_str_begin(w);
@@ -189,30 +187,23 @@ static void context_v1(jw *w, const az_request *r, int http)
     }
     jw_str_part(w, r->path ? r->path : "", r->path ? strlen(r->path) : 0);
     jw_str_end(w);
-    jw_lit(w, ",\"accountId\":");
-    write_s(w, r->account_id ? r->account_id : "123456789012");
-    jw_lit(w, ",\"protocol\":\"HTTP/1.1\",\"stage\":");
-    write_s(w, r->stage);
-    jw_lit(w, ",\"domainPrefix\":");
-    jw_str(w, dp, strlen(dp));
+    member(w, ",\"accountId\":", r->account_id ? r->account_id : "123456789012", 0);
+    member(w, ",\"protocol\":\"HTTP/1.1\",\"stage\":", r->stage, 0);
+    member(w, ",\"domainPrefix\":", dp, 0);
     jw_lit(w, ",\"requestTimeEpoch\":");
     jw_int(w, r->time_ms);
-    jw_lit(w, ",\"requestId\":");
-    write_s(w, r->request_id);
-    jw_lit(w, ",\"identity\":{\"cognitoIdentityPoolId\":null,\"accountId\":null,"
-              "\"cognitoIdentityId\":null,\"caller\":null,\"sourceIp\":");
-    write_s(w, r->source_ip);
+    member(w, ",\"requestId\":", r->request_id, 0);
+    member(w,
+           ",\"identity\":{\"cognitoIdentityPoolId\":null,\"accountId\":null,"
+           "\"cognitoIdentityId\":null,\"caller\":null,\"sourceIp\":",
+           r->source_ip, 0);
     jw_lit(w, ",\"principalOrgId\":null,\"accessKey\":null,\"cognitoAuthenticationType\":null,"
               "\"cognitoAuthenticationProvider\":null,\"userArn\":null,\"userAgent\":");
     az__user_agent(w, r, 0, 1);
-    jw_lit(w, ",\"user\":null},\"domainName\":");
-    jw_str(w, dn, strlen(dn));
-    if (r->deployment_id && !http) {
-        jw_lit(w, ",\"deploymentId\":");
-        write_s(w, r->deployment_id);
-    }
-    jw_lit(w, ",\"apiId\":");
-    write_s(w, r->api_id);
+    member(w, ",\"user\":null},\"domainName\":", dn, 0);
+    if (r->deployment_id && !http)
+        member(w, ",\"deploymentId\":", r->deployment_id, 0);
+    member(w, ",\"apiId\":", r->api_id, 0);
     jw_lit(w, "}");
 }
 
@@ -234,23 +225,19 @@ static void event_v1(jw *w, const az_authorizer *a, const az_request *r, const a
                      const char *arn)
 {
     int http = a->c.type == AZ_HTTP_V1;
-    if (http)
-        jw_lit(w, "{\"version\":\"1.0\",\"type\":\"REQUEST\",\"methodArn\":");
-    else
-        jw_lit(w, "{\"type\":\"REQUEST\",\"methodArn\":");
-    jw_str(w, arn, strlen(arn));
+    member(w,
+           http ? "{\"version\":\"1.0\",\"type\":\"REQUEST\",\"methodArn\":"
+                : "{\"type\":\"REQUEST\",\"methodArn\":",
+           arn, 0);
     if (http) {
         jw_lit(w, ",\"identitySource\":");
         joined_identity(w, id);
         jw_lit(w, ",\"authorizationToken\":");
         joined_identity(w, id);
     }
-    jw_lit(w, ",\"resource\":");
-    write_s(w, r->resource ? r->resource : r->path);
-    jw_lit(w, ",\"path\":");
-    write_s(w, r->path);
-    jw_lit(w, ",\"httpMethod\":");
-    write_s(w, r->method);
+    member(w, ",\"resource\":", r->resource ? r->resource : r->path, 0);
+    member(w, ",\"path\":", r->path, 0);
+    member(w, ",\"httpMethod\":", r->method, 0);
     jw_lit(w, ",\"headers\":");
     kv_object(w, r->headers, r->n_headers, http, LAST, NULL);
     jw_lit(w, ",\"multiValueHeaders\":");
@@ -307,8 +294,7 @@ static void event_v2(jw *w, const az_request *r, const az_identity *id, const ch
     char t[64], dn[512], dp[256];
     request_time(r, t, sizeof t);
     domain(r, dn, sizeof dn, dp, sizeof dp);
-    jw_lit(w, "{\"version\":\"2.0\",\"type\":\"REQUEST\",\"routeArn\":");
-    jw_str(w, arn, strlen(arn));
+    member(w, "{\"version\":\"2.0\",\"type\":\"REQUEST\",\"routeArn\":", arn, 0);
     jw_lit(w, ",\"identitySource\":[");
     for (size_t i = 0, k = 0; i < id->n; i++) {
         if (!id->lens[i])
@@ -317,12 +303,9 @@ static void event_v2(jw *w, const az_request *r, const az_identity *id, const ch
             jw_lit(w, ",");
         jw_str(w, id->values[i], id->lens[i]);
     }
-    jw_lit(w, "],\"routeKey\":");
-    jw_str(w, rk, strlen(rk));
-    jw_lit(w, ",\"rawPath\":");
-    write_s(w, r->path);
-    jw_lit(w, ",\"rawQueryString\":");
-    write_s(w, r->raw_query);
+    member(w, "],\"routeKey\":", rk, 0);
+    member(w, ",\"rawPath\":", r->path, 0);
+    member(w, ",\"rawQueryString\":", r->raw_query, 0);
     cookies(w, r);
     jw_lit(w, ",\"headers\":");
     kv_object(w, r->headers, r->n_headers, 1, JOIN, "cookie");
@@ -330,30 +313,20 @@ static void event_v2(jw *w, const az_request *r, const az_identity *id, const ch
         jw_lit(w, ",\"queryStringParameters\":");
         kv_object(w, r->query, r->n_query, 0, JOIN, NULL);
     }
-    jw_lit(w, ",\"requestContext\":{\"accountId\":");
-    write_s(w, r->account_id ? r->account_id : "123456789012");
-    jw_lit(w, ",\"apiId\":");
-    write_s(w, r->api_id);
-    jw_lit(w, ",\"domainName\":");
-    jw_str(w, dn, strlen(dn));
-    jw_lit(w, ",\"domainPrefix\":");
-    jw_str(w, dp, strlen(dp));
-    jw_lit(w, ",\"http\":{\"method\":");
-    write_s(w, r->method);
-    jw_lit(w, ",\"path\":");
-    write_s(w, r->path);
-    jw_lit(w, ",\"protocol\":\"HTTP/1.1\",\"sourceIp\":");
-    write_s(w, r->source_ip);
+    member(w, ",\"requestContext\":{\"accountId\":",
+           r->account_id ? r->account_id : "123456789012", 0);
+    member(w, ",\"apiId\":", r->api_id, 0);
+    member(w, ",\"domainName\":", dn, 0);
+    member(w, ",\"domainPrefix\":", dp, 0);
+    member(w, ",\"http\":{\"method\":", r->method, 0);
+    member(w, ",\"path\":", r->path, 0);
+    member(w, ",\"protocol\":\"HTTP/1.1\",\"sourceIp\":", r->source_ip, 0);
     jw_lit(w, ",\"userAgent\":");
     az__user_agent(w, r, 1, 0);
-    jw_lit(w, "},\"requestId\":");
-    write_s(w, r->request_id);
-    jw_lit(w, ",\"routeKey\":");
-    jw_str(w, rk, strlen(rk));
-    jw_lit(w, ",\"stage\":");
-    write_s(w, r->stage ? r->stage : "$default");
-    jw_lit(w, ",\"time\":");
-    jw_str(w, t, strlen(t));
+    member(w, "},\"requestId\":", r->request_id, 0);
+    member(w, ",\"routeKey\":", rk, 0);
+    member(w, ",\"stage\":", r->stage ? r->stage : "$default", 0);
+    member(w, ",\"time\":", t, 0);
     jw_lit(w, ",\"timeEpoch\":");
     jw_int(w, r->time_ms);
     jw_lit(w, "}");
@@ -387,8 +360,7 @@ int az_event(const az_authorizer *a, const az_request *r, const az_identity *id,
     jw_init(&w, LAM_MAX_PAYLOAD);
     switch (a->c.type) {
     case AZ_REST_TOKEN:
-        jw_lit(&w, "{\"type\":\"TOKEN\",\"methodArn\":");
-        jw_str(&w, arn, strlen(arn));
+        member(&w, "{\"type\":\"TOKEN\",\"methodArn\":", arn, 0);
         jw_lit(&w, ",\"authorizationToken\":");
         jw_str(&w, id->n ? id->values[0] : "", id->n ? id->lens[0] : 0);
         jw_lit(&w, "}");

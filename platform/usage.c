@@ -347,6 +347,7 @@ int up_start(up_store *s, long long now_ms)
     s->n_index = 16;
     while (s->n_index < 2 * s->n_keys)
         s->n_index <<= 1;
+    free(s->index); /* (an earlier up_start that failed) */
     s->index = calloc(s->n_index, sizeof *s->index);
     if (!s->index)
         return UP_ENOMEM;
@@ -366,6 +367,7 @@ int up_start(up_store *s, long long now_ms)
     for (size_t i = 0; i < s->n_assocs; i++) {
         up__assoc *a = &s->assocs[i];
         const up__plan *p = &s->plans[a->plan];
+        free(a->mbuckets);
         a->mbuckets = calloc(p->n_mt ? p->n_mt : 1, sizeof *a->mbuckets);
         if (!a->mbuckets)
             return UP_ENOMEM;

@@ -94,6 +94,15 @@ static void keys(void)
     up_free(s);
     CHECK(!strcmp(up_strerror(UP_ECONFLICT), "an API key is in two usage plans of one stage"),
           "strerror");
+    /* no path: .nerd/usage.sqlite3 under the current folder */
+    char cwd[512];
+    if (getcwd(cwd, sizeof cwd) && chdir(dir) == 0) {
+        s = NULL;
+        CHECK(up_new(NULL, &s) == UP_OK && access(".nerd/usage.sqlite3", F_OK) == 0,
+              "default database .nerd/usage.sqlite3");
+        up_free(s);
+        CHECK(chdir(cwd) == 0, "back");
+    }
     up_free(NULL);
     CHECK(up_key_value(UP_SOURCE_HEADER, "h", "a") && !strcmp(up_key_value(UP_SOURCE_HEADER, "h", "a"), "h") &&
               !strcmp(up_key_value(UP_SOURCE_AUTHORIZER, "h", "a"), "a") &&
