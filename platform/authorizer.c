@@ -231,9 +231,11 @@ static const char *context_value(const az_request *r, const char *name, char *tm
         return r->route_key;
     if (!strcmp(name, "stage"))
         return r->stage;
-    if (!strcmp(name, "path")) {
+    if (!strcmp(name, "path")) { /* with the stage; HTTP APIs' $default has none */
         if (!r->path || !r->stage)
             return NULL;
+        if (!strcmp(r->stage, "$default"))
+            return r->path;
         snprintf(tmp, cap, "/%s%s", r->stage, r->path);
         return tmp;
     }

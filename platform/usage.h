@@ -53,7 +53,7 @@ typedef enum up_period { UP_DAY, UP_WEEK, UP_MONTH } up_period;
 typedef struct up_store up_store;
 
 /* Opens (creating) the usage database at db_path (NULL: UP_DEFAULT_DB,
- * its folder made if missing) in WAL mode.  AZ_OK and *out, or UP_EDB /
+ * its folder made if missing) in WAL mode.  UP_OK and *out, or UP_EDB /
  * UP_ENOMEM (*out NULL).  Free with up_free. */
 int up_new(const char *db_path, up_store **out);
 
@@ -61,7 +61,8 @@ int up_new(const char *db_path, up_store **out);
  * database.  up_free(NULL) is a no-op. */
 void up_free(up_store *s);
 
-/* The last SQLite error message ("" when none). */
+/* The last SQLite error message ("" when none); not synchronised with
+ * the writer thread: for messages after a failed call. */
 const char *up_db_error(up_store *s);
 
 /* Adds key id (the template's logical id) named name (NULL: id) with
@@ -146,15 +147,18 @@ typedef struct up_answer {
 void up_answer_of(up_verdict v, up_answer *out);
 
 /* Writes the counts not yet written now, in the calling thread (tests,
- * shutdown).  UP_OK or UP_EDB. */
+ * shutdown; it does I/O and may wait for the database).  Thread safe.
+ * UP_OK or UP_EDB. */
 int up_flush(up_store *s);
 
 /* Requests counted for key in plan during the period that contains now_ms
  * (this process's counts and those last read back from the database), or
- * -1 when the pair is unknown or the plan has no quota. */
+ * -1 when the pair is unknown or the plan has no quota.  Thread safe; a
+ * period other than the current one is read from the database (I/O: not
+ * for the request path). */
 long long up_usage(up_store *s, const char *key, const char *plan, long long now_ms);
 
-/* The start (epoch ms, UTC) of the period that contains t. */
+/* The start (epoch ms, UTC) of the period that contains t.  Pure. */
 long long up_period_start(up_period p, long long t);
 
 #endif
