@@ -21,9 +21,11 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform -Iloadgen $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS    = -lpcre2-8 -lm
+# API keys' usage counts (platform/usage_db.c)
+SQLITE_LIBS = -lsqlite3
 CLI_LIBS = -lmsgpackc -ljansson -lpthread
 
-DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsqlite3-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
@@ -43,9 +45,12 @@ LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c
-PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c
+PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
+               platform/authorizer.c platform/az_event.c platform/az_policy.c \
+               platform/usage.c platform/usage_db.c
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
-             platform/test_template platform/test_apigw function/test_handler
+             platform/test_template platform/test_apigw function/test_handler \
+             platform/test_authorizer platform/test_usage
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
@@ -99,7 +104,7 @@ $(BUILD)/libnerd.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(BUILD)/libnerd.a
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CLI_LIBS) -lyaml $(LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CLI_LIBS) -lyaml $(SQLITE_LIBS) $(LIBS)
 $(BUILD)/nerd: $(LOADGEN_OBJ)
 
 # built-in scenarios, embedded from scenarios/*.scn
@@ -129,7 +134,7 @@ $(BUILD)/tests/platform/trickle: tests/platform/trickle.c
 
 $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(SQLITE_LIBS) $(LIBS)
 
 $(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -248,6 +253,11 @@ $(BUILD)/openloop: bench/openloop.c lib/http_resp.c loadgen/lg_resp.h include/ne
 $(BUILD)/coldstart: bench/coldstart.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@
+
+# what the admission stage (API keys, authorizer cache) costs per request
+# (docs/auth.md): `make build/admission && build/admission 2`
+$(BUILD)/admission: bench/admission.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
+	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(SQLITE_LIBS) $(LIBS)
 
 $(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lpthread $(LIBS)
