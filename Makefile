@@ -21,9 +21,9 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform -Iloadgen $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS    = -lpcre2-8 -lm
-CLI_LIBS = -lmsgpackc -ljansson -lpthread
+CLI_LIBS = -lmsgpackc -ljansson -lcrypto -lpthread
 
-DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libssl-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
@@ -39,13 +39,14 @@ TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtoo
             python3-locust procps awscli
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/fsutil.c lib/uniq.c lib/pipe.c
+          lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
-          cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c
-PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c
+          cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
+PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
+               platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jwt_cache.c
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
-             platform/test_template platform/test_apigw function/test_handler
+             platform/test_template platform/test_apigw platform/test_jwt function/test_handler
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
@@ -98,9 +99,11 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/libnerd.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(BUILD)/libnerd.a
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CLI_LIBS) -lyaml $(LIBS)
-$(BUILD)/nerd: $(LOADGEN_OBJ)
+# (the load lab's objects before libnerd.a: they hold lib/http_resp.o, which
+# the archive's lib/http_get.o needs too)
+$(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(LOADGEN_OBJ) $(BUILD)/libnerd.a
+	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(PLATFORM_OBJ) $(LOADGEN_OBJ) $(BUILD)/libnerd.a -o $@ \
+	  $(CLI_LIBS) -lyaml $(LIBS)
 
 # built-in scenarios, embedded from scenarios/*.scn
 $(BUILD)/gen/lg_scenarios.c: $(wildcard scenarios/*.scn) loadgen/embed_scenarios.sh
@@ -129,7 +132,7 @@ $(BUILD)/tests/platform/trickle: tests/platform/trickle.c
 
 $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lcrypto -lpthread $(LIBS)
 
 $(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)

@@ -17,6 +17,8 @@ int cmd_convert(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_local(int argc, char **argv);
+/* `nerd local jwt ...` (cli/cmd_jwt.c); argv[0] is "jwt". */
+int cmd_local_jwt(int argc, char **argv);
 
 /* Default model path: $NERD_MODEL, else models/en_core_web_sm-2.2.5.nerd
  * beside the executable's parent directory, else in the working directory. */

@@ -29,6 +29,7 @@ static void usage(FILE *f)
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local validate [--template FILE] [--parameter-overrides ...]\n"
+          "       nerd local jwt --help   (test keys and tokens for JWT authorizers)\n"
           "\n"
           "invoke: runs FUNCTION (a logical id of the SAM template; optional when there\n"
           "is one function) once with the event (default {}), as Lambda would: a fresh\n"
@@ -90,6 +91,8 @@ int cmd_local(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "jwt"))
+        return cmd_local_jwt(argc - 1, argv + 1);
     const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
     const char *ov[MAX_OVERRIDES] = {0};
     size_t nov = 0;
