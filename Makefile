@@ -53,11 +53,13 @@ PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
 HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h tests/*.h) lib/unicode_tables.inc
 # the load lab: `nerd bench --host URL --scenario NAME|FILE` (docs/loadlab.md)
-# (its HTTP response parser is lib/http_resp.c, linked by name: the load
-# lab's tests link these objects without libnerd.a)
+# (its HTTP response parser is lib/http_resp.c and its one-shot GET
+# lib/http_get.c, linked by name: the load lab's tests link these objects
+# without libnerd.a)
 LOADGEN_SRC = loadgen/common.c loadgen/hist.c loadgen/scenario.c \
               loadgen/payload.c loadgen/engine.c loadgen/report.c
-LOADGEN_OBJ = $(LOADGEN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lg_scenarios.o $(BUILD)/lib/http_resp.o
+LOADGEN_OBJ = $(LOADGEN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lg_scenarios.o $(BUILD)/lib/http_resp.o \
+              $(BUILD)/lib/http_get.o
 CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
@@ -99,8 +101,8 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/libnerd.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-# (the load lab's objects before libnerd.a: they hold lib/http_resp.o, which
-# the archive's lib/http_get.o needs too)
+# (the load lab's objects before libnerd.a: they hold lib/http_resp.o and
+# lib/http_get.o, which the archive holds too)
 $(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(LOADGEN_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(PLATFORM_OBJ) $(LOADGEN_OBJ) $(BUILD)/libnerd.a -o $@ \
 	  $(CLI_LIBS) -lyaml $(LIBS)

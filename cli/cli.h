@@ -55,4 +55,9 @@ int cli_extract_line(ner_ctx *c, const ner_model *m, const char *line, size_t n,
  * (the rest of the line is skipped). */
 long cli_read_line(FILE *f, char **buf, size_t *bufcap, size_t cap);
 
+/* Reads the file at path ("-": stdin) whole: a malloc'd, NUL-terminated
+ * buffer and its length in *len (may be NULL); NULL when it cannot be
+ * read or holds more than cap bytes. */
+char *cli_read_file(const char *path, size_t cap, size_t *len);
+
 #endif

@@ -50,19 +50,9 @@ static void usage(FILE *f)
 /* The text of arg, or of the file after '@', or of stdin for "-". */
 static char *text_of(const char *arg)
 {
-    FILE *f = !strcmp(arg, "-") ? stdin : arg[0] == '@' ? fopen(arg + 1, "rb") : NULL;
-    if (!f && arg[0] != '@' && strcmp(arg, "-"))
-        return strdup(arg);
-    char *b = f ? malloc(CLAIMS_CAP + 1) : NULL;
-    size_t n = b ? fread(b, 1, CLAIMS_CAP + 1, f) : 0;
-    if (f && f != stdin)
-        fclose(f);
-    if (!b || n > CLAIMS_CAP) {
-        free(b);
-        return NULL;
-    }
-    b[n] = 0;
-    return b;
+    if (arg[0] == '@' || !strcmp(arg, "-"))
+        return cli_read_file(arg[0] == '@' ? arg + 1 : arg, CLAIMS_CAP, NULL);
+    return strdup(arg);
 }
 
 static int print_jwks(const EVP_PKEY *key, const char *kid, unsigned alg)

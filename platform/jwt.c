@@ -461,6 +461,17 @@ jwt_err jwt_check_claims(const jwt *t, const jwt_check *c)
     return JWT_OK;
 }
 
+jwt_err jwt__conclude(jwt *t, jwt_err rc, const jwt_check *c, jwt **out)
+{
+    if (!rc)
+        rc = jwt_check_claims(t, c);
+    if (!rc && out)
+        *out = t;
+    else
+        jwt_free(t);
+    return rc;
+}
+
 jwt_err jwt_verify(const char *token, size_t len, const jwt_jwks *ks, const jwt_check *c,
                    jwt **out)
 {
@@ -470,11 +481,5 @@ jwt_err jwt_verify(const char *token, size_t len, const jwt_jwks *ks, const jwt_
     jwt_err rc = jwt_parse(token, len, &t);
     if (!rc)
         rc = jwt_verify_signature(t, ks, c->algs);
-    if (!rc)
-        rc = jwt_check_claims(t, c);
-    if (!rc && out)
-        *out = t;
-    else
-        jwt_free(t);
-    return rc;
+    return jwt__conclude(t, rc, c, out);
 }

@@ -32,7 +32,7 @@ enum { SRC_FILE, SRC_URL, SRC_ISSUER };
 typedef struct lurl {
     struct sockaddr_storage sa;
     socklen_t salen;
-    char host[64];       /* the Host header: "127.0.0.1:8080" */
+    char host[96];       /* the Host header: "127.0.0.1:8080" */
     char path[URL_CAP];  /* from the first '/', query included */
 } lurl;
 
@@ -352,11 +352,5 @@ jwt_err jwt_keys_verify(jwt_keys *k, const char *token, size_t len, const jwt_ch
             rc = jwt_verify_signature(t, ks, c->algs);
         jwt_jwks_free(ks);
     }
-    if (!rc)
-        rc = jwt_check_claims(t, c);
-    if (!rc && out)
-        *out = t;
-    else
-        jwt_free(t);
-    return rc;
+    return jwt__conclude(t, rc, c, out);
 }

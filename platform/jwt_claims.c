@@ -112,8 +112,8 @@ static void put_date(jw *w, double secs)
 {
     static const char days[] = "SunMonTueWedThuFriSat", months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     struct tm tm;
-    time_t t = (time_t)floor(secs);
     char b[64];
+    time_t t = isfinite(secs) && fabs(secs) <= 1e15 ? (time_t)floor(secs) : 0;
     if (!isfinite(secs) || fabs(secs) > 1e15 || !gmtime_r(&t, &tm)) {
         put_double(w, secs);
         return;

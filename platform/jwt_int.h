@@ -46,4 +46,9 @@ int jwt__b64url_decode(const char *s, size_t n, unsigned char **out, size_t *ole
 int jwt__each_scope(const json_t *claims, int (*fn)(void *arg, const char *s, size_t n),
                     void *arg);
 
+/* The end of a verification: when rc is JWT_OK, t's claims are checked
+ * against c; then t goes to *out (out not NULL, all well) or is freed
+ * (t may be NULL).  Returns the outcome. */
+jwt_err jwt__conclude(jwt *t, jwt_err rc, const jwt_check *c, jwt **out);
+
 #endif
