@@ -12,8 +12,8 @@
  * (JWKS parsing, signing, key files), jwt_claims.c (claims as AWS renders
  * them), jwt_cache.c (a JWKS read from a file or a loopback URL, cached).
  *
- * Choices (docs/platform.md, "JWT authorizers"): a token over JWT_MAX_TOKEN
- * bytes is refused before any decoding; base64url without padding only;
+ * Choices (docs/auth.md): a token over JWT_MAX_TOKEN bytes is refused
+ * before any decoding; base64url without padding only;
  * header and claims JSON objects without duplicate keys; "alg": "none" and
  * the HMAC algorithms are never accepted, whatever the caller allows; the
  * header must name a "kid" present in the JWKS, and the key must fit the
@@ -284,7 +284,9 @@ const char *jwt_keys_error(jwt_keys *k, char *buf, size_t cap);
 const char *jwt_keys_source(const jwt_keys *k);
 unsigned long jwt_keys_reads(jwt_keys *k);
 
-/* jwt_parse + jwt_keys_get(kid) + jwt_verify_signature + jwt_check_claims. */
+/* jwt_parse + jwt_keys_get(kid) + jwt_verify_signature + jwt_check_claims.
+ * A token whose signature verified under the current set before (the last
+ * 512 kept) is not verified again; its claims are checked each time. */
 jwt_err jwt_keys_verify(jwt_keys *k, const char *token, size_t len, const jwt_check *c,
                         jwt **out);
 

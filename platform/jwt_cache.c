@@ -8,6 +8,11 @@
  * keys up to two hours), or when a token names a kid it lacks (a rotated
  * key), but at most once per min_refresh_s, and by one thread at a time (the
  * others go on with the set they have).  A failed read keeps the old set.
+ * jwt_keys_verify also remembers the last 512 tokens whose signature
+ * verified (a direct-mapped table keyed by the signature's last bytes,
+ * compared whole), each with the generation of the set that verified it:
+ * the same text under the same set verifies again without libcrypto, and
+ * a new set forgets them all.  Claims are checked every time.
  */
 #define _GNU_SOURCE
 #include "jwt_int.h"
@@ -16,6 +21,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,7 @@
 #include "nerd/http_get.h"
 
 #define URL_CAP 1024
+#define JWT_SEEN_SLOTS 512   /* verified signatures remembered: at most 512 x 10 KB */
 
 enum { SRC_FILE, SRC_URL, SRC_ISSUER };
 
@@ -47,7 +54,14 @@ struct jwt_keys {
     double tried_at;         /* when the last read began */
     int tried, reading;
     unsigned long reads;
+    unsigned long gen;       /* bumped each time cur changes */
     char err[512];
+    pthread_mutex_t smu;     /* guards seen[] */
+    struct seen {            /* tokens whose signature verified under set gen */
+        char *tok;
+        size_t len;
+        unsigned long gen;
+    } seen[JWT_SEEN_SLOTS];
 };
 
 static double mono_s(void)
@@ -158,6 +172,7 @@ jwt_err jwt_keys_new(const char *source, const jwt_keys_opts *opts, jwt_keys **o
         return JWT_ESOURCE;
     }
     pthread_mutex_init(&k->mu, NULL);
+    pthread_mutex_init(&k->smu, NULL);
     *out = k;
     return JWT_OK;
 }
@@ -167,7 +182,10 @@ void jwt_keys_free(jwt_keys *k)
     if (!k)
         return;
     jwt_jwks_free(k->cur);
+    for (size_t i = 0; i < JWT_SEEN_SLOTS; i++)
+        free(k->seen[i].tok);
     pthread_mutex_destroy(&k->mu);
+    pthread_mutex_destroy(&k->smu);
     free(k->source);
     free(k);
 }
@@ -293,6 +311,7 @@ static jwt_err refresh(jwt_keys *k, char *err, size_t errcap)
     if (!rc) {
         jwt_jwks_free(k->cur);
         k->cur = ks;
+        k->gen++;
         k->read_at = mono_s();
         k->err[0] = 0;
     } else {
@@ -314,7 +333,8 @@ jwt_err jwt_keys_load(jwt_keys *k, char *err, size_t errcap)
     return refresh(k, err, errcap);
 }
 
-jwt_err jwt_keys_get(jwt_keys *k, const char *kid, jwt_jwks **set)
+/* jwt_keys_get, with the generation of the set handed out. */
+static jwt_err get_set(jwt_keys *k, const char *kid, jwt_jwks **set, unsigned long *gen)
 {
     *set = NULL;
     double now = mono_s();
@@ -333,8 +353,52 @@ jwt_err jwt_keys_get(jwt_keys *k, const char *kid, jwt_jwks **set)
     pthread_mutex_lock(&k->mu);
     if (k->cur)
         *set = jwt_jwks_ref(k->cur);
+    *gen = k->gen;
     pthread_mutex_unlock(&k->mu);
     return *set ? JWT_OK : JWT_EFETCH;
+}
+
+jwt_err jwt_keys_get(jwt_keys *k, const char *kid, jwt_jwks **set)
+{
+    unsigned long gen;
+    return get_set(k, kid, set, &gen);
+}
+
+/* The slot of a token: a hash of its last 32 bytes (the signature's). */
+static size_t seen_slot(const char *tok, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = len > 32 ? len - 32 : 0; i < len; i++)
+        h = (h ^ (unsigned char)tok[i]) * 1099511628211ull;
+    return (size_t)(h % JWT_SEEN_SLOTS);
+}
+
+/* Whether tok[0..len) verified under set gen before. */
+static int seen_before(jwt_keys *k, const char *tok, size_t len, unsigned long gen)
+{
+    struct seen *e = &k->seen[seen_slot(tok, len)];
+    pthread_mutex_lock(&k->smu);
+    int hit = e->tok && e->gen == gen && e->len == len && !memcmp(e->tok, tok, len);
+    pthread_mutex_unlock(&k->smu);
+    return hit;
+}
+
+/* Remembers that tok[0..len) verified under set gen (evicting the slot's
+ * token); nothing when memory is short. */
+static void remember(jwt_keys *k, const char *tok, size_t len, unsigned long gen)
+{
+    char *copy = malloc(len);
+    if (!copy)
+        return;
+    memcpy(copy, tok, len);
+    struct seen *e = &k->seen[seen_slot(tok, len)];
+    pthread_mutex_lock(&k->smu);
+    char *old = e->tok;
+    e->tok = copy;
+    e->len = len;
+    e->gen = gen;
+    pthread_mutex_unlock(&k->smu);
+    free(old);
 }
 
 jwt_err jwt_keys_verify(jwt_keys *k, const char *token, size_t len, const jwt_check *c,
@@ -342,14 +406,18 @@ jwt_err jwt_keys_verify(jwt_keys *k, const char *token, size_t len, const jwt_ch
 {
     jwt *t;
     jwt_jwks *ks = NULL;
+    unsigned long gen = 0;
     if (out)
         *out = NULL;
     jwt_err rc = jwt_parse(token, len, &t);
     if (!rc && (rc = jwt_verify_signature(t, NULL, c->algs)) == JWT_EKID) {
-        /* the algorithm is allowed and a kid named: now the keys */
-        rc = jwt_keys_get(k, t->kid, &ks);
-        if (!rc)
-            rc = jwt_verify_signature(t, ks, c->algs);
+        /* the algorithm is allowed and a kid named: now the keys.  The
+         * same text verified under the same set verifies again (the
+         * algorithm check above is the only one that depends on c) */
+        rc = get_set(k, t->kid, &ks, &gen);
+        if (!rc && !seen_before(k, token, len, gen) &&
+            !(rc = jwt_verify_signature(t, ks, c->algs)))
+            remember(k, token, len, gen);
         jwt_jwks_free(ks);
     }
     return jwt__conclude(t, rc, c, out);

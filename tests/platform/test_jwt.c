@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -788,7 +789,8 @@ static void jwks_parsing(void)
 /* ---- a loopback HTTP server for the key cache --------------------------- */
 
 typedef struct server {
-    int fd, port, stop;
+    int fd, port;
+    atomic_int stop;
     pthread_t th;
     pthread_mutex_t mu;
     char *routes[4][2]; /* path, body (NULL body: 404) */
@@ -798,7 +800,7 @@ typedef struct server {
 static void *serve(void *arg)
 {
     server *s = arg;
-    while (!s->stop) {
+    while (!atomic_load(&s->stop)) {
         struct pollfd p = {s->fd, POLLIN, 0};
         if (poll(&p, 1, 50) <= 0)
             continue;
@@ -878,7 +880,7 @@ static int server_hits(server *s, int i)
 
 static void server_stop(server *s)
 {
-    s->stop = 1;
+    atomic_store(&s->stop, 1);
     pthread_join(s->th, NULL);
     close(s->fd);
     for (int i = 0; i < 4; i++)
@@ -917,6 +919,41 @@ static void cache(void)
     jwt_jwks *set = NULL;
     CHECK(jwt_keys_get(k, kid_rsa, &set) == JWT_EFETCH && !set, "no set");
     CHECK(jwt_keys_verify(k, t_rsa, strlen(t_rsa), &c, NULL) == JWT_EFETCH, "verify without keys");
+    jwt_keys_free(k);
+    /* remembered signatures: the same text again, another payload under the
+     * same signature, claims checked each time, a new set forgets them */
+    CHECK(jwt_keys_new(path, NULL, &k, err, sizeof err) == JWT_OK, "file source again");
+    CHECK(jwt_keys_verify(k, t_rsa, strlen(t_rsa), &c, NULL) == JWT_OK &&
+          jwt_keys_verify(k, t_rsa, strlen(t_rsa), &c, NULL) == JWT_OK, "verified twice");
+    {
+        char *forged, *cl2 = claims_with("\"admin\":true"), *b = b64s(cl2), *d1 = strchr(t_rsa, '.');
+        char *d2 = strrchr(t_rsa, '.');
+        if (asprintf(&forged, "%.*s.%s%s", (int)(d1 - t_rsa), t_rsa, b, d2) > 0) {
+            CHECK(jwt_keys_verify(k, forged, strlen(forged), &c, NULL) == JWT_ESIG,
+                  "the remembered signature on other claims: %s",
+                  jwt_strerror(jwt_keys_verify(k, forged, strlen(forged), &c, NULL)));
+            free(forged);
+        }
+        free(b);
+        free(cl2);
+    }
+    jwt_check later = c;
+    later.now = NOW + 100000;
+    CHECK(jwt_keys_verify(k, t_rsa, strlen(t_rsa), &later, NULL) == JWT_EEXPIRED, "claims still checked");
+    later = c;
+    later.algs = JWT_ES256;
+    CHECK(jwt_keys_verify(k, t_rsa, strlen(t_rsa), &later, NULL) == JWT_EALG, "algorithms still checked");
+    {
+        EVP_PKEY *ks3[] = {rsa2};
+        char *kids3[] = {"rotated"}, *doc3 = jwks_text(ks3, kids3, 1, 0);
+        FILE *f = fopen(path, "w");
+        CHECK(f && fputs(doc3, f) >= 0 && fclose(f) == 0, "rewrite the file");
+        free(doc3);
+    }
+    CHECK(jwt_keys_load(k, err, sizeof err) == JWT_OK, "reload: %s", err);
+    CHECK(jwt_keys_verify(k, t_rsa, strlen(t_rsa), &c, NULL) == JWT_EKID,
+          "a key gone from the new set: the remembered token is refused");
+    CHECK(jwt_keys_verify(k, t_new, strlen(t_new), &c, NULL) == JWT_OK, "the new set's key");
     jwt_keys_free(k);
     unlink(path);
     /* a loopback URL */
@@ -1001,6 +1038,7 @@ static void cache(void)
 
 typedef struct job {
     const char *good, *bad;
+    jwt_keys *cache;
     int ok;
 } job;
 
@@ -1021,6 +1059,9 @@ static void *worker(void *arg)
         json_decref(h);
         jwt_free(t);
         jwt_jwks_free(mine);
+        if (jwt_keys_verify(j->cache, j->good, strlen(j->good), &c, NULL) != JWT_OK ||
+            jwt_keys_verify(j->cache, j->bad, strlen(j->bad), &c, NULL) != JWT_ESIG)
+            j->ok = 0;
     }
     return NULL;
 }
@@ -1033,8 +1074,19 @@ static void threads(void)
     bad[1][strlen(bad[1]) - 3] = bad[1][strlen(bad[1]) - 3] == 'A' ? 'B' : 'A';
     pthread_t th[4];
     job jobs[4];
+    char path[] = "/tmp/nerd-test-jwks-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    EVP_PKEY *ks[] = {rsa, ec256};
+    char *kids[] = {kid_rsa, kid_ec}, *doc = jwks_text(ks, kids, 2, 0);
+    CHECK(fd >= 0 && write(fd, doc, strlen(doc)) == (ssize_t)strlen(doc), "jwks file");
+    close(fd);
+    free(doc);
+    jwt_keys *cache = NULL;
+    CHECK(jwt_keys_new(path, NULL, &cache, err, sizeof err) == JWT_OK &&
+          jwt_keys_load(cache, err, sizeof err) == JWT_OK, "shared cache: %s", err);
+    unlink(path);
     for (int i = 0; i < 4; i++) {
-        jobs[i] = (job){good[i & 1], bad[i & 1], 1};
+        jobs[i] = (job){good[i & 1], bad[i & 1], cache, 1};
         pthread_create(&th[i], NULL, worker, &jobs[i]);
     }
     int ok = 1;
@@ -1042,7 +1094,8 @@ static void threads(void)
         pthread_join(th[i], NULL);
         ok &= jobs[i].ok;
     }
-    CHECK(ok, "4 threads verifying with one shared set");
+    CHECK(ok, "4 threads verifying with one shared set and one shared cache");
+    jwt_keys_free(cache);
     for (int i = 0; i < 2; i++) {
         free(good[i]);
         free(bad[i]);
