@@ -23,9 +23,9 @@ ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform -Iloadgen $(CFLAGS) $(E
 LIBS    = -lpcre2-8 -lm
 # API keys' usage counts (platform/usage_db.c)
 SQLITE_LIBS = -lsqlite3
-CLI_LIBS = -lmsgpackc -ljansson -lpthread
+CLI_LIBS = -lmsgpackc -ljansson -lcrypto -lpthread
 
-DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsqlite3-dev
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
@@ -41,15 +41,16 @@ TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtoo
             python3-locust procps awscli
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/fsutil.c lib/uniq.c lib/pipe.c
+          lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
-          cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c
+          cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
 PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
                platform/authorizer.c platform/az_event.c platform/az_policy.c \
-               platform/usage.c platform/usage_db.c
+               platform/usage.c platform/usage_db.c \
+               platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jwt_cache.c
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
-             platform/test_template platform/test_apigw function/test_handler \
+             platform/test_template platform/test_apigw platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -57,11 +58,13 @@ PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
 HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h tests/*.h) lib/unicode_tables.inc
 # the load lab: `nerd bench --host URL --scenario NAME|FILE` (docs/loadlab.md)
-# (its HTTP response parser is lib/http_resp.c, linked by name: the load
-# lab's tests link these objects without libnerd.a)
+# (its HTTP response parser is lib/http_resp.c and its one-shot GET
+# lib/http_get.c, linked by name: the load lab's tests link these objects
+# without libnerd.a)
 LOADGEN_SRC = loadgen/common.c loadgen/hist.c loadgen/scenario.c \
               loadgen/payload.c loadgen/engine.c loadgen/report.c
-LOADGEN_OBJ = $(LOADGEN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lg_scenarios.o $(BUILD)/lib/http_resp.o
+LOADGEN_OBJ = $(LOADGEN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lg_scenarios.o $(BUILD)/lib/http_resp.o \
+              $(BUILD)/lib/http_get.o
 CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
@@ -103,9 +106,11 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/libnerd.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(BUILD)/libnerd.a
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(CLI_LIBS) -lyaml $(SQLITE_LIBS) $(LIBS)
-$(BUILD)/nerd: $(LOADGEN_OBJ)
+# (the load lab's objects before libnerd.a: they hold lib/http_resp.o and
+# lib/http_get.o, which the archive holds too)
+$(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(LOADGEN_OBJ) $(BUILD)/libnerd.a
+	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(PLATFORM_OBJ) $(LOADGEN_OBJ) $(BUILD)/libnerd.a -o $@ \
+	  $(CLI_LIBS) -lyaml $(SQLITE_LIBS) $(LIBS)
 
 # built-in scenarios, embedded from scenarios/*.scn
 $(BUILD)/gen/lg_scenarios.c: $(wildcard scenarios/*.scn) loadgen/embed_scenarios.sh
@@ -134,7 +139,7 @@ $(BUILD)/tests/platform/trickle: tests/platform/trickle.c
 
 $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(SQLITE_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lcrypto -lpthread $(SQLITE_LIBS) $(LIBS)
 
 $(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)

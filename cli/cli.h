@@ -17,6 +17,8 @@ int cmd_convert(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_local(int argc, char **argv);
+/* `nerd local jwt ...` (cli/cmd_jwt.c); argv[0] is "jwt". */
+int cmd_local_jwt(int argc, char **argv);
 
 /* Default model path: $NERD_MODEL, else models/en_core_web_sm-2.2.5.nerd
  * beside the executable's parent directory, else in the working directory. */
@@ -52,5 +54,10 @@ int cli_extract_line(ner_ctx *c, const ner_model *m, const char *line, size_t n,
  * cap bytes).  Returns the length, -1 at EOF, -2 if the line exceeds cap
  * (the rest of the line is skipped). */
 long cli_read_line(FILE *f, char **buf, size_t *bufcap, size_t cap);
+
+/* Reads the file at path ("-": stdin) whole: a malloc'd, NUL-terminated
+ * buffer and its length in *len (may be NULL); NULL when it cannot be
+ * read or holds more than cap bytes. */
+char *cli_read_file(const char *path, size_t cap, size_t *len);
 
 #endif

@@ -29,6 +29,7 @@ static void usage(FILE *f)
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local validate [--template FILE] [--parameter-overrides ...]\n"
+          "       nerd local jwt --help   (test keys and tokens for JWT authorizers)\n"
           "\n"
           "invoke: runs FUNCTION (a logical id of the SAM template; optional when there\n"
           "is one function) once with the event (default {}), as Lambda would: a fresh\n"
@@ -58,24 +59,6 @@ static void usage(FILE *f)
           "                    (what `sam build` makes: .aws-sam/build)\n", f);
 }
 
-static char *read_event(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f)
-        return NULL;
-    char *buf = malloc(MAX_EVENT + 1);
-    size_t n = buf ? fread(buf, 1, MAX_EVENT + 1, f) : 0;
-    if (f != stdin)
-        fclose(f);
-    if (!buf || n > MAX_EVENT) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 static volatile int g_stop;
 
 static void on_signal(int sig)
@@ -90,6 +73,8 @@ int cmd_local(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "jwt"))
+        return cmd_local_jwt(argc - 1, argv + 1);
     const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
     const char *ov[MAX_OVERRIDES] = {0};
     size_t nov = 0;
@@ -198,7 +183,7 @@ int cmd_local(int argc, char **argv)
         return 2;
     }
     size_t elen = 2;
-    char *event = event_path ? read_event(event_path, &elen) : strdup("{}");
+    char *event = event_path ? cli_read_file(event_path, MAX_EVENT, &elen) : strdup("{}");
     if (!event) {
         fprintf(stderr, "nerd local: %s: cannot read the event (or over 6 MB)\n", event_path);
         free(t);

@@ -120,3 +120,23 @@ long cli_read_line(FILE *f, char **buf, size_t *bufcap, size_t cap)
     (*buf)[n] = 0;
     return (long)n;
 }
+
+char *cli_read_file(const char *path, size_t cap, size_t *len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f)
+        return NULL;
+    char *buf = malloc(cap + 1);
+    size_t n = buf ? fread(buf, 1, cap + 1, f) : 0;
+    int bad = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (!buf || bad || n > cap) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    if (len)
+        *len = n;
+    return buf;
+}

@@ -12,15 +12,14 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lg_resp.h"
+#include "nerd/http_get.h"
 
 static const double PCTS[] = {0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
 #define NPCT (sizeof PCTS / sizeof *PCTS)
@@ -494,180 +493,40 @@ static lg_err write_summary(const lg_report_in *in, const char *dir, char *err, 
 
 /* ---- provider metrics ------------------------------------------------------ */
 
-static int wait_fd(int fd, short ev, uint64_t deadline)
-{
-    uint64_t now = lg_mono_ns();
-    if (now >= deadline)
-        return 0;
-    struct pollfd p = {fd, ev, 0};
-    int ms = (int)((deadline - now) / 1000000) + 1;
-    return poll(&p, 1, ms) > 0;
-}
-
-/* Decodes a chunked body in place; returns its length or -1. */
-static long dechunk(char *b, size_t n)
-{
-    size_t i = 0, o = 0;
-    for (;;) {
-        char *e;
-        if (i >= n)
-            return -1;
-        unsigned long sz = strtoul(b + i, &e, 16);
-        char *lf = memchr(b + i, '\n', n - i);
-        if (!lf || e == b + i)
-            return -1;
-        i = (size_t)(lf - b) + 1;
-        if (!sz)
-            return (long)o;
-        if (sz > n - i)
-            return -1;
-        memmove(b + o, b + i, sz);
-        o += sz;
-        i += sz;
-        if (i < n && b[i] == '\r')
-            i++;
-        if (i < n && b[i] == '\n')
-            i++;
-    }
-}
-
 lg_err lg_fetch_provider(const lg_target *t, int64_t from_s, int64_t to_s, char **body,
                          char *err, size_t errcap)
 {
     *body = NULL;
-    int fd = socket(t->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        snprintf(err, errcap, "socket: %s", strerror(errno));
-        return LG_ENET;
-    }
-    uint64_t deadline = lg_mono_ns() + 10000000000ull;
-    char req[768];
-    int rl = snprintf(req, sizeof req,
-                      "GET /__nerd/metrics/json?from=%lld&to=%lld&period=1 HTTP/1.1\r\nHost: %s:%d\r\n"
-                      "User-Agent: nerd-bench\r\nAccept: application/json\r\n"
-                      "Connection: close\r\n\r\n",
-                      (long long)from_s, (long long)to_s, t->host, t->port);
-    size_t cap = 32u << 20, n = 0;
-    char *buf = NULL;
-    lg_err rc = LG_ENET;
-    if (connect(fd, (const struct sockaddr *)&t->addr, t->addr_len) < 0 && errno != EINPROGRESS) {
-        snprintf(err, errcap, "connect: %s", strerror(errno));
-        goto out;
-    }
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    if (!wait_fd(fd, POLLOUT, deadline)) {
-        snprintf(err, errcap, "connect timed out");
-        goto out;
-    }
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr) {
-        snprintf(err, errcap, "connect: %s", strerror(soerr));
-        goto out;
-    }
-    for (int sent = 0; sent < rl;) {
-        ssize_t k = send(fd, req + sent, (size_t)(rl - sent), MSG_NOSIGNAL);
-        if (k > 0) {
-            sent += (int)k;
-        } else if (k < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (!wait_fd(fd, POLLOUT, deadline)) {
-                snprintf(err, errcap, "send timed out");
-                goto out;
-            }
-        } else {
-            snprintf(err, errcap, "send: %s", strerror(errno));
-            goto out;
-        }
-    }
-    rc = LG_ENOMEM;
-    buf = malloc(cap + 1);
-    if (!buf)
-        goto out;
-    lg_resp r;
-    lg_resp_init(&r);
-    size_t fed = 0;
-    for (;;) {
-        if (n == cap) {
-            snprintf(err, errcap, "response larger than %zu bytes", cap);
-            rc = LG_ELIMIT;
-            goto out;
-        }
-        ssize_t k = recv(fd, buf + n, cap - n, 0);
-        if (k < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (!wait_fd(fd, POLLIN, deadline)) {
-                snprintf(err, errcap, "no complete answer within 10 s");
-                rc = LG_ENET;
-                goto out;
-            }
-            continue;
-        }
-        if (k < 0) {
-            snprintf(err, errcap, "recv: %s", strerror(errno));
-            rc = LG_ENET;
-            goto out;
-        }
-        if (k == 0) {
-            if (lg_resp_eof(&r)) {
-                snprintf(err, errcap, "connection closed before the full answer");
-                rc = LG_EPROTO;
-                goto out;
-            }
-            break;
-        }
-        n += (size_t)k;
-        size_t used;
-        if (lg_resp_feed(&r, buf + fed, n - fed, &used)) {
-            snprintf(err, errcap, "bad answer: %s", r.error);
-            rc = LG_EPROTO;
-            goto out;
-        }
-        fed += used;
-        if (r.done)
-            break;
-    }
-    buf[n] = 0;
-    /* the body starts after every head the parser read (1xx ones included;
-     * heads may end lines with a bare LF) */
-    if (r.head_bytes > n) {
-        snprintf(err, errcap, "bad answer");
-        rc = LG_EPROTO;
-        goto out;
-    }
-    char *b = buf + r.head_bytes;
-    size_t raw = n - (size_t)r.head_bytes;
-    size_t bl = r.done && !r.until_close && !r.chunked && r.body_len < raw ? (size_t)r.body_len : raw;
-    if (r.chunked) {
-        long d = dechunk(b, raw);
-        if (d < 0) {
-            snprintf(err, errcap, "bad chunked answer");
-            rc = LG_EPROTO;
-            goto out;
-        }
-        bl = (size_t)d;
-    }
-    b[bl] = 0;
-    if (r.status != 200) {
-        snprintf(err, errcap, "the target has no /__nerd/metrics/json (GET answered %d %s)", r.status,
-                 r.reason);
-        rc = LG_ENOENT;
+    char path[160], host[96];
+    snprintf(path, sizeof path, "/__nerd/metrics/json?from=%lld&to=%lld&period=1",
+             (long long)from_s, (long long)to_s);
+    snprintf(host, sizeof host, "%s:%d", t->host, t->port);
+    http_get_answer a;
+    http_get_err g = http_get((const struct sockaddr *)&t->addr, (socklen_t)t->addr_len, host, path,
+                              "application/json", 10000, 32u << 20, &a, err, errcap);
+    if (g)
+        return g == HTTP_GET_ENOMEM ? LG_ENOMEM : g == HTTP_GET_ETOOBIG ? LG_ELIMIT :
+               g == HTTP_GET_EPROTO ? LG_EPROTO : LG_ENET;
+    lg_err rc = LG_ENOENT;
+    if (a.status != 200) {
+        snprintf(err, errcap, "the target has no /__nerd/metrics/json (GET answered %d %s)", a.status,
+                 a.reason);
         goto out;
     }
     json_error_t je;
-    json_t *j = json_loadb(b, bl, 0, &je);
+    json_t *j = json_loadb(a.body, a.len, 0, &je);
     int ok = json_is_object(j) && json_is_object(json_object_get(j, "functions"));
     json_decref(j);
     if (!ok) {
         snprintf(err, errcap, "the target's /__nerd/metrics/json is not the local platform's "
                  "{\"functions\": ...} JSON");
-        rc = LG_ENOENT;
         goto out;
     }
-    memmove(buf, b, bl + 1);
-    *body = buf;
-    buf = NULL;
+    *body = a.body;
+    a.body = NULL;
     rc = LG_OK;
 out:
-    free(buf);
-    close(fd);
+    free(a.body);
     return rc;
 }
 

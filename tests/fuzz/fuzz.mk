@@ -19,6 +19,9 @@ TARGETS += fuzz_conn
 TARGETS += fuzz_extract_line
 # what Lambda authorizers answer (platform/az_policy.c)
 TARGETS += fuzz_authorizer
+# JWT tokens and JWKS documents (platform/jwt*.c, with OpenSSL's libcrypto)
+TARGETS += fuzz_jwt fuzz_jwks
+JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
 
 .PHONY: run build
 build: $(TARGETS:%=$(FUZZBUILD)/%)
@@ -42,6 +45,10 @@ $(FUZZBUILD)/fuzz_scenario: tests/fuzz/fuzz_scenario.c loadgen/scenario.c loadge
 $(FUZZBUILD)/fuzz_http_response: tests/fuzz/fuzz_http_response.c lib/http_resp.c include/nerd/http_resp.h
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< lib/http_resp.c -o $@
+
+$(FUZZBUILD)/fuzz_jwt $(FUZZBUILD)/fuzz_jwks: $(FUZZBUILD)/%: tests/fuzz/%.c $(JWT_SRC) platform/jwt.h platform/jwt_int.h platform/jsonw.h
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) $< $(JWT_SRC) -o $@ -ljansson -lcrypto
 
 run: build
 	@pass=0; fail=0; \
