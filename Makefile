@@ -41,7 +41,8 @@ TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtoo
             python3-locust procps awscli
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c
+          lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
+          lib/tokfuse.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
@@ -50,6 +51,7 @@ PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform
                platform/usage.c platform/usage_db.c \
                platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jwt_cache.c
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
+             test_tokfuse \
              platform/test_template platform/test_apigw platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage
 

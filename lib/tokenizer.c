@@ -245,9 +245,16 @@ int tok_rules_new(const char *prefix, const char *suffix, const char *infix,
             continue;
         int ec;
         PCRE2_SIZE eo;
-        r->re[i] = pcre2_compile((PCRE2_SPTR)pat[i], PCRE2_ZERO_TERMINATED,
+        char *fused = NULL;
+        if ((i == RE_PREFIX || i == RE_SUFFIX) && tok_fuse(pat[i], i == RE_SUFFIX, &fused)) {
+            pcre2_compile_context_free(cc);
+            tok_rules_free(r);
+            return NER_ENOMEM;
+        }
+        r->re[i] = pcre2_compile((PCRE2_SPTR)(fused ? fused : pat[i]), PCRE2_ZERO_TERMINATED,
                                  PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK,
                                  &ec, &eo, cc);
+        free(fused);
         if (!r->re[i]) {
             if (err && errlen) {
                 PCRE2_UCHAR msg[160];
