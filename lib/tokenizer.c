@@ -27,6 +27,7 @@
  * match limits), so 1 MB inputs and 10 KB tokens stay linear.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include "sbuf.h"
 #include "tokenizer.h"
 
 #include <pcre2.h>
@@ -90,34 +91,6 @@ struct tok_state {
     uq_map uq;       /* ORTH -> first occurrence's NORM */
     int pipe;        /* uq spans calls (tok_pipe) */
 };
-
-/* Growable output of tok_py2pcre(). */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
 
 static int is_hex(char h)
 {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "nerd/ner.h"
+#include "sbuf.h"
 #include "tokenizer.h"
 
 #define FUSE_MAX_ALTS 4096
@@ -168,61 +169,39 @@ static size_t split(const char *pat, size_t n, alt *a, size_t cap)
     return na;
 }
 
-typedef struct out {
-    char *p;
-    size_t n, cap;
-} out;
-
-static int put(out *o, const char *s, size_t n)
-{
-    if (o->n + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->n + n + 1)
-            cap *= 2;
-        char *p = realloc(o->p, cap);
-        if (!p)
-            return -1;
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->n, s, n);
-    o->n += n;
-    o->p[o->n] = 0;
-    return 0;
-}
-
 /* Writes atom a as part of a class's contents, so that it means the same
  * whatever stands before and after it there. */
-static int put_member(out *o, const char *a, size_t n)
+static void put_member(sbuf *o, const char *a, size_t n)
 {
-    if (a[0] == '\\')
-        return put(o, a, n);
-    if (a[0] != '[') { /* a literal character */
+    if (a[0] != '[') { /* a character escape, or a literal character */
         if (n == 1 && strchr("]\\^-[", a[0]))
-            return put(o, "\\", 1) || put(o, a, 1);
-        return put(o, a, n);
+            sb_add(o, "\\", 1);
+        sb_add(o, a, n);
+        return;
     }
     const char *c = a + 1;
     size_t cn = n - 2;
     /* the first and last members must not join a neighbour: a leading ']'
      * or '-', or a trailing '-', is written escaped */
     if (cn && (c[0] == ']' || c[0] == '-')) {
-        if (put(o, "\\", 1) || put(o, c, 1))
-            return -1;
+        sb_add(o, "\\", 1);
+        sb_add(o, c, 1);
         c++;
         cn--;
     }
     size_t last = 0; /* where the last member starts (class_len() read them all) */
     for (size_t i = 0, step; i < cn; i += step) {
         step = c[i] == '\\' ? char_escape(c + i, cn - i) : u8len((unsigned char)c[i]);
-        if (!step)
-            return -1;
+        if (!step) { /* cannot happen: class_len() read every member */
+            o->oom = 1;
+            return;
+        }
         last = i;
     }
     int tail = cn && last == cn - 1 && c[last] == '-';
-    if (put(o, c, cn - (size_t)tail))
-        return -1;
-    return tail ? put(o, "\\-", 2) : 0;
+    sb_add(o, c, cn - (size_t)tail);
+    if (tail)
+        sb_add(o, "\\-", 2);
 }
 
 int tok_fuse(const char *pat, int suffix, char **fused)
@@ -250,32 +229,30 @@ int tok_fuse(const char *pat, int suffix, char **fused)
     int rc = NER_OK;
     if (!runs) /* nothing to fuse: the caller compiles the pattern as it is */
         goto done;
-    out o = {0};
-    for (size_t i = 0; i < na && rc == NER_OK;) {
+    sbuf o = {0};
+    for (size_t i = 0; i < na;) {
         size_t j = i;
         while (j < na && a[j].atom)
             j++;
-        if (i > 0 && put(&o, "|", 1))
-            rc = NER_ENOMEM;
+        if (i > 0)
+            sb_add(&o, "|", 1);
         if (j - i >= 2) { /* a run: one class */
-            int e = put(&o, suffix ? "[" : "^[", suffix ? 1 : 2);
-            for (size_t k = i; k < j && !e; k++)
-                e = put_member(&o, a[k].atom, a[k].atom_n);
-            if (e || put(&o, suffix ? "]$" : "]", suffix ? 2 : 1))
-                rc = NER_ENOMEM;
+            sb_add(&o, suffix ? "[" : "^[", suffix ? 1 : 2);
+            for (size_t k = i; k < j; k++)
+                put_member(&o, a[k].atom, a[k].atom_n);
+            sb_add(&o, suffix ? "]$" : "]", suffix ? 2 : 1);
             i = j;
         } else {
-            if (put(&o, a[i].p, a[i].n))
-                rc = NER_ENOMEM;
+            sb_add(&o, a[i].p, a[i].n);
             i++;
         }
     }
-    if (rc == NER_OK && !o.p)
-        rc = NER_ENOMEM;
-    if (rc)
+    if (o.oom || !o.p) {
         free(o.p);
-    else
+        rc = NER_ENOMEM;
+    } else {
         *fused = o.p;
+    }
 done:
     free(a);
     return rc;
