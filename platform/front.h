@@ -67,7 +67,7 @@ typedef struct gw_req {
     hc_conn *c;
     char *buf;                 /* the request's bytes (offsets in hr) */
     const http_request *hr;
-    char rid[24];              /* apigw-requestid */
+    char rid[24];              /* apigw-requestid ("" = not sent: REST answers) */
     char method[16];
     char path[2048];           /* the target up to '?' */
     const char *query;         /* after '?', or NULL */
@@ -85,6 +85,13 @@ extern const gw_front gw_front_lambda;     /* lambdaapi.c: Invoke, List/GetFunct
 extern const gw_front gw_front_platform;   /* endpoints.c: /__nerd/... */
 extern const gw_front gw_front_httpapi;    /* httpapi.c: the template's HTTP APIs */
 extern const gw_front gw_front_fallback;   /* endpoints.c: /metrics where no route is */
+extern const gw_front gw_front_restapi;    /* restapi.c: the template's REST APIs */
+extern const gw_front gw_front_rest_unmatched; /* restapi.c: REST's 403 for the rest */
+
+/* restapi.c: answers a request the connection refused (status: 413 and
+ * the like) as a REST API does, when the template's APIs are all REST:
+ * 1, or 0 (the gateway answers). */
+int gw_rest_error(gw_req *r, int status);
 
 /* Answers r and frees it: status, headers of resp (may be NULL; its
  * content-length, connection and transfer-encoding are the gateway's),

@@ -26,6 +26,8 @@ typedef struct gw_options {
     double head_timeout_s;    /* first byte to complete head (else 408);
                                * 0 = client_timeout_s */
     int workers;              /* event loops; 0 = one per online CPU */
+    int no_stage;             /* REST APIs at /path instead of /{stage}/path, as
+                               * `sam local start-api` serves them */
 } gw_options;
 
 /* Serves t until *o->stop becomes non-zero, then lets running requests
