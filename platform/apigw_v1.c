@@ -239,7 +239,7 @@ char *apigw_v1_event(const sam_template *t, const apigw_v1_request *q, size_t *l
         const apigw_kv *h = &r->headers[i];
         char lname[256];
         size_t nl = h->name_len < sizeof lname - 1 ? h->name_len : sizeof lname - 1;
-        if (!jw_utf8(h->name, nl)) /* (jansson drops a key that is not UTF-8) */
+        if (!jw_utf8(h->name, nl) || memchr(h->name, 0, nl)) /* (keys no JSON reader takes) */
             continue;
         for (size_t k = 0; k < nl; k++)
             lname[k] = (char)(q->http_api && h->name[k] >= 'A' && h->name[k] <= 'Z'
