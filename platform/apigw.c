@@ -304,21 +304,39 @@ int apigw__parse_query(const char *q, size_t qlen, apigw__kv_join *qs, int *nq, 
     return 0;
 }
 
-void apigw__join_write(jw *w, const apigw__kv_join *set, int n)
+void apigw__join_write(jw *w, const apigw__kv_join *set, int n, int how)
 {
+    if (!n && (how & APIGW__OR_NULL)) {
+        jw_lit(w, "null");
+        return;
+    }
+    how &= ~APIGW__OR_NULL;
     jw_lit(w, "{");
     for (int i = 0; i < n; i++) {
         if (i)
             jw_lit(w, ",");
         jw_str(w, set[i].name, set[i].name_len);
         jw_lit(w, ":");
-        jw_str_begin(w);
+        if (how == APIGW__LAST) {
+            jw_str(w, set[i].v[set[i].n - 1], set[i].vl[set[i].n - 1]);
+            continue;
+        }
+        if (how == APIGW__JOINED)
+            jw_str_begin(w);
+        else
+            jw_lit(w, "[");
         for (int k = 0; k < set[i].n; k++) {
             if (k)
                 jw_lit(w, ",");
-            jw_str_part(w, set[i].v[k], set[i].vl[k]);
+            if (how == APIGW__JOINED)
+                jw_str_part(w, set[i].v[k], set[i].vl[k]);
+            else
+                jw_str(w, set[i].v[k], set[i].vl[k]);
         }
-        jw_str_end(w);
+        if (how == APIGW__JOINED)
+            jw_str_end(w);
+        else
+            jw_lit(w, "]");
     }
     jw_lit(w, "}");
 }
@@ -412,35 +430,20 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
         jw_lit(&w, "]");
     }
     jw_lit(&w, ",\"headers\":");
-    apigw__join_write(&w, hs, nh);
+    apigw__join_write(&w, hs, nh, APIGW__JOINED);
     if (qlen) {
         qs = malloc(sizeof *qs * (APIGW__JOIN_MAX));
         if (!qs || apigw__parse_query(q + 1, qlen, qs, &nq, &qdec))
             goto out;
         jw_lit(&w, ",\"queryStringParameters\":");
-        apigw__join_write(&w, qs, nq);
+        apigw__join_write(&w, qs, nq, APIGW__JOINED);
     }
     if (m->n_params) {
-        jw_lit(&w, ",\"pathParameters\":{");
-        int first = 1;
-        for (size_t i = 0; i < m->n_params; i++) {
-            size_t vl = strlen(m->values[i]);
-            if (!jw_utf8(m->values[i], vl)) /* (jansson drops such a value) */
-                continue;
-            if (!first)
-                jw_lit(&w, ",");
-            first = 0;
-            jw_str(&w, m->names[i], strlen(m->names[i]));
-            jw_lit(&w, ":");
-            jw_str(&w, m->values[i], vl);
-        }
-        jw_lit(&w, "}");
+        jw_lit(&w, ",\"pathParameters\":");
+        apigw__write_params(&w, m);
     }
     char tbuf[64];
-    time_t secs = (time_t)(r->time_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(tbuf, sizeof tbuf, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    apigw__clf_time(r->time_ms, tbuf);
     size_t al = strlen(r->api_id);
     jw_lit(&w, ",\"requestContext\":{\"accountId\":\"123456789012\",\"apiId\":");
     jw_str(&w, r->api_id, al);
@@ -477,16 +480,8 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
         if (!b64 && !jw_utf8(r->body, r->body_len))
             b64 = 1;
         jw_lit(&w, ",\"body\":");
-        if (b64) {
-            size_t bl;
-            char *enc = apigw_b64_encode((const unsigned char *)r->body, r->body_len, &bl);
-            if (!enc)
-                goto out;
-            jw_str(&w, enc, bl);
-            free(enc);
-        } else {
-            jw_str(&w, r->body, r->body_len);
-        }
+        if (apigw__write_body(&w, r->body, r->body_len, b64))
+            goto out;
     }
     if (b64)
         jw_lit(&w, ",\"isBase64Encoded\":true}");
@@ -500,6 +495,48 @@ out:
     free(qs);
     free(qdec);
     return out;
+}
+
+void apigw__write_params(jw *w, const apigw_match *m)
+{
+    int first = 1;
+    for (size_t i = 0; i < m->n_params; i++) {
+        size_t vl = strlen(m->values[i]);
+        if (!jw_utf8(m->values[i], vl)) /* (jansson drops such a value) */
+            continue;
+        jw_raw(w, first ? "{" : ",", 1);
+        first = 0;
+        jw_str(w, m->names[i], strlen(m->names[i]));
+        jw_lit(w, ":");
+        jw_str(w, m->values[i], vl);
+    }
+    if (first)
+        jw_lit(w, "null");
+    else
+        jw_lit(w, "}");
+}
+
+void apigw__clf_time(long long ms, char out[64])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(out, 64, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+}
+
+int apigw__write_body(jw *w, const char *body, size_t n, int b64)
+{
+    size_t bl;
+    char *enc;
+    if (!b64) {
+        jw_str(w, body, n);
+        return 0;
+    }
+    if (!(enc = apigw_b64_encode((const unsigned char *)body, n, &bl)))
+        return -1;
+    jw_str(w, enc, bl);
+    free(enc);
+    return 0;
 }
 
 /* ---- result -> response ---- */

@@ -30,8 +30,16 @@ typedef struct apigw__kv_join {
 apigw__kv_join *apigw__join_add(apigw__kv_join *set, int *n, int cap, const char *name,
                                 size_t nl, int copy, const char *v, size_t vl);
 
-/* Writes {"name":"v1,v2",...} (payload 2.0's joined values). */
-void apigw__join_write(jw *w, const apigw__kv_join *set, int n);
+/* How apigw__join_write() writes each name's values. */
+enum {
+    APIGW__JOINED = 0,          /* "v1,v2" (payload 2.0) */
+    APIGW__LAST = 1,            /* "v2" (1.0 headers, queryStringParameters) */
+    APIGW__ALL = 2,             /* ["v1","v2"] (1.0 multiValue...) */
+    APIGW__OR_NULL = 4          /* with one of the above: null when set is empty */
+};
+
+/* Writes {"name":VALUES,...} for set[0..n). */
+void apigw__join_write(jw *w, const apigw__kv_join *set, int n, int how);
 
 /* Parses a query string q[0..qlen) (after the '?'): percent-decoded keys
  * and values ('+' is a space) kept in *buf (malloc'd; the caller frees it,
@@ -39,6 +47,17 @@ void apigw__join_write(jw *w, const apigw__kv_join *set, int n);
  * (APIGW__JOIN_MAX entries); pairs with an empty key, or a key or value
  * that is not UTF-8, are dropped.  0, or -1 when memory ran out. */
 int apigw__parse_query(const char *q, size_t qlen, apigw__kv_join *qs, int *nq, char **buf);
+
+/* Writes m's path parameters as an object ({"id":"7"}; values that are
+ * not UTF-8 left out), null when there are none. */
+void apigw__write_params(jw *w, const apigw_match *m);
+
+/* ms (epoch) as API Gateway's requestTime: "17/Jun/2024:14:48:13 +0000". */
+void apigw__clf_time(long long ms, char out[64]);
+
+/* Writes body[0..n) as a JSON string, base64-encoded when b64; 0, or -1
+ * when memory ran out. */
+int apigw__write_body(jw *w, const char *body, size_t n, int b64);
 
 /* s[0..n) percent-decoded ('+' as a space), malloc'd, NUL-terminated. */
 char *apigw__url_decode(const char *s, size_t n);

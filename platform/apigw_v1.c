@@ -137,35 +137,6 @@ static int binary_type(const sam_api *a, const char *ct, size_t n)
 
 #define V1_MAX_EVENT (16u * 1024 * 1024) /* 10 MB body, base64, and the rest */
 
-/* {"name":"last value",...} or, multi, {"name":["v1","v2"],...}; null when
- * there is none. */
-static void write_map(jw *w, const apigw__kv_join *set, int n, int multi)
-{
-    if (!n) {
-        jw_lit(w, "null");
-        return;
-    }
-    jw_lit(w, "{");
-    for (int i = 0; i < n; i++) {
-        if (i)
-            jw_lit(w, ",");
-        jw_str(w, set[i].name, set[i].name_len);
-        jw_lit(w, ":");
-        if (!multi) {
-            jw_str(w, set[i].v[set[i].n - 1], set[i].vl[set[i].n - 1]);
-            continue;
-        }
-        jw_lit(w, "[");
-        for (int k = 0; k < set[i].n; k++) {
-            if (k)
-                jw_lit(w, ",");
-            jw_str(w, set[i].v[k], set[i].vl[k]);
-        }
-        jw_lit(w, "]");
-    }
-    jw_lit(w, "}");
-}
-
 static apigw__kv_join *find_ci(apigw__kv_join *set, int n, const char *name)
 {
     size_t l = strlen(name);
@@ -287,26 +258,15 @@ char *apigw_v1_event(const sam_template *t, const apigw_v1_request *q, size_t *l
     jw_lit(&w, ",\"httpMethod\":");
     jw_str(&w, r->method, strlen(r->method));
     jw_lit(&w, ",\"headers\":");
-    write_map(&w, hs, nh, 0);
+    apigw__join_write(&w, hs, nh, APIGW__LAST | APIGW__OR_NULL);
     jw_lit(&w, ",\"multiValueHeaders\":");
-    write_map(&w, hs, nh, 1);
+    apigw__join_write(&w, hs, nh, APIGW__ALL | APIGW__OR_NULL);
     jw_lit(&w, ",\"queryStringParameters\":");
-    write_map(&w, qs, nq, 0);
+    apigw__join_write(&w, qs, nq, APIGW__LAST | APIGW__OR_NULL);
     jw_lit(&w, ",\"multiValueQueryStringParameters\":");
-    write_map(&w, qs, nq, 1);
+    apigw__join_write(&w, qs, nq, APIGW__ALL | APIGW__OR_NULL);
     jw_lit(&w, ",\"pathParameters\":");
-    int first = 1;
-    for (size_t i = 0; i < q->m->n_params; i++) {
-        size_t vl = strlen(q->m->values[i]);
-        if (!jw_utf8(q->m->values[i], vl)) /* (jansson drops such a value) */
-            continue;
-        jw_raw(&w, first ? "{" : ",", 1);
-        first = 0;
-        jw_str(&w, q->m->names[i], strlen(q->m->names[i]));
-        jw_lit(&w, ":");
-        jw_str(&w, q->m->values[i], vl);
-    }
-    jw_raw(&w, first ? "null" : "}", first ? 4 : 1);
+    apigw__write_params(&w, q->m);
     jw_lit(&w, ",\"stageVariables\":");
     for (size_t i = 0; !q->http_api && i < api->n_vars; i++) {
         jw_raw(&w, i ? "," : "{", 1);
@@ -319,10 +279,7 @@ char *apigw_v1_event(const sam_template *t, const apigw_v1_request *q, size_t *l
     else
         jw_lit(&w, "null");
     char tbuf[64], dep[7];
-    time_t secs = (time_t)(r->time_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(tbuf, sizeof tbuf, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    apigw__clf_time(r->time_ms, tbuf);
     size_t al = strlen(r->api_id);
     jw_lit(&w, ",\"requestContext\":{\"resourceId\":");
     str_or_null(&w, res ? res->id : NULL, res ? strlen(res->id) : 0);
@@ -368,16 +325,8 @@ char *apigw_v1_event(const sam_template *t, const apigw_v1_request *q, size_t *l
         b64 = q->http_api ? !(ct && apigw__text_type(ct, ctl)) : binary_type(api, ct, ctl);
         if (!b64 && !jw_utf8(r->body, r->body_len)) /* not UTF-8 text: base64 too */
             b64 = 1;
-        if (b64) {
-            size_t bl;
-            char *enc = apigw_b64_encode((const unsigned char *)r->body, r->body_len, &bl);
-            if (!enc)
-                goto out;
-            jw_str(&w, enc, bl);
-            free(enc);
-        } else {
-            jw_str(&w, r->body, r->body_len);
-        }
+        if (apigw__write_body(&w, r->body, r->body_len, b64))
+            goto out;
     } else {
         jw_lit(&w, "null");
     }

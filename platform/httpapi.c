@@ -144,8 +144,6 @@ static void done(gw_call *k, gw_req *r, gw_outcome o)
     apigw_response_fini(&out);
 }
 
-static void answered(gw_admission *a) { gw_call_free((gw_call *)a); }
-
 /* Admitted: the event, then the function. */
 static void proceed(gw_admission *a)
 {
@@ -223,7 +221,6 @@ static int serve(gw_req *r)
     k->adm.stage = "$default";
     k->adm.match = &h->m;
     k->adm.proceed = proceed;
-    k->adm.answered = answered;
     gw_admit(&k->adm);
     return 1;
 }

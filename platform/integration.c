@@ -12,6 +12,9 @@
 
 #include "clock.h"
 
+/* A stage answered: the call is over. */
+static void dropped(gw_admission *a) { gw_call_free((gw_call *)a); }
+
 gw_call *gw_call_new(gw_req *r, size_t front_size)
 {
     gw_call *k = malloc(sizeof *k + front_size);
@@ -25,6 +28,7 @@ gw_call *gw_call_new(gw_req *r, size_t front_size)
     k->r = k->adm.r = r;
     k->w = k->adm.w = r->w;
     k->adm.time_ms = clk_epoch_ms();
+    k->adm.answered = dropped;
     return k;
 }
 

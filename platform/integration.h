@@ -34,8 +34,8 @@ struct gw_call {
 };
 
 /* A call for request r with front_size bytes of front state (not
- * cleared: the front sets it); NULL when memory ran out.  adm.r, adm.w and
- * adm.time_ms are set. */
+ * cleared: the front sets it); NULL when memory ran out.  adm.r, adm.w,
+ * adm.time_ms and adm.answered (the call is freed) are set. */
 gw_call *gw_call_new(gw_req *r, size_t front_size);
 
 /* Frees k (its event, result and admission outputs).  NULL: no-op. */

@@ -115,8 +115,6 @@ static void done(gw_call *k, gw_req *r, gw_outcome o)
                         ? GW_ANS_CONVERSION_FAILURE : GW_ANS_INTEGRATION_FAILURE, &h->ids);
 }
 
-static void answered(gw_admission *a) { gw_call_free((gw_call *)a); }
-
 /* Admitted: the CORS MOCK, or the event and the function. */
 static void proceed(gw_admission *a)
 {
@@ -217,7 +215,6 @@ static int serve(gw_req *r)
     k->adm.stage = h->stage;
     k->adm.match = &h->m;
     k->adm.proceed = proceed;
-    k->adm.answered = answered;
     gw_admit(&k->adm);
     return 1;
 }

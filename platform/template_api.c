@@ -64,14 +64,8 @@ static int throttle_settings(ctx *c, yaml_node_t *n, const char *where, const ch
     if ((v = sam__map_get(c, n, "ThrottlingBurstLimit")) &&
         sam__integer(c, v, "ThrottlingBurstLimit", 0, 1000000, burst))
         return -1;
-    if ((v = sam__map_get(c, n, "ThrottlingRateLimit"))) {
-        char s[64], *end;
-        if (sam__scalar(c, v, "ThrottlingRateLimit", s, sizeof s))
-            return -1;
-        *rate = strtod(s, &end);
-        if (!*s || *end || *rate < 0)
-            return sam__fail(c, v, "ThrottlingRateLimit", "'%s' is not a rate", s);
-    }
+    if ((v = sam__map_get(c, n, "ThrottlingRateLimit")) && sam__rate(c, v, "ThrottlingRateLimit", rate))
+        return -1;
     return 0;
 }
 

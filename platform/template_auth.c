@@ -242,10 +242,23 @@ static int authorizers(ctx *c, yaml_node_t *n, int api)
     return 0;
 }
 
+/* A usage plan's {BurstLimit, RateLimit}. */
+static int plan_throttle(ctx *c, yaml_node_t *n, const char *where, double *rate, int *burst)
+{
+    static const char *const tk[] = {"BurstLimit", "RateLimit", NULL};
+    yaml_node_t *v;
+    if (sam__check_keys(c, n, where, tk))
+        return -1;
+    if ((v = sam__map_get(c, n, "BurstLimit")) && sam__integer(c, v, "BurstLimit", 0, 1000000, burst))
+        return -1;
+    if ((v = sam__map_get(c, n, "RateLimit")) && sam__rate(c, v, "RateLimit", rate))
+        return -1;
+    return 0;
+}
+
 static int plan_limits(ctx *c, yaml_node_t *n, sam_usage_plan *u)
 {
     static const char *const qk[] = {"Limit", "Period", "Offset", NULL};
-    static const char *const tk[] = {"BurstLimit", "RateLimit", NULL};
     yaml_node_t *q, *v;
     if ((q = sam__map_get(c, n, "Quota"))) {
         char per[16] = "";
@@ -272,20 +285,9 @@ static int plan_limits(ctx *c, yaml_node_t *n, sam_usage_plan *u)
             return -1;
     }
     if ((q = sam__map_get(c, n, "Throttle"))) {
-        if (sam__check_keys(c, q, "Throttle", tk))
-            return -1;
         u->throttled = 1;
-        if ((v = sam__map_get(c, q, "BurstLimit")) &&
-            sam__integer(c, v, "BurstLimit", 0, 1000000, &u->burst_limit))
+        if (plan_throttle(c, q, "Throttle", &u->rate_limit, &u->burst_limit))
             return -1;
-        if ((v = sam__map_get(c, q, "RateLimit"))) {
-            char s[64], *end;
-            if (sam__scalar(c, v, "RateLimit", s, sizeof s))
-                return -1;
-            u->rate_limit = strtod(s, &end);
-            if (!*s || *end || u->rate_limit < 0)
-                return sam__fail(c, v, "RateLimit", "'%s' is not a rate", s);
-        }
     }
     if ((v = sam__map_get(c, n, "UsagePlanName")) &&
         sam__scalar(c, v, "UsagePlanName", u->plan_name, sizeof u->plan_name))
@@ -432,7 +434,7 @@ static int api_stage(ctx *c, yaml_node_t *an, yaml_node_t *sn, int *api, char *s
     if (strcmp(s, a->stage) && (!a->extra_stage || strcmp(s, "Stage")))
         return sam__fail(c, sn, "Stage", "'%s' is not a stage of %s (%s%s)", s, a->name,
                          a->stage, a->extra_stage ? " or Stage" : "");
-    snprintf(stage, SAM_STAGE, "%s", s);
+    snprintf(stage, SAM_STAGE, "%.*s", SAM_STAGE - 1, s); /* (one of its stages: it fits) */
     return 0;
 }
 
@@ -501,7 +503,6 @@ static int usage_plan(ctx *c, yaml_node_t *kn, yaml_node_t *props)
     static const char *const keys[] = {"ApiStages", "Description", "Quota", "Throttle",
                                        "UsagePlanName", "Tags", NULL};
     static const char *const ak[] = {"ApiId", "Stage", "Throttle", NULL};
-    static const char *const tk[] = {"BurstLimit", "RateLimit", NULL};
     yaml_node_t *v;
     const char *name = sam__sval(kn);
     for (size_t i = 0; i < c->t->n_plans; i++)
@@ -533,7 +534,7 @@ static int usage_plan(ctx *c, yaml_node_t *kn, yaml_node_t *props)
                 return sam__fail(c, th, "Throttle", "expected a mapping of \"/path/METHOD\"");
             for (yaml_node_pair_t *p = th->data.mapping.pairs.start; p < th->data.mapping.pairs.top;
                  p++) {
-                yaml_node_t *mk = sam__node(c, p->key), *mv = sam__node(c, p->value), *x;
+                yaml_node_t *mk = sam__node(c, p->key), *mv = sam__node(c, p->value);
                 const char *k = sam__sval(mk), *slash = k ? strrchr(k, '/') : NULL;
                 if (!slash || slash == k || k[0] != '/' || strlen(k) >= SAM_STR ||
                     sam_method_index(slash + 1) < 0)
@@ -543,19 +544,8 @@ static int usage_plan(ctx *c, yaml_node_t *kn, yaml_node_t *props)
                 struct sam_plan_throttle *m = &st->throttle[st->n_throttle++];
                 snprintf(m->path, sizeof m->path, "%.*s", (int)(slash - k), k);
                 snprintf(m->method, sizeof m->method, "%s", slash + 1);
-                if (sam__check_keys(c, mv, k, tk))
+                if (plan_throttle(c, mv, k, &m->rate_limit, &m->burst_limit))
                     return -1;
-                if ((x = sam__map_get(c, mv, "BurstLimit")) &&
-                    sam__integer(c, x, "BurstLimit", 0, 1000000, &m->burst_limit))
-                    return -1;
-                if ((x = sam__map_get(c, mv, "RateLimit"))) {
-                    char s[64], *end;
-                    if (sam__scalar(c, x, "RateLimit", s, sizeof s))
-                        return -1;
-                    m->rate_limit = strtod(s, &end);
-                    if (!*s || *end || m->rate_limit < 0)
-                        return sam__fail(c, x, "RateLimit", "'%s' is not a rate", s);
-                }
             }
         }
         u->n_stages++;

@@ -330,6 +330,17 @@ int sam__generated_name(ctx *c, const char *name)
     return 0;
 }
 
+int sam__rate(ctx *c, yaml_node_t *n, const char *key, double *out)
+{
+    char s[64], *end;
+    if (sam__scalar(c, n, key, s, sizeof s))
+        return -1;
+    *out = strtod(s, &end);
+    if (!*s || *end || *out < 0)
+        return sam__fail(c, n, key, "'%s' is not a rate", s);
+    return 0;
+}
+
 int sam__boolean(ctx *c, yaml_node_t *n, const char *key, int *out)
 {
     char b[16];

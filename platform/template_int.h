@@ -64,6 +64,8 @@ int sam__resource_enabled(ctx *c, yaml_node_t *res, const char *name);
  * (ServerlessRestApi, <Api>ProdStage, <Api>ApiKey, ...): !Ref may name it. */
 int sam__generated_name(ctx *c, const char *name);
 int sam__boolean(ctx *c, yaml_node_t *n, const char *key, int *out);
+/* A number of requests a second (>= 0). */
+int sam__rate(ctx *c, yaml_node_t *n, const char *key, double *out);
 /* A list of scalars into out[max][cap_each]; *count items. */
 int sam__list_of(ctx *c, yaml_node_t *n, const char *key, char (*out)[SAM_STR],
                  size_t cap_each, size_t max, size_t *count);
