@@ -447,6 +447,10 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
     size_t al = strlen(r->api_id);
     jw_lit(&w, ",\"requestContext\":{\"accountId\":\"123456789012\",\"apiId\":");
     jw_str(&w, r->api_id, al);
+    if (r->authorizer) {
+        jw_lit(&w, ",\"authorizer\":");
+        jw_raw(&w, r->authorizer, strlen(r->authorizer));
+    }
     jw_lit(&w, ",\"domainName\":\"");
     jw_str_part(&w, r->api_id, al);
     jw_lit(&w, ".execute-api.us-east-1.amazonaws.com\",\"domainPrefix\":");

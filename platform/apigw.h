@@ -56,6 +56,8 @@ typedef struct apigw_request {
     const char *request_id;      /* also sent back as apigw-requestid */
     const char *api_id;          /* e.g. the API's logical id, lower-cased */
     long long time_ms;           /* epoch milliseconds */
+    const char *authorizer;      /* requestContext.authorizer, a JSON object (from the
+                                  * admission's authorizer stage), NULL = none */
 } apigw_request;
 
 /* Builds the payload format 2.0 event.  Returns malloc'd JSON (length in

@@ -3,10 +3,11 @@
  * gateway's state, its workers, one request being served, and the
  * interface a front end implements.  A request arrives at gateway.c,
  * which offers it to each front in turn (the Lambda API, the platform's
- * /__nerd endpoints, the HTTP API, ...); the first that takes it answers
- * it with gw_reply(), at once or later from its worker's loop.  A new
- * front end (a REST API, an authorizer stage) is a new file with one
- * gw_front and a line in gateway.c's list.
+ * /__nerd endpoints, the REST and HTTP APIs, ...); the first that takes
+ * it answers it with gw_reply(), at once or later from its worker's loop.
+ * A new front end is a new file with one gw_front and a line in
+ * gateway.c's list; what the API fronts run between route and integration
+ * (authorizers, API keys, throttles) is admission.h's.
  */
 #ifndef NERD_FRONT_H
 #define NERD_FRONT_H

@@ -164,6 +164,7 @@ static void proceed(gw_admission *a)
                               gw_host_port(r, port), a->authorizer, NULL, NULL};
         ev = apigw_v1_event(t, &q, &elen);
     } else {
+        ar.authorizer = a->authorizer; /* (1.0 takes it through q) */
         ev = apigw_event(t, &h->m, &ar, &elen);
     }
     gw_answer which = !ev ? GW_ANS_INTEGRATION_FAILURE : GW_ANS_PAYLOAD_TOO_LARGE;

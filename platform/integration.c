@@ -94,7 +94,7 @@ void gw_request_view(const gw_req *r, apigw_kv *hdrs, apigw_request *ar, const c
     int has_body = hr->body_len > 0 || hr->chunked;
     *ar = (apigw_request){r->method, r->buf + hr->target, hr->target_len, hdrs, hr->n_headers,
                           has_body ? r->buf + hr->body : NULL, hr->body_len, hc_peer(r->c),
-                          request_id, api_id, time_ms};
+                          request_id, api_id, time_ms, NULL};
 }
 
 void gw_api_id(const sam_api *a, char out[64])

@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
                       {"X-Forwarded-For", 15, "1.1.1.1", 7},
                       {(const char *)data + a, b - a, "v", 1}};
     apigw_request ar = {method, target, tl, hs, 3, (const char *)data + b, size - b, "127.0.0.1",
-                        "id", "api", 0};
+                        "id", "api", 0, NULL};
     apigw_match m;
     for (int h = 0; h < 2; h++) {
         int found = h ? apigw_route(t, http, method, path, &m) == 0

@@ -82,7 +82,7 @@ static json_t *event_of(const sam_template *t, const char *api, const char *meth
                  : apigw_rest_route(t, api_named(t, api), method, path, &m))
         return NULL;
     apigw_request ar = {method, target, strlen(target), h, nh, body, bl, "10.0.0.1", "rid",
-                        "apiid", 1718635693506LL};
+                        "apiid", 1718635693506LL, NULL};
     apigw_v1_request q = {&ar, &m, http_api, http_api ? "$default" : "dev", path, strlen(path),
                           path, strlen(path), "ext=", "Root=1-x", "3000", NULL, NULL, NULL};
     size_t n;
