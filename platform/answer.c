@@ -69,14 +69,23 @@ const gw_dialect gw_http_dialect = {"HTTP", {
 
 void gw_ids_new(gw_ids *ids, const gw_req *r)
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char rnd[12];
+    unsigned long long secs = (unsigned long long)(clk_epoch_ms() / 1000);
+    char *o = ids->trace_id;
     clk_uuid4(ids->request_id);
-    snprintf(ids->extended_id, sizeof ids->extended_id, "%s", r->rid);
+    memcpy(ids->extended_id, r->rid, sizeof ids->extended_id);
     clk_random(rnd, sizeof rnd);
-    int n = snprintf(ids->trace_id, sizeof ids->trace_id, "Root=1-%08llx-",
-                     (unsigned long long)(clk_epoch_ms() / 1000) & 0xffffffffULL);
-    for (size_t i = 0; i < sizeof rnd && n + 2 < (int)sizeof ids->trace_id; i++)
-        n += snprintf(ids->trace_id + n, sizeof ids->trace_id - (size_t)n, "%02x", rnd[i]);
+    memcpy(o, "Root=1-", 7);
+    o += 7;
+    for (int i = 7; i >= 0; i--)
+        *o++ = hex[(secs >> (4 * i)) & 15];
+    *o++ = '-';
+    for (size_t i = 0; i < sizeof rnd; i++) {
+        *o++ = hex[rnd[i] >> 4];
+        *o++ = hex[rnd[i] & 15];
+    }
+    *o = 0;
 }
 
 int gw_ids_headers(const gw_ids *ids, apigw_response *out)
