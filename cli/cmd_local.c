@@ -25,6 +25,7 @@ static void usage(FILE *f)
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
           "                            [--destinations DIR] [--client-timeout S] [--no-limits]\n"
           "                            [--head-timeout S] [--workers N] [--build-dir DIR]\n"
+          "                            [--no-stage]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
@@ -37,8 +38,12 @@ static void usage(FILE *f)
           "127.0.0.1.  The result payload goes to stdout; START/END/REPORT lines and the\n"
           "function's output to stderr.  Exit status 0 on success, 1 when the function\n"
           "failed (error, crash, timeout: the error JSON is printed), 2 on usage errors.\n"
-          "start-api: serves the template's HTTP API routes on 127.0.0.1:PORT (default\n"
-          "3000) until SIGINT/SIGTERM: payload 2.0 events, warm environments reused,\n"
+          "start-api: serves the template's HTTP API routes and REST APIs on\n"
+          "127.0.0.1:PORT (default 3000) until SIGINT/SIGTERM: HTTP APIs at their paths\n"
+          "(payload 2.0, or 1.0 where PayloadFormatVersion says so), REST APIs under\n"
+          "their stage as on AWS (/Prod/path; also /Stage/path unless OpenApiVersion is\n"
+          "set; payload 1.0); --no-stage serves REST APIs at /path, as `sam local\n"
+          "start-api` does.  Warm environments reused,\n"
           "cold starts up to ReservedConcurrentExecutions (else 1000), then 429;\n"
           "provisioned environments initialised first; idle ones shut down after\n"
           "--idle-timeout seconds (default 300).  Event invocations (Invoke API)\n"
@@ -80,7 +85,7 @@ int cmd_local(int argc, char **argv)
     size_t nov = 0;
     int port = 3000, limits = 1;
     double idle = 300, client_timeout = 30, head_timeout = 0;
-    int workers = 0;
+    int workers = 0, no_stage = 0;
     const char *dest = ".nerd/destinations", *build_dir = NULL;
     if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
@@ -107,6 +112,8 @@ int cmd_local(int argc, char **argv)
             build_dir = argv[++i];
         } else if (!strcmp(argv[i], "--no-limits")) {
             limits = 0;
+        } else if (!strcmp(argv[i], "--no-stage")) {
+            no_stage = 1;
         } else if (!strcmp(argv[i], "--destinations") && i + 1 < argc) {
             dest = argv[++i];
         } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
@@ -152,7 +159,8 @@ int cmd_local(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
-        gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout, head_timeout, workers};
+        gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout, head_timeout, workers,
+                        no_stage};
         int rc = gw_serve(t, &o, err, sizeof err);
         if (rc)
             fprintf(stderr, "nerd local: %s\n", err);
@@ -166,9 +174,13 @@ int cmd_local(int argc, char **argv)
                    "provisioned %d\n", f->name, f->code_uri, f->runtime, f->arch, f->memory_mb,
                    f->timeout_s, f->reserved, f->provisioned);
         }
-        for (size_t i = 0; i < t->n_routes; i++)
-            printf("route %s %s -> %s (%s)\n", t->routes[i].method, t->routes[i].path,
-                   t->functions[t->routes[i].function].name, t->apis[t->routes[i].api].name);
+        for (size_t i = 0; i < t->n_routes; i++) {
+            const sam_api *a = &t->apis[t->routes[i].api];
+            int rest = a->type == SAM_REST_API;
+            printf("route %s %s -> %s (%s%s%s%s)\n", t->routes[i].method, t->routes[i].path,
+                   t->functions[t->routes[i].function].name, a->name, rest ? ", REST, stage " : "",
+                   rest ? a->stage : "", rest && a->extra_stage ? " and Stage" : "");
+        }
         free(t);
         return 0;
     }

@@ -4,6 +4,7 @@
  */
 #define _DEFAULT_SOURCE
 #include "apigw.h"
+#include "apigw_int.h"
 #include "jsonw.h"
 
 #include <ctype.h>
@@ -97,7 +98,19 @@ int apigw_route(const sam_template *t, int api, const char *method, const char *
         m->n_params = 0;
     }
     m->route = best_route;
+    m->resource = -1;
     return best_route >= 0 ? 0 : -1;
+}
+
+void apigw_match_copy(apigw_match *dst, const apigw_match *src)
+{
+    dst->route = src->route;
+    dst->resource = src->resource;
+    dst->n_params = src->n_params;
+    for (size_t i = 0; i < src->n_params; i++) {
+        memcpy(dst->names[i], src->names[i], strlen(src->names[i]) + 1);
+        memcpy(dst->values[i], src->values[i], strlen(src->values[i]) + 1);
+    }
 }
 
 /* ---- base64 ---- */
@@ -162,7 +175,7 @@ unsigned char *apigw_b64_decode(const char *in, size_t n, size_t *out_len)
 
 /* ---- request -> event ---- */
 
-static int text_type(const char *ct, size_t n)
+int apigw__text_type(const char *ct, size_t n)
 {
     static const char *const types[] = {"application/json", "application/xml",
                                         "application/javascript"};
@@ -176,7 +189,7 @@ static int text_type(const char *ct, size_t n)
     return 0;
 }
 
-static char *url_decode(const char *s, size_t n)
+char *apigw__url_decode(const char *s, size_t n)
 {
     char *o = malloc(n + 1);
     size_t k = 0;
@@ -204,11 +217,11 @@ long apigw_query_param(const char *q, size_t n, const char *key, char *out, size
         if (!amp)
             amp = end;
         const char *eq = memchr(s, '=', (size_t)(amp - s));
-        char *k = url_decode(s, (size_t)((eq ? eq : amp) - s));
+        char *k = apigw__url_decode(s, (size_t)((eq ? eq : amp) - s));
         int hit = k && !strcmp(k, key);
         free(k);
         if (hit) {
-            char *v = url_decode(eq ? eq + 1 : amp, eq ? (size_t)(amp - eq - 1) : 0);
+            char *v = apigw__url_decode(eq ? eq + 1 : amp, eq ? (size_t)(amp - eq - 1) : 0);
             size_t vl = v ? strlen(v) : 0;
             long rc = v && vl < cap ? (long)vl : -2;
             if (rc >= 0)
@@ -223,22 +236,12 @@ long apigw_query_param(const char *q, size_t n, const char *key, char *out, size
 
 #define APIGW_MAX_EVENT (16u * 1024 * 1024) /* 10 MB body, base64, and the rest */
 
-/* Writes "key":"v1,v2" for the distinct names[] in first-seen order. */
-typedef struct kv_join {
-    const char *name;
-    char own[256];      /* the name, when the caller's copy does not last */
-    size_t name_len;
-    const char *v[APIGW_MAX_HEADERS + 2];
-    size_t vl[APIGW_MAX_HEADERS + 2];
-    int n;
-} kv_join;
-
-static kv_join *join_add(kv_join *set, int *n, int cap, const char *name, size_t nl,
-                         int copy, const char *v, size_t vl)
+apigw__kv_join *apigw__join_add(apigw__kv_join *set, int *n, int cap, const char *name,
+                                size_t nl, int copy, const char *v, size_t vl)
 {
     for (int i = 0; i < *n; i++)
         if (set[i].name_len == nl && !memcmp(set[i].name, name, nl)) {
-            if (set[i].n < APIGW_MAX_HEADERS + 2) {
+            if (set[i].n < APIGW__JOIN_MAX) {
                 set[i].v[set[i].n] = v;
                 set[i].vl[set[i].n++] = vl;
             }
@@ -246,7 +249,7 @@ static kv_join *join_add(kv_join *set, int *n, int cap, const char *name, size_t
         }
     if (*n == cap)
         return NULL;
-    kv_join *k = &set[(*n)++];
+    apigw__kv_join *k = &set[(*n)++];
     if (copy) {
         nl = nl < sizeof k->own - 1 ? nl : sizeof k->own - 1;
         memcpy(k->own, name, nl);
@@ -261,21 +264,79 @@ static kv_join *join_add(kv_join *set, int *n, int cap, const char *name, size_t
     return k;
 }
 
-static void join_write(jw *w, const kv_join *set, int n)
+int apigw__parse_query(const char *q, size_t qlen, apigw__kv_join *qs, int *nq, char **buf)
 {
+    /* decoded keys and values, kept in one buffer: each at most as long
+     * as its source, NUL-terminated (a %00 ends it) */
+    char *dec = *buf = malloc(3 * qlen + 4);
+    size_t used = 0;
+    const char *s = q, *end = q + qlen;
+    *nq = 0;
+    if (!dec)
+        return -1;
+    while (s < end) {
+        const char *amp = memchr(s, '&', (size_t)(end - s));
+        if (!amp)
+            amp = end;
+        const char *eq = memchr(s, '=', (size_t)(amp - s));
+        if (amp > s) {
+            char *k = apigw__url_decode(s, (size_t)((eq ? eq : amp) - s));
+            char *v = eq ? apigw__url_decode(eq + 1, (size_t)(amp - eq - 1)) : strdup("");
+            if (!k || !v) {
+                free(k);
+                free(v);
+                return -1;
+            }
+            size_t kl = strlen(k), vl = strlen(v);
+            if (kl && jw_utf8(k, kl) && jw_utf8(v, vl)) {
+                char *kc = dec + used, *vc = kc + kl + 1;
+                memcpy(kc, k, kl + 1);
+                memcpy(vc, v, vl + 1);
+                used += kl + vl + 2;
+                /* past APIGW_MAX_HEADERS distinct keys, further ones are dropped */
+                apigw__join_add(qs, nq, APIGW__JOIN_MAX, kc, kl, 0, vc, vl);
+            }
+            free(k);
+            free(v);
+        }
+        s = amp + 1;
+    }
+    return 0;
+}
+
+void apigw__join_write(jw *w, const apigw__kv_join *set, int n, int how)
+{
+    if (!n && (how & APIGW__OR_NULL)) {
+        jw_lit(w, "null");
+        return;
+    }
+    how &= ~APIGW__OR_NULL;
     jw_lit(w, "{");
     for (int i = 0; i < n; i++) {
         if (i)
             jw_lit(w, ",");
         jw_str(w, set[i].name, set[i].name_len);
         jw_lit(w, ":");
-        jw_str_begin(w);
+        if (how == APIGW__LAST) {
+            jw_str(w, set[i].v[set[i].n - 1], set[i].vl[set[i].n - 1]);
+            continue;
+        }
+        if (how == APIGW__JOINED)
+            jw_str_begin(w);
+        else
+            jw_lit(w, "[");
         for (int k = 0; k < set[i].n; k++) {
             if (k)
                 jw_lit(w, ",");
-            jw_str_part(w, set[i].v[k], set[i].vl[k]);
+            if (how == APIGW__JOINED)
+                jw_str_part(w, set[i].v[k], set[i].vl[k]);
+            else
+                jw_str(w, set[i].v[k], set[i].vl[k]);
         }
-        jw_str_end(w);
+        if (how == APIGW__JOINED)
+            jw_str_end(w);
+        else
+            jw_lit(w, "]");
     }
     jw_lit(w, "}");
 }
@@ -292,9 +353,9 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
     const char *q = memchr(r->target, '?', r->target_len);
     size_t path_len = q ? (size_t)(q - r->target) : r->target_len;
     size_t qlen = q ? r->target_len - path_len - 1 : 0;
-    kv_join *hs = malloc(sizeof *hs * (APIGW_MAX_HEADERS + 2));
+    apigw__kv_join *hs = malloc(sizeof *hs * (APIGW__JOIN_MAX));
     char *qdec = NULL, *out = NULL;
-    kv_join *qs = NULL;
+    apigw__kv_join *qs = NULL;
     jw w;
     jw_init(&w, APIGW_MAX_EVENT);
     if (!hs)
@@ -338,9 +399,9 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
             ctl = h->value_len;
         }
         if (jw_utf8(lname, nl)) /* (jansson drops a key that is not UTF-8) */
-            join_add(hs, &nh, APIGW_MAX_HEADERS + 2, lname, nl, 1, h->value, h->value_len);
+            apigw__join_add(hs, &nh, APIGW__JOIN_MAX, lname, nl, 1, h->value, h->value_len);
     }
-    const kv_join *ua = NULL;
+    const apigw__kv_join *ua = NULL;
     int have_xff = 0, have_xfp = 0;
     for (int i = 0; i < nh; i++) {
         if (!strcmp(hs[i].name, "user-agent"))
@@ -349,10 +410,10 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
         have_xfp |= !strcmp(hs[i].name, "x-forwarded-proto");
     }
     if (!have_xff)
-        join_add(hs, &nh, APIGW_MAX_HEADERS + 2, "x-forwarded-for", 15, 0, r->source_ip,
+        apigw__join_add(hs, &nh, APIGW__JOIN_MAX, "x-forwarded-for", 15, 0, r->source_ip,
                  strlen(r->source_ip));
     if (!have_xfp)
-        join_add(hs, &nh, APIGW_MAX_HEADERS + 2, "x-forwarded-proto", 17, 0, "http", 4);
+        apigw__join_add(hs, &nh, APIGW__JOIN_MAX, "x-forwarded-proto", 17, 0, "http", 4);
     jw_lit(&w, "{\"version\":\"2.0\",\"routeKey\":");
     jw_str(&w, route_key, strlen(route_key));
     jw_lit(&w, ",\"rawPath\":");
@@ -369,65 +430,27 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
         jw_lit(&w, "]");
     }
     jw_lit(&w, ",\"headers\":");
-    join_write(&w, hs, nh);
+    apigw__join_write(&w, hs, nh, APIGW__JOINED);
     if (qlen) {
-        /* decoded keys and values, kept in one buffer: each at most as long
-         * as its source, NUL-terminated (a %00 ends it, as before) */
-        qdec = malloc(3 * qlen + 4);
-        qs = malloc(sizeof *qs * (APIGW_MAX_HEADERS + 2));
-        if (!qdec || !qs)
+        qs = malloc(sizeof *qs * (APIGW__JOIN_MAX));
+        if (!qs || apigw__parse_query(q + 1, qlen, qs, &nq, &qdec))
             goto out;
-        size_t used = 0;
-        const char *s = q + 1, *end = q + 1 + qlen;
-        while (s < end) {
-            const char *amp = memchr(s, '&', (size_t)(end - s));
-            if (!amp)
-                amp = end;
-            const char *eq = memchr(s, '=', (size_t)(amp - s));
-            if (amp > s) {
-                char *k = url_decode(s, (size_t)((eq ? eq : amp) - s));
-                char *v = eq ? url_decode(eq + 1, (size_t)(amp - eq - 1)) : strdup("");
-                if (k && v && *k && jw_utf8(k, strlen(k))) {
-                    size_t kl = strlen(k), vl = strlen(v);
-                    char *kc = qdec + used, *vc = kc + kl + 1;
-                    memcpy(kc, k, kl + 1);
-                    memcpy(vc, v, vl + 1);
-                    used += kl + vl + 2;
-                    /* past APIGW_MAX_HEADERS distinct keys, further ones are dropped */
-                    join_add(qs, &nq, APIGW_MAX_HEADERS + 2, kc, kl, 0, vc, vl);
-                }
-                free(k);
-                free(v);
-            }
-            s = amp + 1;
-        }
         jw_lit(&w, ",\"queryStringParameters\":");
-        join_write(&w, qs, nq);
+        apigw__join_write(&w, qs, nq, APIGW__JOINED);
     }
     if (m->n_params) {
-        jw_lit(&w, ",\"pathParameters\":{");
-        int first = 1;
-        for (size_t i = 0; i < m->n_params; i++) {
-            size_t vl = strlen(m->values[i]);
-            if (!jw_utf8(m->values[i], vl)) /* (jansson drops such a value) */
-                continue;
-            if (!first)
-                jw_lit(&w, ",");
-            first = 0;
-            jw_str(&w, m->names[i], strlen(m->names[i]));
-            jw_lit(&w, ":");
-            jw_str(&w, m->values[i], vl);
-        }
-        jw_lit(&w, "}");
+        jw_lit(&w, ",\"pathParameters\":");
+        apigw__write_params(&w, m);
     }
     char tbuf[64];
-    time_t secs = (time_t)(r->time_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(tbuf, sizeof tbuf, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    apigw__clf_time(r->time_ms, tbuf);
     size_t al = strlen(r->api_id);
     jw_lit(&w, ",\"requestContext\":{\"accountId\":\"123456789012\",\"apiId\":");
     jw_str(&w, r->api_id, al);
+    if (r->authorizer) {
+        jw_lit(&w, ",\"authorizer\":");
+        jw_raw(&w, r->authorizer, strlen(r->authorizer));
+    }
     jw_lit(&w, ",\"domainName\":\"");
     jw_str_part(&w, r->api_id, al);
     jw_lit(&w, ".execute-api.us-east-1.amazonaws.com\",\"domainPrefix\":");
@@ -455,22 +478,14 @@ char *apigw_event(const sam_template *t, const apigw_match *m, const apigw_reque
     jw_lit(&w, ",\"timeEpoch\":");
     jw_int(&w, r->time_ms);
     jw_lit(&w, "}");
-    int b64 = r->body && !(ct && text_type(ct, ctl));
+    int b64 = r->body && !(ct && apigw__text_type(ct, ctl));
     if (r->body) {
         /* text bodies that are not valid UTF-8 go base64 as well */
         if (!b64 && !jw_utf8(r->body, r->body_len))
             b64 = 1;
         jw_lit(&w, ",\"body\":");
-        if (b64) {
-            size_t bl;
-            char *enc = apigw_b64_encode((const unsigned char *)r->body, r->body_len, &bl);
-            if (!enc)
-                goto out;
-            jw_str(&w, enc, bl);
-            free(enc);
-        } else {
-            jw_str(&w, r->body, r->body_len);
-        }
+        if (apigw__write_body(&w, r->body, r->body_len, b64))
+            goto out;
     }
     if (b64)
         jw_lit(&w, ",\"isBase64Encoded\":true}");
@@ -486,16 +501,62 @@ out:
     return out;
 }
 
+void apigw__write_params(jw *w, const apigw_match *m)
+{
+    int first = 1;
+    for (size_t i = 0; i < m->n_params; i++) {
+        size_t vl = strlen(m->values[i]);
+        if (!jw_utf8(m->values[i], vl)) /* (jansson drops such a value) */
+            continue;
+        jw_raw(w, first ? "{" : ",", 1);
+        first = 0;
+        jw_str(w, m->names[i], strlen(m->names[i]));
+        jw_lit(w, ":");
+        jw_str(w, m->values[i], vl);
+    }
+    if (first)
+        jw_lit(w, "null");
+    else
+        jw_lit(w, "}");
+}
+
+void apigw__clf_time(long long ms, char out[64])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(out, 64, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+}
+
+int apigw__write_body(jw *w, const char *body, size_t n, int b64)
+{
+    size_t bl;
+    char *enc;
+    if (!b64) {
+        jw_str(w, body, n);
+        return 0;
+    }
+    if (!(enc = apigw_b64_encode((const unsigned char *)body, n, &bl)))
+        return -1;
+    jw_str(w, enc, bl);
+    free(enc);
+    return 0;
+}
+
 /* ---- result -> response ---- */
 
-static int add_header(apigw_response *o, const char *n, const char *v)
+int apigw_response_add(apigw_response *o, const char *n, const char *v)
 {
     if (o->n_headers == APIGW_MAX_HEADERS)
         return 0;
-    o->headers[o->n_headers][0] = strdup(n);
-    o->headers[o->n_headers][1] = strdup(v);
-    if (!o->headers[o->n_headers][0] || !o->headers[o->n_headers][1])
+    char *k = strdup(n), *x = strdup(v);
+    if (!k || !x) {
+        free(k);
+        free(x);
         return -1;
+    }
+    o->headers[o->n_headers][0] = k;
+    o->headers[o->n_headers][1] = x;
     o->n_headers++;
     return 0;
 }
@@ -507,7 +568,7 @@ static int internal_error(apigw_response *o)
     static const char msg[] = "{\"message\":\"Internal Server Error\"}";
     o->body = strdup(msg);
     o->body_len = sizeof msg - 1;
-    if (!o->body || add_header(o, "content-type", "application/json"))
+    if (!o->body || apigw_response_add(o, "content-type", "application/json"))
         return -1;
     return 0;
 }
@@ -539,7 +600,7 @@ int apigw_map_result(const char *payload, size_t len, apigw_response *o)
                 o->body_len = len;
             }
         }
-        rc = !o->body || add_header(o, "content-type", "application/json") ? -1 : 0;
+        rc = !o->body || apigw_response_add(o, "content-type", "application/json") ? -1 : 0;
         json_decref(j);
         return rc;
     }
@@ -570,15 +631,15 @@ int apigw_map_result(const char *payload, size_t len, apigw_response *o)
             if (!s)
                 continue;
             have_ct |= !strcasecmp(k, "content-type");
-            if (add_header(o, k, s))
+            if (apigw_response_add(o, k, s))
                 rc = -1;
         }
     size_t i;
     if (json_is_array(ck))
         json_array_foreach(ck, i, v)
-            if (json_is_string(v) && add_header(o, "set-cookie", json_string_value(v)))
+            if (json_is_string(v) && apigw_response_add(o, "set-cookie", json_string_value(v)))
                 rc = -1;
-    if (!have_ct && add_header(o, "content-type", "application/json"))
+    if (!have_ct && apigw_response_add(o, "content-type", "application/json"))
         rc = -1;
     if (json_is_string(body)) {
         if (json_is_true(b64)) {

@@ -25,6 +25,8 @@ typedef struct apigw_kv {
 
 typedef struct apigw_match {
     int route;                   /* index into t->routes, -1 = none */
+    int resource;                /* REST: the resource matched, else -1 (REST route -1
+                                  * with a resource: the CORS preflight SAM adds) */
     size_t n_params;
     char names[APIGW_MAX_PARAMS][64];
     char values[APIGW_MAX_PARAMS][512];
@@ -36,6 +38,10 @@ typedef struct apigw_match {
  * route matches (answer 404 {"message":"Not Found"}). */
 int apigw_route(const sam_template *t, int api, const char *method, const char *path,
                 apigw_match *m);
+
+/* Copies src's route, resource and parameters into dst (only the
+ * parameters in use). */
+void apigw_match_copy(apigw_match *dst, const apigw_match *src);
 
 /* What the gateway knows about one request. */
 typedef struct apigw_request {
@@ -50,6 +56,8 @@ typedef struct apigw_request {
     const char *request_id;      /* also sent back as apigw-requestid */
     const char *api_id;          /* e.g. the API's logical id, lower-cased */
     long long time_ms;           /* epoch milliseconds */
+    const char *authorizer;      /* requestContext.authorizer, a JSON object (from the
+                                  * admission's authorizer stage), NULL = none */
 } apigw_request;
 
 /* Builds the payload format 2.0 event.  Returns malloc'd JSON (length in
@@ -73,6 +81,10 @@ typedef struct apigw_response {
  * Server Error"}.  Returns 0, or -1 on out of memory. */
 int apigw_map_result(const char *payload, size_t len, apigw_response *out);
 void apigw_response_fini(apigw_response *r);
+
+/* Appends header name: value (both copied) to r; 0, or -1 when memory ran
+ * out (a header past APIGW_MAX_HEADERS is dropped). */
+int apigw_response_add(apigw_response *r, const char *name, const char *value);
 
 /* Base64 (RFC 4648) encode/decode; results malloc'd, NUL-terminated.
  * Decoding returns NULL on invalid input. */

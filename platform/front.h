@@ -3,10 +3,11 @@
  * gateway's state, its workers, one request being served, and the
  * interface a front end implements.  A request arrives at gateway.c,
  * which offers it to each front in turn (the Lambda API, the platform's
- * /__nerd endpoints, the HTTP API, ...); the first that takes it answers
- * it with gw_reply(), at once or later from its worker's loop.  A new
- * front end (a REST API, an authorizer stage) is a new file with one
- * gw_front and a line in gateway.c's list.
+ * /__nerd endpoints, the REST and HTTP APIs, ...); the first that takes
+ * it answers it with gw_reply(), at once or later from its worker's loop.
+ * A new front end is a new file with one gw_front and a line in
+ * gateway.c's list; what the API fronts run between route and integration
+ * (authorizers, API keys, throttles) is admission.h's.
  */
 #ifndef NERD_FRONT_H
 #define NERD_FRONT_H
@@ -67,7 +68,7 @@ typedef struct gw_req {
     hc_conn *c;
     char *buf;                 /* the request's bytes (offsets in hr) */
     const http_request *hr;
-    char rid[24];              /* apigw-requestid */
+    char rid[24];              /* apigw-requestid ("" = not sent: REST answers) */
     char method[16];
     char path[2048];           /* the target up to '?' */
     const char *query;         /* after '?', or NULL */
@@ -85,6 +86,13 @@ extern const gw_front gw_front_lambda;     /* lambdaapi.c: Invoke, List/GetFunct
 extern const gw_front gw_front_platform;   /* endpoints.c: /__nerd/... */
 extern const gw_front gw_front_httpapi;    /* httpapi.c: the template's HTTP APIs */
 extern const gw_front gw_front_fallback;   /* endpoints.c: /metrics where no route is */
+extern const gw_front gw_front_restapi;    /* restapi.c: the template's REST APIs */
+extern const gw_front gw_front_rest_unmatched; /* restapi.c: REST's 403 for the rest */
+
+/* restapi.c: answers a request the connection refused (status: 413 and
+ * the like) as a REST API does, when the template's APIs are all REST:
+ * 1, or 0 (the gateway answers). */
+int gw_rest_error(gw_req *r, int status);
 
 /* Answers r and frees it: status, headers of resp (may be NULL; its
  * content-length, connection and transfer-encoding are the gateway's),

@@ -31,8 +31,10 @@
 static const gw_front *const fronts[] = {
     &gw_front_lambda,    /* /2015-03-31/functions/... (reserved, as on AWS) */
     &gw_front_platform,  /* /__nerd/... (reserved for the platform) */
-    &gw_front_httpapi,   /* the template's routes */
+    &gw_front_restapi,   /* the template's REST APIs: /{stage}/... */
+    &gw_front_httpapi,   /* the template's HTTP API routes */
     &gw_front_fallback,  /* /metrics, /metrics/json where no route claims them */
+    &gw_front_rest_unmatched, /* REST APIs in the template: their 403 */
 };
 
 void gw_reply(gw_req *r, int status, const apigw_response *resp, const char *body, size_t blen)
@@ -65,8 +67,9 @@ void gw_reply(gw_req *r, int status, const apigw_response *resp, const char *bod
         date_t = t;
     }
     n += (size_t)snprintf(head + n, sizeof head - n,
-                          "content-length: %zu\r\napigw-requestid: %s\r\ndate: %s\r\n%s\r\n",
-                          blen, r->rid, date, r->keep ? "" : "connection: close\r\n");
+                          "content-length: %zu\r\n%s%s%sdate: %s\r\n%s\r\n", blen,
+                          r->rid[0] ? "apigw-requestid: " : "", r->rid, r->rid[0] ? "\r\n" : "",
+                          date, r->keep ? "" : "connection: close\r\n");
     if (n >= sizeof head) {
         n = (size_t)snprintf(head, sizeof head, "HTTP/1.1 500 Internal Server Error\r\n"
                              "content-length: 0\r\nconnection: close\r\n\r\n");
@@ -164,6 +167,8 @@ static void on_error(hc_conn *c, int status, void *arg)
         hc_send(c, "", 0, NULL, 0, 0);
         return;
     }
+    if (gw_rest_error(r, status))
+        return;
     gw_reply_msg(r, status, status == 413   ? "Request Entity Too Large"
                             : status == 431 ? "Request Header Fields Too Large"
                             : status == 408 ? "Request Timeout"

@@ -1,7 +1,7 @@
 /*
- * The local HTTP API gateway (`nerd local start-api`): serves the routes
- * of a SAM template on 127.0.0.1 (payload format 2.0), the Lambda API on
- * the same port, and the platform's /__nerd endpoints.  One worker thread
+ * The local API gateway (`nerd local start-api`): serves the HTTP APIs
+ * and REST APIs of a SAM template on 127.0.0.1, the Lambda API on the same
+ * port, and the platform's /__nerd endpoints.  One worker thread
  * per core, each an event loop (platform/loop.h) holding its share of the
  * client connections (platform/conn.h) and the execution environments it
  * started (platform/pool.h, platform/runtime.h); a request is offered to
@@ -26,6 +26,8 @@ typedef struct gw_options {
     double head_timeout_s;    /* first byte to complete head (else 408);
                                * 0 = client_timeout_s */
     int workers;              /* event loops; 0 = one per online CPU */
+    int no_stage;             /* REST APIs at /path instead of /{stage}/path, as
+                               * `sam local start-api` serves them */
 } gw_options;
 
 /* Serves t until *o->stop becomes non-zero, then lets running requests

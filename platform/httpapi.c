@@ -1,11 +1,12 @@
 /*
- * The HTTP API front (payload format 2.0): the template's routes (first
- * API with a matching route), CORS preflights answered by the gateway and
- * CORS headers set on answers, per-route token buckets (RouteSettings,
- * else DefaultRouteSettings: 429), the event built and the function
- * invoked through the pools (429 at the concurrency limit, 413 over 6 MB),
- * the integration timeout (TimeoutInMillis: 503 while the function runs
- * on), and the result mapped back (apigw.c).
+ * The HTTP API front: the template's HTTP API routes (first API with a
+ * matching route), CORS preflights answered by the gateway and CORS
+ * headers set on answers, admission (admission.h: the route's token
+ * bucket from RouteSettings, else DefaultRouteSettings: 429), the event
+ * (payload 2.0 from apigw.c, or 1.0 from apigw_v1.c for
+ * PayloadFormatVersion 1.0) invoked through integration.c (429 at the
+ * concurrency limit, 413 over 6 MB, 503 at TimeoutInMillis while the
+ * function runs on), and the result mapped back.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -16,35 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
-#include "front.h"
-
-/* Token bucket of a route (its RouteSettings, else its API's
- * DefaultRouteSettings): 1 = allowed. */
-static int take_token(gw *g, int route)
-{
-    const sam_route *r = &g->t->routes[route];
-    const sam_api *a = &g->t->apis[r->api];
-    double rl = r->throttled ? r->rate_limit : a->rate_limit;
-    int bl = r->throttled ? r->burst_limit : a->burst_limit;
-    if (bl <= 0 && rl <= 0)
-        return r->throttled ? 0 : 1; /* a route set to 0/0 is closed */
-    double cap = bl > 0 ? bl : rl;
-    double rate = rl > 0 ? rl : cap;
-    gw_bucket *b = &g->buckets[route];
-    pthread_mutex_lock(&b->mu);
-    double t = clk_mono_ms() / 1e3;
-    if (b->last == 0)
-        b->tokens = cap;
-    else
-        b->tokens = b->tokens + rate * (t - b->last) > cap ? cap : b->tokens + rate * (t - b->last);
-    b->last = t;
-    int ok = b->tokens >= 1.0;
-    if (ok)
-        b->tokens -= 1.0;
-    pthread_mutex_unlock(&b->mu);
-    return ok;
-}
+#include "apigw_v1.h"
+#include "integration.h"
 
 /* The Access-Control-Allow-Origin value for origin under api's CORS
  * configuration, or NULL (SAM's model: "*" or an exact match). */
@@ -134,68 +108,78 @@ static void preflight(gw_req *q, const sam_api *a, const char *allow)
 }
 
 
-/* One invocation through the HTTP API. */
-typedef struct api_call {
-    gw_req *r;          /* NULL once answered (integration timeout) */
-    gw_worker *w;
-    int api;
+/* The front's state behind its gw_call. */
+typedef struct http_call {
     char allow[512];    /* Access-Control-Allow-Origin to set, "" = none */
-    char *event;
-    ev_timer timeout;
-    pool_call pc;       /* last (its result's tail needs no clearing) */
-} api_call;
+    char api_id[64];
+    apigw_match m;
+} http_call;
 
-static void call_free(api_call *k)
+static void done(gw_call *k, gw_req *r, gw_outcome o)
 {
-    lam_result_fini(&k->pc.res);
-    free(k->event);
-    free(k);
-}
-
-static void on_integration_timeout(ev_loop *L, ev_timer *t)
-{
-    (void)L;
-    api_call *k = t->data;
-    if (k->r) {
-        gw_reply_msg(k->r, 503, "Service Unavailable");
-        k->r = NULL;
-        k->w->pending--;
-    }
-}
-
-static void call_done(pool_call *pc)
-{
-    api_call *k = pc->arg;
-    ev_timer_stop(k->w->L, &k->timeout);
-    gw_req *r = k->r;
-    if (!r) { /* answered 503 already; the function's result is dropped */
-        call_free(k);
+    const http_call *h = k->front;
+    const sam_route *rt = &r->g->t->routes[k->adm.route];
+    const lam_result *res = &k->pc.res;
+    apigw_response out;
+    int rc;
+    if (o != GW_RESULT || res->outcome != LAM_OK) {
+        gw_answer_reply(r, &gw_http_dialect, o == GW_TIMED_OUT ? GW_ANS_INTEGRATION_TIMEOUT
+                        : o == GW_REJECTED ? GW_ANS_LAMBDA_REJECTED : GW_ANS_INTEGRATION_FAILURE,
+                        NULL);
         return;
     }
-    k->w->pending--;
-    const lam_result *res = &pc->res;
-    if (pc->failed) {
-        gw_reply_msg(r, 429, "Too Many Requests");
-    } else if (res->outcome != LAM_OK) {
-        gw_reply_msg(r, 500, "Internal Server Error");
+    if (rt->payload_version == 1) {
+        apigw_v1_options opt = {1, NULL, NULL, 0, 0};
+        rc = apigw_v1_map_result(res->payload, res->payload_len, &opt, &out);
     } else {
-        apigw_response out;
-        if (apigw_map_result(res->payload, res->payload_len, &out) == 0) {
-            if (k->allow[0])
-                cors_apply(&r->g->t->apis[k->api], k->allow, &out);
-            gw_reply(r, out.status, &out, out.body, out.body_len);
-        } else {
-            gw_reply_msg(r, 500, "Internal Server Error");
-        }
-        apigw_response_fini(&out);
+        rc = apigw_map_result(res->payload, res->payload_len, &out);
     }
-    call_free(k);
+    if (rc == 0) {
+        if (h->allow[0])
+            cors_apply(&r->g->t->apis[k->adm.api], h->allow, &out);
+        gw_reply(r, out.status, &out, out.body, out.body_len);
+    } else {
+        gw_answer_reply(r, &gw_http_dialect, GW_ANS_INTEGRATION_FAILURE, NULL);
+    }
+    apigw_response_fini(&out);
+}
+
+/* Admitted: the event, then the function. */
+static void proceed(gw_admission *a)
+{
+    gw_call *k = (gw_call *)a;
+    http_call *h = k->front;
+    gw_req *r = k->r;
+    const sam_template *t = r->g->t;
+    const sam_route *rt = &t->routes[a->route];
+    apigw_kv hdrs[HTTP_MAX_HEADERS];
+    apigw_request ar;
+    char port[8];
+    size_t elen = 0;
+    char *ev;
+    gw_request_view(r, hdrs, &ar, r->rid, h->api_id, a->time_ms);
+    if (rt->payload_version == 1) {
+        size_t pl = strlen(r->path);
+        apigw_v1_request q = {&ar, &h->m, 1, "$default", r->path, pl, r->path, pl, r->rid, NULL,
+                              gw_host_port(r, port), a->authorizer, NULL, NULL};
+        ev = apigw_v1_event(t, &q, &elen);
+    } else {
+        ar.authorizer = a->authorizer; /* (1.0 takes it through q) */
+        ev = apigw_event(t, &h->m, &ar, &elen);
+    }
+    gw_answer which = !ev ? GW_ANS_INTEGRATION_FAILURE : GW_ANS_PAYLOAD_TOO_LARGE;
+    if (!ev || elen > LAM_MAX_PAYLOAD) {
+        free(ev);
+        gw_call_free(k);
+        gw_answer_reply(r, &gw_http_dialect, which, NULL);
+        return;
+    }
+    gw_call_invoke(k, rt->function, ev, elen, rt->timeout_ms);
 }
 
 static int serve(gw_req *r)
 {
     gw *g = r->g;
-    const http_request *hr = r->hr;
     apigw_match m;
     char origin[512], acrm[64];
     const char *org = gw_header(r, "origin", origin, sizeof origin);
@@ -203,6 +187,8 @@ static int serve(gw_req *r)
     if (!strcmp(r->method, "OPTIONS") && org &&
         gw_header(r, "access-control-request-method", acrm, sizeof acrm)) {
         for (size_t a = 0; a < g->t->n_apis; a++) {
+            if (g->t->apis[a].type != SAM_HTTP_API)
+                continue;
             const char *allow = cors_origin(&g->t->apis[a], org);
             if (allow && apigw_route(g->t, (int)a, acrm, r->path, &m) == 0) {
                 preflight(r, &g->t->apis[a], allow);
@@ -213,64 +199,30 @@ static int serve(gw_req *r)
     /* the first API that has a matching route serves it */
     int api = -1;
     for (size_t a = 0; a < g->t->n_apis && api < 0; a++)
-        if (apigw_route(g->t, (int)a, r->method, r->path, &m) == 0)
+        if (g->t->apis[a].type == SAM_HTTP_API &&
+            apigw_route(g->t, (int)a, r->method, r->path, &m) == 0)
             api = (int)a;
     if (api < 0)
         return 0;
-    if (!take_token(g, m.route)) {
-        gw_reply_msg(r, 429, "Too Many Requests");
+    gw_call *k = gw_call_new(r, sizeof(http_call));
+    if (!k) {
+        gw_answer_reply(r, &gw_http_dialect, GW_ANS_INTEGRATION_FAILURE, NULL);
         return 1;
     }
+    http_call *h = k->front;
     const char *allow = cors_origin(&g->t->apis[api], org);
-    apigw_kv hdrs[HTTP_MAX_HEADERS];
-    for (uint32_t i = 0; i < hr->n_headers; i++)
-        hdrs[i] = (apigw_kv){r->buf + hr->headers[i].name, hr->headers[i].name_len,
-                             r->buf + hr->headers[i].value, hr->headers[i].value_len};
-    char api_id[64];
-    snprintf(api_id, sizeof api_id, "%s", g->t->apis[api].name);
-    for (char *p = api_id; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    int has_body = hr->body_len > 0 || hr->chunked;
-    apigw_request ar = {r->method, r->buf + hr->target, hr->target_len, hdrs, hr->n_headers,
-                        has_body ? r->buf + hr->body : NULL, hr->body_len, hc_peer(r->c), r->rid,
-                        api_id, clk_epoch_ms()};
-    api_call *k = malloc(sizeof *k);
-    if (k) {
-        memset(k, 0, offsetof(api_call, pc) + offsetof(pool_call, res));
-        lam_result_init(&k->pc.res);
-    }
-    size_t elen = 0;
-    char *ev = k ? apigw_event(g->t, &m, &ar, &elen) : NULL;
-    if (!ev) {
-        free(k);
-        gw_reply_msg(r, 500, "Internal Server Error");
-        return 1;
-    }
-    k->event = ev;
-    k->r = r;
-    k->w = r->w;
-    k->api = api;
-    if (allow)
-        snprintf(k->allow, sizeof k->allow, "%s", allow);
-    k->pc.fi = g->t->routes[m.route].function;
-    k->pc.event = ev;
-    k->pc.len = elen;
-    k->pc.done = call_done;
-    k->pc.arg = k;
-    if (elen > LAM_MAX_PAYLOAD) {
-        call_free(k);
-        gw_reply_msg(r, 413, "Request Entity Too Large");
-        return 1;
-    }
-    r->w->pending++;
-    ev_timer_start(r->w->L, &k->timeout, ev_now(r->w->L) + g->t->routes[m.route].timeout_ms,
-                   on_integration_timeout, k);
-    if (pool_invoke(g->pools, r->w->id, &k->pc) != 0) {
-        ev_timer_stop(r->w->L, &k->timeout);
-        r->w->pending--;
-        call_free(k);
-        gw_reply_msg(r, 429, "Too Many Requests");
-    }
+    snprintf(h->allow, sizeof h->allow, "%s", allow ? allow : "");
+    gw_api_id(&g->t->apis[api], h->api_id);
+    apigw_match_copy(&h->m, &m);
+    k->done = done;
+    k->adm.dialect = &gw_http_dialect;
+    k->adm.api = api;
+    k->adm.route = m.route;
+    k->adm.resource = -1;
+    k->adm.stage = "$default";
+    k->adm.match = &h->m;
+    k->adm.proceed = proceed;
+    gw_admit(&k->adm);
     return 1;
 }
 

@@ -82,31 +82,6 @@ static int event_invoke_config(ctx *c, yaml_node_t *n, sam_function *f)
     return 0;
 }
 
-/* ThrottlingBurstLimit / ThrottlingRateLimit of a route settings mapping. */
-static int throttle_settings(ctx *c, yaml_node_t *n, const char *where, double *rate, int *burst,
-                             int *present)
-{
-    static const char *const dk[] = {"ThrottlingBurstLimit", "ThrottlingRateLimit",
-        "DetailedMetricsEnabled", "DataTraceEnabled", "LoggingLevel", NULL};
-    yaml_node_t *v;
-    if (sam__check_keys(c, n, where, dk))
-        return -1;
-    if (present)
-        *present = sam__map_get(c, n, "ThrottlingBurstLimit") || sam__map_get(c, n, "ThrottlingRateLimit");
-    if ((v = sam__map_get(c, n, "ThrottlingBurstLimit")) &&
-        sam__integer(c, v, "ThrottlingBurstLimit", 0, 1000000, burst))
-        return -1;
-    if ((v = sam__map_get(c, n, "ThrottlingRateLimit"))) {
-        char s[64], *end;
-        if (sam__scalar(c, v, "ThrottlingRateLimit", s, sizeof s))
-            return -1;
-        *rate = strtod(s, &end);
-        if (!*s || *end || *rate < 0)
-            return sam__fail(c, v, "ThrottlingRateLimit", "'%s' is not a rate", s);
-    }
-    return 0;
-}
-
 /* Applies the properties in `props` (Globals.Function or the function's own)
  * to f. */
 static int apply_function_props(ctx *c, yaml_node_t *props, sam_function *f, const char *where)
@@ -206,201 +181,85 @@ static int apply_function_props(ctx *c, yaml_node_t *props, sam_function *f, con
     return 0;
 }
 
-static int api_index(ctx *c, const char *name, yaml_node_t *at)
+/* Applies Globals.Api / Globals.HttpApi, then the resource's own
+ * properties (NULL for an implicit API), to API ai. */
+static int api_props(ctx *c, int ai, yaml_node_t *own, const char *name)
 {
-    for (size_t i = 0; i < c->t->n_apis; i++)
-        if (!strcmp(c->t->apis[i].name, name))
-            return (int)i;
-    if (c->t->n_apis == SAM_MAX_APIS)
-        return sam__fail(c, at, name, "too many HTTP APIs");
-    sam_api *a = &c->t->apis[c->t->n_apis];
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", name);
-    a->max_age = -1;
-    return (int)c->t->n_apis++;
+    sam_api *a = &c->t->apis[ai];
+    if (a->type == SAM_REST_API)
+        return sam__rest_api_props(c, c->globals_api, a, "Globals.Api") ||
+               sam__rest_api_props(c, own, a, name);
+    return sam__http_api_props(c, c->globals_http, a, "Globals.HttpApi") ||
+           sam__http_api_props(c, own, a, name);
 }
 
-static int load_events(ctx *c, yaml_node_t *events, int fi)
+static int load_function(ctx *c, yaml_node_t *kn, yaml_node_t *res, yaml_node_t *gfun)
 {
-    static const char *const ek[] = {"Type", "Properties", NULL};
-    static const char *const hk[] = {"Path", "Method", "ApiId", "PayloadFormatVersion",
-        "TimeoutInMillis", "Auth", "RouteSettings", NULL};
-    if (!events)
-        return 0;
-    if (events->type != YAML_MAPPING_NODE)
-        return sam__fail(c, events, "Events", "expected a mapping");
-    for (yaml_node_pair_t *p = events->data.mapping.pairs.start;
-         p < events->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = sam__node(c, p->key), *ev = sam__node(c, p->value);
-        const char *name = sam__sval(kn);
-        char type[64];
-        if (!name || sam__check_keys(c, ev, name ? name : "Events", ek))
+    const char *name = sam__sval(kn);
+    if (c->t->n_functions == SAM_MAX_FUNCTIONS)
+        return sam__fail(c, kn, name, "too many functions");
+    int fi = (int)c->t->n_functions;
+    sam_function *f = &c->t->functions[fi];
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(f->handler, sizeof f->handler, "bootstrap");
+    snprintf(f->arch, sizeof f->arch, "x86_64");
+    f->memory_mb = 128;
+    f->timeout_s = 3;
+    f->reserved = -1;
+    f->async_retries = 2;
+    f->max_event_age_s = 21600;
+    f->line = (int)kn->start_mark.line + 1;
+    yaml_node_t *props = sam__map_get(c, res, "Properties");
+    if (apply_function_props(c, gfun, f, "Globals.Function") ||
+        apply_function_props(c, props, f, name))
+        return -1;
+    if (!f->runtime[0])
+        return sam__fail(c, kn, name, "Runtime is required (provided.al2023 or provided.al2)");
+    if (!f->code_uri[0])
+        return sam__fail(c, kn, name, "CodeUri is required");
+    if (f->provisioned && !f->alias[0])
+        return sam__fail(c, kn, "ProvisionedConcurrencyConfig",
+                    "To set ProvisionedConcurrencyConfig AutoPublishAlias must be defined "
+                    "on the function");
+    if (f->reserved >= 0 && f->provisioned > f->reserved)
+        return sam__fail(c, kn, "ProvisionedConcurrencyConfig",
+                    "provisioned concurrency (%d) exceeds ReservedConcurrentExecutions (%d)",
+                    f->provisioned, f->reserved);
+    c->t->n_functions++;
+    return sam__load_events(c, sam__map_get(c, props, "Events"), fi);
+}
+
+/* Each enabled resource of Resources, with its type, through fn. */
+typedef int (*each_fn)(ctx *c, const char *type, yaml_node_t *kn, yaml_node_t *res, int pass);
+
+static int each_resource(ctx *c, each_fn fn, int pass)
+{
+    for (yaml_node_pair_t *p = c->resources->data.mapping.pairs.start;
+         p < c->resources->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = sam__node(c, p->key), *res = sam__node(c, p->value);
+        char type[128];
+        if (sam__scalar(c, sam__map_get(c, res, "Type"), "Type", type, sizeof type))
             return -1;
-        if (sam__scalar(c, sam__map_get(c, ev, "Type"), "Type", type, sizeof type))
+        int on = sam__resource_enabled(c, res, sam__sval(kn));
+        if (on < 0 || (on && fn(c, type, kn, res, pass)))
             return -1;
-        if (strcmp(type, "HttpApi"))
-            continue; /* other event sources are not emulated locally */
-        yaml_node_t *props = sam__map_get(c, ev, "Properties"), *n;
-        if (sam__check_keys(c, props, name, hk))
-            return -1;
-        if (c->t->n_routes == SAM_MAX_ROUTES)
-            return sam__fail(c, kn, name, "too many routes");
-        sam_route *r = &c->t->routes[c->t->n_routes];
-        memset(r, 0, sizeof *r);
-        r->function = fi;
-        r->line = (int)kn->start_mark.line + 1;
-        snprintf(r->method, sizeof r->method, "ANY");
-        snprintf(r->path, sizeof r->path, "$default");
-        r->timeout_ms = 30000;
-        if ((n = sam__map_get(c, props, "TimeoutInMillis")) &&
-            sam__integer(c, n, "TimeoutInMillis", 50, 30000, &r->timeout_ms))
-            return -1;
-        if ((n = sam__map_get(c, props, "RouteSettings"))) {
-            if (throttle_settings(c, n, "RouteSettings", &r->rate_limit, &r->burst_limit,
-                                  &r->throttled))
-                return -1;
-        }
-        if ((n = sam__map_get(c, props, "Path"))) {
-            if (sam__scalar(c, n, "Path", r->path, sizeof r->path))
-                return -1;
-            if (r->path[0] != '/')
-                return sam__fail(c, n, "Path", "'%s' must start with /", r->path);
-        }
-        if ((n = sam__map_get(c, props, "Method"))) {
-            if (sam__scalar(c, n, "Method", r->method, sizeof r->method))
-                return -1;
-            for (char *m = r->method; *m; m++)
-                if (*m >= 'a' && *m <= 'z')
-                    *m = (char)(*m - 32);
-            static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE",
-                                                  "HEAD", "OPTIONS", "ANY", NULL};
-            if (!sam__in_list(r->method, methods))
-                return sam__fail(c, n, "Method", "'%s' is not an HTTP method", r->method);
-        }
-        if ((n = sam__map_get(c, props, "PayloadFormatVersion"))) {
-            char v[16];
-            if (sam__scalar(c, n, "PayloadFormatVersion", v, sizeof v))
-                return -1;
-            if (strcmp(v, "2.0"))
-                return sam__fail(c, n, "PayloadFormatVersion", "only 2.0 is supported locally");
-        }
-        char api[SAM_STR] = "ServerlessHttpApi";
-        if ((n = sam__map_get(c, props, "ApiId"))) {
-            if (sam__scalar(c, n, "ApiId", api, sizeof api))
-                return -1;
-            yaml_node_t *res = sam__map_get(c, c->resources, api);
-            char rt[128] = "";
-            if (!res || sam__scalar(c, sam__map_get(c, res, "Type"), "Type", rt, sizeof rt) ||
-                strcmp(rt, "AWS::Serverless::HttpApi"))
-                return sam__fail(c, n, "ApiId", "'%s' is not an AWS::Serverless::HttpApi of "
-                            "this template", api);
-        }
-        int ai = api_index(c, api, kn);
-        if (ai < 0)
-            return -1;
-        r->api = ai;
-        for (size_t i = 0; i < c->t->n_routes; i++)
-            if (c->t->routes[i].api == r->api && !strcmp(c->t->routes[i].path, r->path) &&
-                !strcmp(c->t->routes[i].method, r->method))
-                return sam__fail(c, kn, name, "route %s %s is defined twice", r->method, r->path);
-        c->t->n_routes++;
     }
     return 0;
 }
 
-static int list_of(ctx *c, yaml_node_t *n, const char *key, char (*out)[SAM_STR],
-                   size_t cap_each, size_t max, size_t *count)
+/* pass 0: explicit APIs (so events can name them); pass 1: functions and
+ * their events. */
+static int sam_resource_fn(ctx *c, const char *type, yaml_node_t *kn, yaml_node_t *res, int pass)
 {
-    if (n->type != YAML_SEQUENCE_NODE)
-        return sam__fail(c, n, key, "expected a list");
-    *count = 0;
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-         it++) {
-        if (*count == max)
-            return sam__fail(c, n, key, "more than %zu items", max);
-        if (sam__scalar(c, sam__node(c, *it), key, out[*count], cap_each))
-            return -1;
-        (*count)++;
+    const char *name = sam__sval(kn);
+    int rest = !strcmp(type, "AWS::Serverless::Api");
+    if (pass == 0 && (rest || !strcmp(type, "AWS::Serverless::HttpApi"))) {
+        int ai = sam__api_index(c, name, rest ? SAM_REST_API : SAM_HTTP_API, kn);
+        return ai < 0 || api_props(c, ai, sam__map_get(c, res, "Properties"), name) ? -1 : 0;
     }
-    return 0;
-}
-
-static int apply_api_props(ctx *c, yaml_node_t *props, sam_api *a, const char *where)
-{
-    static const char *const keys[] = {"CorsConfiguration", "DefaultRouteSettings",
-        "StageName", "Auth", "AccessLogSettings", "Description", "DefinitionBody",
-        "DefinitionUri", "Domain", "FailOnWarnings", "RouteSettings", "StageVariables",
-        "Tags", "Name", "DisableExecuteApiEndpoint", "PropagateTags", NULL};
-    static const char *const ck[] = {"AllowOrigins", "AllowMethods", "AllowHeaders",
-        "ExposeHeaders", "MaxAge", "AllowCredentials", NULL};
-    yaml_node_t *n, *v;
-    if (!props)
-        return 0;
-    if (sam__check_keys(c, props, where, keys))
-        return -1;
-    if ((n = sam__map_get(c, props, "CorsConfiguration"))) {
-        a->cors = 1;
-        if (n->type == YAML_SCALAR_NODE) {
-            if (strcmp(sam__sval(n), "true") && strcmp(sam__sval(n), "false"))
-                return sam__fail(c, n, "CorsConfiguration", "expected true, false or a mapping");
-            a->cors = !strcmp(sam__sval(n), "true");
-            if (a->cors) { /* SAM: true means allow all origins */
-                a->n_origins = 1;
-                snprintf(a->origins[0], SAM_STR, "*");
-            }
-        } else {
-            char tmp[SAM_MAX_LIST][SAM_STR];
-            if (sam__check_keys(c, n, "CorsConfiguration", ck))
-                return -1;
-            if ((v = sam__map_get(c, n, "AllowOrigins")) &&
-                list_of(c, v, "AllowOrigins", a->origins, SAM_STR, SAM_MAX_LIST, &a->n_origins))
-                return -1;
-            if ((v = sam__map_get(c, n, "AllowHeaders")) &&
-                list_of(c, v, "AllowHeaders", a->headers, SAM_STR, SAM_MAX_LIST, &a->n_headers))
-                return -1;
-            if ((v = sam__map_get(c, n, "ExposeHeaders")) &&
-                list_of(c, v, "ExposeHeaders", a->expose, SAM_STR, SAM_MAX_LIST, &a->n_expose))
-                return -1;
-            if ((v = sam__map_get(c, n, "AllowMethods"))) {
-                if (list_of(c, v, "AllowMethods", tmp, 16, SAM_MAX_LIST, &a->n_methods))
-                    return -1;
-                for (size_t i = 0; i < a->n_methods; i++)
-                    snprintf(a->methods[i], sizeof a->methods[i], "%s", tmp[i]);
-            }
-            if ((v = sam__map_get(c, n, "MaxAge")) && sam__integer(c, v, "MaxAge", -1, 86400, &a->max_age))
-                return -1;
-            if ((v = sam__map_get(c, n, "AllowCredentials"))) {
-                char b[8];
-                if (sam__scalar(c, v, "AllowCredentials", b, sizeof b))
-                    return -1;
-                a->allow_credentials = !strcmp(b, "true");
-            }
-        }
-    }
-    if ((n = sam__map_get(c, props, "DefaultRouteSettings")) &&
-        throttle_settings(c, n, "DefaultRouteSettings", &a->rate_limit, &a->burst_limit, NULL))
-        return -1;
-    if ((n = sam__map_get(c, props, "RouteSettings"))) {
-        if (n->type != YAML_MAPPING_NODE)
-            return sam__fail(c, n, "RouteSettings", "expected a mapping of route keys");
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-            yaml_node_t *kn = sam__node(c, p->key);
-            const char *k = sam__sval(kn);
-            if (!k || (!strchr(k, ' ') && strcmp(k, "$default")) || strlen(k) >= SAM_STR)
-                return sam__fail(c, kn, "RouteSettings", "expected a route key such as \"POST /ner\"");
-            size_t i;
-            for (i = 0; i < a->n_route_settings && strcmp(a->route_settings[i].key, k); i++)
-                ;
-            if (i == SAM_MAX_ROUTES)
-                return sam__fail(c, kn, "RouteSettings", "too many routes");
-            snprintf(a->route_settings[i].key, SAM_STR, "%s", k);
-            if (throttle_settings(c, sam__node(c, p->value), k, &a->route_settings[i].rate_limit,
-                                  &a->route_settings[i].burst_limit, &a->route_settings[i].present))
-                return -1;
-            if (i == a->n_route_settings)
-                a->n_route_settings++;
-        }
-    }
+    if (pass == 1 && !strcmp(type, "AWS::Serverless::Function"))
+        return load_function(c, kn, res, c->globals_fn);
     return 0;
 }
 
@@ -421,105 +280,37 @@ static int load(ctx *c, const char *const *ov, size_t nov)
     c->resources = sam__map_get(c, root, "Resources");
     if (!c->resources || c->resources->type != YAML_MAPPING_NODE)
         return sam__fail(c, root, "Resources", "a template needs a Resources mapping");
+    for (yaml_node_pair_t *p = c->resources->data.mapping.pairs.start;
+         p < c->resources->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = sam__node(c, p->key);
+        const char *name = sam__sval(kn);
+        if (!name || sam__check_keys(c, sam__node(c, p->value), name ? name : "Resources", rk))
+            return name ? -1 : sam__fail(c, kn, "Resources", "bad resource name");
+    }
     if (sam__load_params(c, sam__map_get(c, root, "Parameters"), ov, nov) ||
         sam__load_conditions(c, sam__map_get(c, root, "Conditions")))
         return -1;
     yaml_node_t *globals = sam__map_get(c, root, "Globals");
     if (sam__check_keys(c, globals, "Globals", gk))
         return -1;
-    yaml_node_t *gfun = sam__map_get(c, globals, "Function"), *gapi = sam__map_get(c, globals, "HttpApi");
-    /* explicit HTTP APIs first, so routes can name them */
-    for (yaml_node_pair_t *p = c->resources->data.mapping.pairs.start;
-         p < c->resources->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = sam__node(c, p->key), *res = sam__node(c, p->value);
-        const char *name = sam__sval(kn);
-        char type[128];
-        if (!name || sam__check_keys(c, res, name ? name : "Resources", rk))
-            return name ? -1 : sam__fail(c, kn, "Resources", "bad resource name");
-        if (sam__scalar(c, sam__map_get(c, res, "Type"), "Type", type, sizeof type))
-            return -1;
-        int on = sam__resource_enabled(c, res, name);
-        if (on < 0)
-            return -1;
-        if (on && !strcmp(type, "AWS::Serverless::HttpApi")) {
-            int ai = api_index(c, name, kn);
-            if (ai < 0 || apply_api_props(c, gapi, &c->t->apis[ai], "Globals.HttpApi") ||
-                apply_api_props(c, sam__map_get(c, res, "Properties"), &c->t->apis[ai], name))
-                return -1;
-        }
-    }
-    for (yaml_node_pair_t *p = c->resources->data.mapping.pairs.start;
-         p < c->resources->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = sam__node(c, p->key), *res = sam__node(c, p->value);
-        const char *name = sam__sval(kn);
-        char type[128];
-        sam__scalar(c, sam__map_get(c, res, "Type"), "Type", type, sizeof type);
-        if (strcmp(type, "AWS::Serverless::Function"))
-            continue; /* other resources are not run locally */
-        int on = sam__resource_enabled(c, res, name);
-        if (on < 0)
-            return -1;
-        if (!on)
-            continue; /* its Condition is false */
-        if (c->t->n_functions == SAM_MAX_FUNCTIONS)
-            return sam__fail(c, kn, name, "too many functions");
-        int fi = (int)c->t->n_functions;
-        sam_function *f = &c->t->functions[fi];
-        memset(f, 0, sizeof *f);
-        snprintf(f->name, sizeof f->name, "%s", name);
-        snprintf(f->handler, sizeof f->handler, "bootstrap");
-        snprintf(f->arch, sizeof f->arch, "x86_64");
-        f->memory_mb = 128;
-        f->timeout_s = 3;
-        f->reserved = -1;
-        f->async_retries = 2;
-        f->max_event_age_s = 21600;
-        f->line = (int)kn->start_mark.line + 1;
-        yaml_node_t *props = sam__map_get(c, res, "Properties");
-        if (apply_function_props(c, gfun, f, "Globals.Function") ||
-            apply_function_props(c, props, f, name))
-            return -1;
-        if (!f->runtime[0])
-            return sam__fail(c, kn, name, "Runtime is required (provided.al2023 or provided.al2)");
-        if (!f->code_uri[0])
-            return sam__fail(c, kn, name, "CodeUri is required");
-        if (f->provisioned && !f->alias[0])
-            return sam__fail(c, kn, "ProvisionedConcurrencyConfig",
-                        "To set ProvisionedConcurrencyConfig AutoPublishAlias must be defined "
-                        "on the function");
-        if (f->reserved >= 0 && f->provisioned > f->reserved)
-            return sam__fail(c, kn, "ProvisionedConcurrencyConfig",
-                        "provisioned concurrency (%d) exceeds ReservedConcurrentExecutions (%d)",
-                        f->provisioned, f->reserved);
-        c->t->n_functions++;
-        if (load_events(c, sam__map_get(c, props, "Events"), fi))
-            return -1;
-    }
-    /* the implicit API takes Globals.HttpApi */
-    for (size_t i = 0; i < c->t->n_apis; i++)
-        if (!strcmp(c->t->apis[i].name, "ServerlessHttpApi") &&
-            !sam__map_get(c, c->resources, "ServerlessHttpApi") &&
-            apply_api_props(c, gapi, &c->t->apis[i], "Globals.HttpApi"))
+    c->globals_fn = sam__map_get(c, globals, "Function");
+    c->globals_http = sam__map_get(c, globals, "HttpApi");
+    c->globals_api = sam__map_get(c, globals, "Api");
+    size_t explicit_apis;
+    if (each_resource(c, sam_resource_fn, 0))
+        return -1;
+    explicit_apis = c->t->n_apis;
+    if (each_resource(c, sam_resource_fn, 1))
+        return -1;
+    /* the implicit APIs (made by events) take Globals too */
+    for (size_t i = explicit_apis; i < c->t->n_apis; i++)
+        if (api_props(c, (int)i, NULL, c->t->apis[i].name))
             return -1;
     if (!c->t->n_functions)
         return sam__fail(c, c->resources, "Resources", "no AWS::Serverless::Function to run");
-    /* the API's RouteSettings apply to routes without their own */
-    for (size_t i = 0; i < c->t->n_routes; i++) {
-        sam_route *r = &c->t->routes[i];
-        const sam_api *a = &c->t->apis[r->api];
-        char key[SAM_STR + 32];
-        if (!strcmp(r->path, "$default"))
-            snprintf(key, sizeof key, "$default");
-        else
-            snprintf(key, sizeof key, "%s %s", r->method, r->path);
-        for (size_t k = 0; k < a->n_route_settings && !r->throttled; k++)
-            if (a->route_settings[k].present && !strcmp(a->route_settings[k].key, key)) {
-                r->rate_limit = a->route_settings[k].rate_limit;
-                r->burst_limit = a->route_settings[k].burst_limit;
-                r->throttled = 1;
-            }
-    }
-    return 0;
+    if (each_resource(c, sam__gateway_resource, 0) || each_resource(c, sam__gateway_resource, 1))
+        return -1;
+    return sam__finish_apis(c) || sam__finish_auth(c) ? -1 : 0;
 }
 
 int sam_load_mem(const char *name, const char *yaml, size_t len,

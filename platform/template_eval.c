@@ -11,20 +11,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "template_int.h"
 
-int sam__fail(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
+static int vfail(ctx *c, unsigned long line, const char *key, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int vfail(ctx *c, unsigned long line, const char *key, const char *fmt, va_list ap)
 {
     char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (c->err && c->errlen)
+        snprintf(c->err, c->errlen, "%s:%lu: %s: %s", c->file, line, key, msg);
+    return -1;
+}
+
+int sam__fail(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfail(c, n ? (unsigned long)n->start_mark.line + 1 : 0UL, key, fmt, ap);
     va_end(ap);
-    if (c->err && c->errlen)
-        snprintf(c->err, c->errlen, "%s:%lu: %s: %s", c->file,
-                 n ? (unsigned long)n->start_mark.line + 1 : 0UL, key, msg);
+    return -1;
+}
+
+int sam__fail_at(ctx *c, int line, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(c, line > 0 ? (unsigned long)line : 0UL, key, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -134,7 +151,7 @@ static int resolve_ref(ctx *c, const yaml_node_t *n, const char *key, const char
     char *dot = strchr(base, '.');
     if (dot)
         *dot = 0;
-    if (sam__map_get(c, c->resources, base) || !strcmp(base, "ServerlessHttpApi"))
+    if (sam__map_get(c, c->resources, base) || sam__generated_name(c, base))
         return sam__copy(c, n, key, out, cap, name, strlen(name));
     return sam__fail(c, n, key, "!Ref to unknown parameter or resource '%s'", name);
 }
@@ -282,6 +299,59 @@ int sam__integer(ctx *c, yaml_node_t *n, const char *key, int lo, int hi, int *o
     if (v < lo || v > hi)
         return sam__fail(c, n, key, "%ld is out of range [%d, %d]", v, lo, hi);
     *out = (int)v;
+    return 0;
+}
+
+/* 1 when name is id followed by the suffix of a resource SAM makes for a
+ * REST API: ApiKey, UsagePlan, UsagePlanKey, Deployment, <Stage>Stage. */
+static int api_generated(const char *name, const char *id)
+{
+    static const char *const suffixes[] = {"ApiKey", "UsagePlan", "UsagePlanKey", "Deployment",
+                                           NULL};
+    size_t l = strlen(id), nl = strlen(name);
+    if (strncmp(name, id, l) || nl == l)
+        return 0;
+    return sam__in_list(name + l, suffixes) || (nl > l + 5 && !strcmp(name + nl - 5, "Stage"));
+}
+
+int sam__generated_name(ctx *c, const char *name)
+{
+    static const char *const fixed[] = {"ServerlessHttpApi", "ServerlessRestApi",
+        "ServerlessUsagePlan", "ServerlessApiKey", "ServerlessUsagePlanKey", NULL};
+    if (sam__in_list(name, fixed) || api_generated(name, "ServerlessRestApi"))
+        return 1;
+    for (yaml_node_pair_t *p = c->resources ? c->resources->data.mapping.pairs.start : NULL;
+         p && p < c->resources->data.mapping.pairs.top; p++) {
+        const char *id = sam__sval(sam__node(c, p->key));
+        const char *type = sam__sval(sam__map_get(c, sam__node(c, p->value), "Type"));
+        if (id && type && !strcmp(type, "AWS::Serverless::Api") && api_generated(name, id))
+            return 1;
+    }
+    return 0;
+}
+
+int sam__rate(ctx *c, yaml_node_t *n, const char *key, double *out)
+{
+    char s[64], *end;
+    if (sam__scalar(c, n, key, s, sizeof s))
+        return -1;
+    *out = strtod(s, &end);
+    if (!*s || *end || *out < 0)
+        return sam__fail(c, n, key, "'%s' is not a rate", s);
+    return 0;
+}
+
+int sam__boolean(ctx *c, yaml_node_t *n, const char *key, int *out)
+{
+    char b[16];
+    if (sam__scalar(c, n, key, b, sizeof b))
+        return -1;
+    if (!strcasecmp(b, "true"))
+        *out = 1;
+    else if (!strcasecmp(b, "false"))
+        *out = 0;
+    else
+        return sam__fail(c, n, key, "'%s' is not true or false", b);
     return 0;
 }
 

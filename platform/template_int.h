@@ -1,7 +1,9 @@
 /*
- * Internals of the SAM template reader shared by template.c (resources:
- * functions, events, APIs, the whole load) and template_eval.c (values:
- * scalars, intrinsics, Parameters, Conditions).  Not a public interface.
+ * Internals of the SAM template reader shared by template.c (functions
+ * and the whole load), template_eval.c (values: scalars, intrinsics,
+ * Parameters, Conditions), template_api.c (HTTP and REST APIs, their
+ * events, REST resource trees) and template_auth.c (Auth blocks,
+ * authorizers, API keys and usage plans).  Not a public interface.
  */
 #ifndef NERD_TEMPLATE_INT_H
 #define NERD_TEMPLATE_INT_H
@@ -23,11 +25,21 @@ typedef struct ctx {
         const char *name;
         int value;
     } conds[SAM_MAX_PARAMS];
+    yaml_node_t *globals_fn, *globals_api, *globals_http; /* Globals.Function, .Api, .HttpApi */
+    struct {                    /* an event's own Auth, resolved at the end */
+        char authorizer[SAM_STR];   /* Auth.Authorizer, "" = unset */
+        int key_required;       /* Auth.ApiKeyRequired, -1 = unset */
+        int has_scopes;         /* Auth.AuthorizationScopes given */
+        int line;
+    } ev_auth[SAM_MAX_ROUTES];
 } ctx;
 
 
 /* Errors: formats "FILE:LINE: key: message" into c->err; returns -1. */
 int sam__fail(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same for a line known by number (checks made after reading). */
+int sam__fail_at(ctx *c, int line, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 yaml_node_t *sam__node(ctx *c, int i);
 const char *sam__sval(const yaml_node_t *n);      /* a scalar's text, else NULL */
@@ -48,5 +60,32 @@ int sam__load_params(ctx *c, yaml_node_t *params, const char *const *ov, size_t 
 int sam__load_conditions(ctx *c, yaml_node_t *conds);
 /* 1 when res has no Condition or its condition holds, 0 when not, -1 on error. */
 int sam__resource_enabled(ctx *c, yaml_node_t *res, const char *name);
+/* 1 when name is a resource SAM generates for the template's APIs
+ * (ServerlessRestApi, <Api>ProdStage, <Api>ApiKey, ...): !Ref may name it. */
+int sam__generated_name(ctx *c, const char *name);
+int sam__boolean(ctx *c, yaml_node_t *n, const char *key, int *out);
+/* A number of requests a second (>= 0). */
+int sam__rate(ctx *c, yaml_node_t *n, const char *key, double *out);
+/* A list of scalars into out[max][cap_each]; *count items. */
+int sam__list_of(ctx *c, yaml_node_t *n, const char *key, char (*out)[SAM_STR],
+                 size_t cap_each, size_t max, size_t *count);
+
+/* template_api.c */
+int sam__api_index(ctx *c, const char *name, sam_api_type type, yaml_node_t *at);
+int sam__http_api_props(ctx *c, yaml_node_t *props, sam_api *a, const char *where);
+int sam__rest_api_props(ctx *c, yaml_node_t *props, sam_api *a, const char *where);
+int sam__load_events(ctx *c, yaml_node_t *events, int fi);
+/* After every resource: RouteSettings, REST resource trees, MethodSettings. */
+int sam__finish_apis(ctx *c);
+
+/* template_auth.c */
+int sam__api_auth(ctx *c, yaml_node_t *n, int api);
+int sam__event_auth(ctx *c, yaml_node_t *n, int route, sam_api_type type);
+/* AWS::ApiGateway::ApiKey / UsagePlan (pass 0) and UsagePlanKey (pass 1). */
+int sam__gateway_resource(ctx *c, const char *type, yaml_node_t *kn, yaml_node_t *res,
+                          int pass);
+/* After every resource: authorizers' functions, each route's Auth, SAM's
+ * usage plans. */
+int sam__finish_auth(ctx *c);
 
 #endif

@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     apigw_kv h[2] = {{"Cookie", 6, (const char *)data + a, b - a},
                      {"Content-Type", 12, "text/plain", 10}};
     apigw_request r = {"POST", target, strlen(target), h, size & 1 ? 2 : 1,
-                       (const char *)data + b, size - b, "127.0.0.1", "id", "api", 0};
+                       (const char *)data + b, size - b, "127.0.0.1", "id", "api", 0,
+                       size & 2 ? "{\"lambda\":{\"k\":\"v\"}}" : NULL};
     apigw_match m;
     if (apigw_route(&t, 0, "POST", target, &m) == 0) {
         char *ev = apigw_event(&t, &m, &r, &n);

@@ -63,7 +63,7 @@ static void event(void)
     const char body[] = "{\"text\":\"Zo\xc3\xab\"}";
     const char target[] = "/pets/rex?a=1&a=2&q=hello%20world&flag";
     apigw_request r = {"POST", target, sizeof target - 1, h, 6, body, sizeof body - 1,
-                       "127.0.0.1", "req-1", "nerapi", 1710270238390LL};
+                       "127.0.0.1", "req-1", "nerapi", 1710270238390LL, NULL};
     size_t len;
     char *ev = apigw_event(t, &m, &r, &len);
     CHECK(ev != NULL, "event");
@@ -91,7 +91,7 @@ static void event(void)
     free(ev);
     /* binary (no content type): base64 body; no body: no "body" key, no cookies key */
     const char bin[] = {'\x00', '\xff', 'a'};
-    apigw_request r2 = {"PUT", "/x", 2, h, 1, bin, 3, "10.0.0.1", "id2", "api", 0};
+    apigw_request r2 = {"PUT", "/x", 2, h, 1, bin, 3, "10.0.0.1", "id2", "api", 0, NULL};
     apigw_route(t, 0, "PUT", "/x", &m);
     ev = apigw_event(t, &m, &r2, &len);
     got = ev ? json_loads(ev, 0, &je) : NULL;
@@ -103,7 +103,7 @@ static void event(void)
           "binary event: %s", ev ? ev : "");
     json_decref(got);
     free(ev);
-    apigw_request r3 = {"GET", "/x", 2, h, 1, NULL, 0, "10.0.0.1", "id3", "api", 0};
+    apigw_request r3 = {"GET", "/x", 2, h, 1, NULL, 0, "10.0.0.1", "id3", "api", 0, NULL};
     ev = apigw_event(t, &m, &r3, &len);
     got = ev ? json_loads(ev, 0, &je) : NULL;
     CHECK(got && !json_object_get(got, "body") &&

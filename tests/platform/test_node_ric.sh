@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# An unmodified Node.js handler (tests/data/functions/node/index.mjs) run by
-# AWS's own runtime interface client, npm's aws-lambda-ric (pinned in
+# Unmodified Node.js handlers (tests/data/functions/node/index.mjs behind an
+# HTTP API, rest.mjs behind a REST API) run by AWS's own runtime interface
+# client, npm's aws-lambda-ric (pinned in
 # tests/platform/node/package-lock.json; its native client is built by its
 # install script, which needs cmake, autoconf, automake, libtool and g++ from
 # Debian), answering through `nerd local start-api` and `nerd local invoke`.
@@ -47,6 +48,22 @@ code=$(curl -s -m 30 -o "$tmp/b2" -w '%{http_code}' "$url/node/grace")
 [ "$(curl -s -m 30 -w ' %{http_code}' "$url/node/fail")" = '{"message":"Internal Server Error"} 500' ] && ok || bad "error → 500"
 code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' "$url/node/again")
 [ "$code" = 200 ] && ok || bad "serving after the error: $code"
+
+# an unmodified REST handler (rest.mjs) behind a REST route: payload 1.0
+code=$(curl -s -m 30 -D "$tmp/rh" -o "$tmp/rb" -w '%{http_code}' "$url/Prod/products/p7?tag=a&tag=b")
+[ "$code" = 200 ] && ok || bad "GET /Prod/products/p7: $code $(cat "$tmp/rb") $(tail "$tmp/log")"
+python3 - "$tmp/rb" <<'PY' && ok || bad "REST body: $(cat "$tmp/rb")"
+import json, re, sys
+b = json.load(open(sys.argv[1]))
+assert b["id"] == "p7" and b["resource"] == "/products/{id}", b
+assert b["stage"] == "Prod" and b["contextPath"] == "/Prod/products/p7", b
+assert b["tags"] == ["a", "b"] and b["functionName"] == "NodeRest", b
+assert re.fullmatch(r"[0-9a-f-]{36}", b["requestId"]), b
+PY
+[ "$(grep -ci '^X-Served-By:' "$tmp/rh")" = 2 ] && grep -qi '^x-amzn-RequestId: ' "$tmp/rh" && ok ||
+    bad "REST headers: $(cat "$tmp/rh")"
+[ "$(curl -s -m 30 -w ' %{http_code}' "$url/Prod/products/fail")" = '{"message": "Internal server error"} 502' ] &&
+    ok || bad "REST: a thrown error → 502"
 
 # nerd local invoke: the function error comes back in Lambda's shape
 printf '{"rawPath":"/node/fail","routeKey":"GET /node/fail"}' > "$tmp/ev.json"

@@ -1,6 +1,7 @@
 /* The SAM template reader: the study's stack (tests/data/templates/
  * study.yaml) with parameters, overrides, Globals, intrinsics, CORS and
- * throttling; and broken templates (errors.cases), each refused with a
+ * throttling; REST APIs, authorizers, API keys and usage plans
+ * (auth.yaml); and broken templates (errors.cases), each refused with a
  * message naming file, line and key. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,11 +185,155 @@ static void repo_template(void)
     }
 }
 
+
+static const sam_route *route_at(const sam_template *t, const char *method, const char *path)
+{
+    for (size_t i = 0; i < t->n_routes; i++)
+        if (!strcmp(t->routes[i].method, method) && !strcmp(t->routes[i].path, path))
+            return &t->routes[i];
+    return NULL;
+}
+
+static int named(const sam_template *t, const char *kind, const char *name)
+{
+    size_t n = !strcmp(kind, "api") ? t->n_apis : !strcmp(kind, "authorizer") ? t->n_authorizers
+             : !strcmp(kind, "key") ? t->n_keys : t->n_plans;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = !strcmp(kind, "api") ? t->apis[i].name
+                      : !strcmp(kind, "authorizer") ? t->authorizers[i].name
+                      : !strcmp(kind, "key") ? t->keys[i].name : t->plans[i].name;
+        if (!strcmp(s, name))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* REST and HTTP APIs with Auth, keys and plans (auth.yaml). */
+static void auth(void)
+{
+    char err[512] = "";
+    sam_template *t = NULL;
+    CHECK(sam_load("tests/data/templates/auth.yaml", NULL, 0, &t, err, sizeof err) == 0,
+          "auth.yaml: %s", err);
+    if (!t)
+        return;
+    int shop = named(t, "api", "Shop"), http = named(t, "api", "Http"),
+        imp = named(t, "api", "ServerlessRestApi"), fn = 0;
+    CHECK(shop >= 0 && http >= 0 && imp >= 0, "apis %d %d %d", shop, http, imp);
+    if (shop < 0 || http < 0 || imp < 0) {
+        free(t);
+        return;
+    }
+    const sam_api *a = &t->apis[shop], *h = &t->apis[http], *i = &t->apis[imp];
+    CHECK(a->type == SAM_REST_API && !strcmp(a->stage, "live") && a->extra_stage, "Shop stage");
+    CHECK(i->type == SAM_REST_API && !strcmp(i->stage, "Prod"), "implicit stage %s", i->stage);
+    CHECK(h->type == SAM_HTTP_API && !strcmp(h->stage, "$default"), "HTTP API");
+    CHECK(a->n_vars == 1 && !strcmp(a->vars[0].key, "table") && !strcmp(a->vars[0].value, "orders"),
+          "stage variables");
+    CHECK(a->n_binary == 2 && !strcmp(a->binary[0], "image/png") && !strcmp(a->binary[1], "*/*") &&
+          i->n_binary == 2, "BinaryMediaTypes from Globals.Api, ~1 decoded");
+    CHECK(a->cors && !strcmp(a->origins[0], "https://app.example.com") && !i->cors,
+          "Cors string form through !Ref: %s", a->origins[0]);
+    CHECK(a->burst_limit == 100 && a->rate_limit == 50 && a->key_source_authorizer,
+          "stage throttle, key source");
+    CHECK(!strcmp(a->auth.default_authorizer, "TokenAuth") && a->auth.api_key_required == 1 &&
+          !a->auth.default_auth_on_preflight && a->auth.api_key_on_preflight &&
+          a->auth.usage_plan == SAM_PLAN_PER_API, "Shop Auth");
+    for (size_t k = 0; k < t->n_functions; k++)
+        if (!strcmp(t->functions[k].name, "AuthFn"))
+            fn = (int)k;
+    const sam_authorizer *z;
+    int ix = named(t, "authorizer", "TokenAuth");
+    z = ix >= 0 ? &t->authorizers[ix] : NULL;
+    CHECK(z && z->type == SAM_AUTHZ_TOKEN && z->api == shop && z->function == fn &&
+          !strcmp(z->header, "X-Token") && !strcmp(z->validation, "^Bearer .+$") && z->ttl_s == 60,
+          "TOKEN authorizer");
+    ix = named(t, "authorizer", "ReqAuth");
+    z = ix >= 0 ? &t->authorizers[ix] : NULL;
+    CHECK(z && z->type == SAM_AUTHZ_REQUEST && z->function == fn && z->ttl_s == 0 &&
+          z->n_id_headers == 1 && !strcmp(z->id_headers[0], "X-A") && z->n_id_query == 1 &&
+          z->n_id_stage_vars == 1 && z->n_id_context == 1 && !strcmp(z->id_context[0], "sourceIp"),
+          "REQUEST authorizer (FunctionArn as an ARN)");
+    ix = named(t, "authorizer", "Cognito");
+    z = ix >= 0 ? &t->authorizers[ix] : NULL;
+    CHECK(z && z->type == SAM_AUTHZ_COGNITO && z->function == -1 && z->ttl_s == 300 &&
+          z->n_user_pools == 1 && !strcmp(z->header, "Authorization") && z->n_scopes == 1,
+          "Cognito authorizer");
+    ix = named(t, "authorizer", "Jwt");
+    z = ix >= 0 ? &t->authorizers[ix] : NULL;
+    CHECK(z && z->type == SAM_AUTHZ_JWT && z->api == http && !strcmp(z->issuer, "http://127.0.0.1:9999") &&
+          z->n_audience == 2 && !strcmp(z->audience[1], "client-b") &&
+          !strcmp(z->identity_source, "$request.header.Authorization"), "JWT authorizer");
+    ix = named(t, "authorizer", "LambdaAuth");
+    z = ix >= 0 ? &t->authorizers[ix] : NULL;
+    CHECK(z && z->type == SAM_AUTHZ_LAMBDA && z->payload_version == 2 && z->simple_responses &&
+          z->ttl_s == 30 && z->n_id_headers == 1, "HTTP Lambda authorizer");
+    const sam_route *r = route_at(t, "GET", "/orders");
+    CHECK(r && r->authorizer == named(t, "authorizer", "TokenAuth") && r->api_key_required &&
+          r->payload_version == 1 && r->timeout_ms == 29000 && !r->throttled, "GET /orders");
+    r = route_at(t, "GET", "/orders/{id}");
+    CHECK(r && r->authorizer == SAM_AUTH_NONE && !r->api_key_required && r->throttled &&
+          r->burst_limit == 5 && r->rate_limit == 50, "GET /orders/{id}: NONE, no key, "
+          "MethodSettings over the stage default");
+    if (r && r->resource >= 0) {
+        const sam_resource *s = &t->resources[r->resource];
+        CHECK(s->kind == SAM_PART_PARAM && !strcmp(s->name, "id") && !strcmp(s->path, "/orders/{id}") &&
+              s->methods[SAM_GET] == (int)(r - t->routes) && strlen(s->id) == 6 &&
+              !strcmp(t->resources[s->parent].path, "/orders"), "resource /orders/{id}");
+    }
+    r = route_at(t, "POST", "/admin");
+    CHECK(r && r->authorizer == named(t, "authorizer", "Cognito") && r->n_scopes == 1 &&
+          !strcmp(r->scopes[0], "admin") && r->timeout_ms == 1000, "POST /admin");
+    r = route_at(t, "ANY", "/req");
+    CHECK(r && r->authorizer == named(t, "authorizer", "ReqAuth"), "ANY /req");
+    r = route_at(t, "GET", "/hello");
+    CHECK(r && r->api == imp && r->authorizer == SAM_AUTH_NONE && !r->api_key_required, "implicit");
+    r = route_at(t, "GET", "/jwt");
+    CHECK(r && r->authorizer == named(t, "authorizer", "Jwt") && r->payload_version == 1 &&
+          r->n_scopes == 1 && !strcmp(r->scopes[0], "default") && r->resource == -1, "GET /jwt");
+    r = route_at(t, "GET", "/scoped");
+    CHECK(r && r->n_scopes == 1 && !strcmp(r->scopes[0], "read"), "GET /scoped: own scopes");
+    r = route_at(t, "GET", "/free");
+    CHECK(r && r->authorizer == SAM_AUTH_NONE, "GET /free");
+    r = route_at(t, "GET", "/lambda");
+    CHECK(r && r->authorizer == named(t, "authorizer", "LambdaAuth") && r->payload_version == 2,
+          "GET /lambda");
+    int key = named(t, "key", "Key"), dis = named(t, "key", "Disabled"),
+        gen = named(t, "key", "ShopApiKey"), plan = named(t, "plan", "Plan"),
+        sp = named(t, "plan", "ShopUsagePlan");
+    CHECK(key >= 0 && t->keys[key].enabled && !strcmp(t->keys[key].value, "abcdefghij0123456789XYZ") &&
+          t->keys[key].n_stage_keys == 1 && t->keys[key].stage_keys[0].api == shop &&
+          !strcmp(t->keys[key].stage_keys[0].stage, "live"), "ApiKey");
+    CHECK(dis >= 0 && !t->keys[dis].enabled && !t->keys[dis].generated, "Enabled defaults to false");
+    CHECK(gen >= 0 && t->keys[gen].enabled && t->keys[gen].generated && !t->keys[gen].value[0] &&
+          t->keys[gen].stage_keys[0].api == shop, "SAM's ShopApiKey");
+    CHECK(plan >= 0 && t->plans[plan].n_stages == 1 && t->plans[plan].stages[0].api == shop &&
+          !strcmp(t->plans[plan].stages[0].stage, "live") &&
+          t->plans[plan].stages[0].n_throttle == 1 &&
+          !strcmp(t->plans[plan].stages[0].throttle[0].path, "/orders") &&
+          !strcmp(t->plans[plan].stages[0].throttle[0].method, "GET") &&
+          t->plans[plan].stages[0].throttle[0].burst_limit == 3 &&
+          t->plans[plan].quota_limit == 50 && t->plans[plan].quota_period == SAM_PERIOD_DAY &&
+          t->plans[plan].throttled && t->plans[plan].burst_limit == 10 &&
+          t->plans[plan].rate_limit == 5, "UsagePlan (Stage from !Ref ShopliveStage)");
+    CHECK(sp >= 0 && t->plans[sp].generated && !strcmp(t->plans[sp].plan_name, "gold") &&
+          t->plans[sp].quota_limit == 1000 && t->plans[sp].quota_period == SAM_PERIOD_MONTH &&
+          t->plans[sp].quota_offset == 2 && t->plans[sp].n_stages == 1 &&
+          t->plans[sp].stages[0].api == shop && a->auth.usage_plan_index == sp, "SAM's ShopUsagePlan");
+    int pk = 0;
+    for (size_t k = 0; k < t->n_plan_keys; k++)
+        pk += (t->plan_keys[k].plan == plan && t->plan_keys[k].key == key) +
+              (t->plan_keys[k].plan == sp && t->plan_keys[k].key == gen);
+    CHECK(t->n_plan_keys == 2 && pk == 2, "plan keys %zu", t->n_plan_keys);
+    free(t);
+}
+
 int main(void)
 {
     study();
     repo_template();
     edges();
+    auth();
     errors("tests/data/templates/errors.cases");
     return check_done("test_template");
 }
