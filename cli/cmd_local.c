@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "ddb.h"
 #include "envlimit.h"
 #include "gateway.h"
 #include "runtime.h"
@@ -25,12 +26,13 @@ static void usage(FILE *f)
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
           "                            [--destinations DIR] [--client-timeout S] [--no-limits]\n"
           "                            [--head-timeout S] [--workers N] [--build-dir DIR]\n"
-          "                            [--no-stage]\n"
+          "                            [--no-stage] [--dynamodb-port N] [--dynamodb-dir DIR]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local validate [--template FILE] [--parameter-overrides ...]\n"
           "       nerd local jwt --help   (test keys and tokens for JWT authorizers)\n"
+          "       nerd local dynamodb --help   (the local DynamoDB service alone)\n"
           "\n"
           "invoke: runs FUNCTION (a logical id of the SAM template; optional when there\n"
           "is one function) once with the event (default {}), as Lambda would: a fresh\n"
@@ -58,6 +60,12 @@ static void usage(FILE *f)
           "--head-timeout S: a request head not complete S seconds after its first byte\n"
           "gets 408 (default: the client timeout).  --workers N: event loops serving\n"
           "connections and environments (default one per CPU).\n"
+          "DynamoDB: a template with tables (AWS::DynamoDB::Table, SimpleTable) gets\n"
+          "the local DynamoDB service on 127.0.0.1:--dynamodb-port (default 8000, 0 =\n"
+          "any free port; given explicitly, it starts without tables too), its data in\n"
+          "--dynamodb-dir (default .nerd/dynamodb); the tables are created at start-up\n"
+          "(kept when they exist), !Ref TABLE is its TableName (else its logical id),\n"
+          "and functions get AWS_ENDPOINT_URL_DYNAMODB (docs/dynamodb.md).\n"
           "validate: loads the template and prints its functions and routes.\n"
           "  --template FILE   default template.yaml\n"
           "  --build-dir DIR   run each function from DIR/<LogicalId> where that exists\n"
@@ -80,13 +88,15 @@ int cmd_local(int argc, char **argv)
     }
     if (!strcmp(argv[1], "jwt"))
         return cmd_local_jwt(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "dynamodb"))
+        return cmd_local_dynamodb(argc - 1, argv + 1);
     const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
     const char *ov[MAX_OVERRIDES] = {0};
     size_t nov = 0;
     int port = 3000, limits = 1;
     double idle = 300, client_timeout = 30, head_timeout = 0;
-    int workers = 0, no_stage = 0;
-    const char *dest = ".nerd/destinations", *build_dir = NULL;
+    int workers = 0, no_stage = 0, ddb_port = 8000, ddb_forced = 0;
+    const char *dest = ".nerd/destinations", *build_dir = NULL, *ddb_dir = NULL;
     if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
         usage(stderr);
@@ -114,6 +124,15 @@ int cmd_local(int argc, char **argv)
             limits = 0;
         } else if (!strcmp(argv[i], "--no-stage")) {
             no_stage = 1;
+        } else if (!strcmp(argv[i], "--dynamodb-port") && i + 1 < argc) {
+            ddb_port = atoi(argv[++i]);
+            ddb_forced = 1;
+            if (ddb_port < 0 || ddb_port > 65535) {
+                fprintf(stderr, "nerd local: bad --dynamodb-port\n");
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--dynamodb-dir") && i + 1 < argc) {
+            ddb_dir = argv[++i];
         } else if (!strcmp(argv[i], "--destinations") && i + 1 < argc) {
             dest = argv[++i];
         } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
@@ -152,6 +171,7 @@ int cmd_local(int argc, char **argv)
         lim_describe(line, sizeof line);
         fprintf(stderr, "%s\n", line);
     }
+    ddb_service *ddb = NULL;
     if (!strcmp(sub, "start-api")) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -159,11 +179,16 @@ int cmd_local(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
+        if (cli_ddb_start(t, ddb_port, ddb_dir, ddb_forced, &ddb)) {
+            free(t);
+            return 1;
+        }
         gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout, head_timeout, workers,
                         no_stage};
         int rc = gw_serve(t, &o, err, sizeof err);
         if (rc)
             fprintf(stderr, "nerd local: %s\n", err);
+        ddb_close(ddb);
         free(t);
         return rc ? 1 : 0;
     }
@@ -173,6 +198,15 @@ int cmd_local(int argc, char **argv)
             printf("function %s: %s/bootstrap, %s, %s, %d MB, %d s timeout, reserved %d, "
                    "provisioned %d\n", f->name, f->code_uri, f->runtime, f->arch, f->memory_mb,
                    f->timeout_s, f->reserved, f->provisioned);
+        }
+        for (size_t i = 0; i < t->n_tables; i++) {
+            const sam_table *tb = &t->tables[i];
+            if (ddb_check_table(tb->create, err, sizeof err)) {
+                fprintf(stderr, "nerd local: %s:%d: %s: %s\n", t->path, tb->line, tb->name, err);
+                free(t);
+                return 2;
+            }
+            printf("table %s: %s\n", tb->name, tb->create);
         }
         for (size_t i = 0; i < t->n_routes; i++) {
             const sam_api *a = &t->apis[t->routes[i].api];
@@ -203,6 +237,12 @@ int cmd_local(int argc, char **argv)
     }
     lam_env *e;
     int status = 1;
+    /* the template's tables for this one invocation (any free port) */
+    if (cli_ddb_start(t, ddb_forced ? ddb_port : 0, ddb_dir, ddb_forced, &ddb)) {
+        free(event);
+        free(t);
+        return 1;
+    }
     if (lam_env_start(NULL, f, stderr, -1, &e, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
     } else {
@@ -216,6 +256,7 @@ int cmd_local(int argc, char **argv)
         lam_result_fini(&r);
         lam_env_free(e);
     }
+    ddb_close(ddb);
     free(event);
     free(t);
     return status;

@@ -308,7 +308,8 @@ static int load(ctx *c, const char *const *ov, size_t nov)
             return -1;
     if (!c->t->n_functions)
         return sam__fail(c, c->resources, "Resources", "no AWS::Serverless::Function to run");
-    if (each_resource(c, sam__gateway_resource, 0) || each_resource(c, sam__gateway_resource, 1))
+    if (each_resource(c, sam__gateway_resource, 0) || each_resource(c, sam__gateway_resource, 1) ||
+        each_resource(c, sam__table_resource, 0))
         return -1;
     return sam__finish_apis(c) || sam__finish_auth(c) ? -1 : 0;
 }

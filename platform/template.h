@@ -4,7 +4,8 @@
  * !Ref / !Sub / Fn:: forms, and yields what the platform runs: functions,
  * HTTP APIs and REST APIs with their routes (REST: a resource tree per
  * API, as API Gateway builds it), and what decides who may call them:
- * authorizers, API keys, usage plans.  Invalid or unsupported input is
+ * authorizers, API keys, usage plans; and the DynamoDB tables the local
+ * service creates.  Invalid or unsupported input is
  * refused with an error naming the file, line and key.  Everything here is
  * plain data, fixed-size and stable: the gateway's stages read it, none
  * writes it.
@@ -29,6 +30,7 @@
 #define SAM_MAX_PLANS 16
 #define SAM_MAX_PLAN_KEYS 32
 #define SAM_STAGE 129              /* a stage name: [A-Za-z0-9_-], at most 128 */
+#define SAM_MAX_TABLES 16          /* DynamoDB tables */
 
 typedef struct sam_kv {
     char key[SAM_STR];
@@ -274,6 +276,15 @@ typedef struct sam_plan_key {
     int plan, key;
 } sam_plan_key;
 
+/* A DynamoDB table (AWS::DynamoDB::Table, AWS::Serverless::SimpleTable),
+ * created by the local DynamoDB service at start-up (platform/ddb.h). */
+typedef struct sam_table {
+    char name[SAM_STR];         /* logical id */
+    char table_name[SAM_STR];   /* what !Ref gives: TableName, else the logical id */
+    char create[8192];          /* the CreateTable request (JSON) */
+    int line;
+} sam_table;
+
 typedef struct sam_template {
     char path[1024];
     size_t n_functions, n_apis, n_routes, n_params;
@@ -287,6 +298,8 @@ typedef struct sam_template {
     sam_api_key keys[SAM_MAX_KEYS];
     sam_usage_plan plans[SAM_MAX_PLANS];
     sam_plan_key plan_keys[SAM_MAX_PLAN_KEYS];
+    size_t n_tables;
+    sam_table tables[SAM_MAX_TABLES];
 } sam_template;
 
 /* The root resource of REST API api (an index into t->resources), or -1. */

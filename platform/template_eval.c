@@ -151,11 +151,30 @@ static int resolve_ref(ctx *c, const yaml_node_t *n, const char *key, const char
     char *dot = strchr(base, '.');
     if (dot)
         *dot = 0;
-    if (sam__map_get(c, c->resources, base) || sam__generated_name(c, base))
+    if (sam__map_get(c, c->resources, base) || sam__generated_name(c, base)) {
+        int table = sam__table_ref(c, n, key, base, dot ? dot + 1 : NULL, out, cap);
+        if (table)
+            return table < 0 ? -1 : 0;
         return sam__copy(c, n, key, out, cap, name, strlen(name));
+    }
     return sam__fail(c, n, key, "!Ref to unknown parameter or resource '%s'", name);
 }
 
+
+/* !GetAtt R.Attr: a table's Arn and StreamArn, else the text "R.Attr". */
+static int get_att(ctx *c, yaml_node_t *n, const char *key, const char *v, char *out, size_t cap)
+{
+    char base[SAM_STR];
+    snprintf(base, sizeof base, "%s", v);
+    char *dot = strchr(base, '.');
+    if (dot) {
+        *dot = 0;
+        int table = sam__table_ref(c, n, key, base, dot + 1, out, cap);
+        if (table)
+            return table < 0 ? -1 : 0;
+    }
+    return sam__copy(c, n, key, out, cap, v, strlen(v));
+}
 
 static int do_sub(ctx *c, yaml_node_t *n, const char *key, const char *s, char *out,
                   size_t cap)
@@ -243,7 +262,7 @@ int sam__scalar(ctx *c, yaml_node_t *n, const char *key, char *out, size_t cap)
         if (!strcmp(tg, "!Sub"))
             return do_sub(c, n, key, v, out, cap);
         if (!strcmp(tg, "!GetAtt"))
-            return sam__copy(c, n, key, out, cap, v, strlen(v));
+            return get_att(c, n, key, v, out, cap);
         if (tg[0] == '!')
             return sam__fail(c, n, key, "intrinsic %s is not supported locally", tg);
         return sam__copy(c, n, key, out, cap, v, n->data.scalar.length);
@@ -278,7 +297,7 @@ int sam__scalar(ctx *c, yaml_node_t *n, const char *key, char *out, size_t cap)
                 snprintf(b, sizeof b, "%s", sam__sval(sam__node(c, it[1])));
                 char s[2 * SAM_STR + 2];
                 snprintf(s, sizeof s, "%s.%s", a, b);
-                return sam__copy(c, n, key, out, cap, s, strlen(s));
+                return get_att(c, n, key, s, out, cap);
             }
         }
         if (k && !strncmp(k, "Fn::", 4))

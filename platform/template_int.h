@@ -88,4 +88,13 @@ int sam__gateway_resource(ctx *c, const char *type, yaml_node_t *kn, yaml_node_t
  * usage plans. */
 int sam__finish_auth(ctx *c);
 
+/* template_ddb.c: a table resource (AWS::DynamoDB::Table, SimpleTable)
+ * into c->t->tables; other types are left alone. */
+int sam__table_resource(ctx *c, const char *type, yaml_node_t *kn, yaml_node_t *res, int pass);
+/* !Ref (attr NULL) / !GetAtt of resource name when it is a table: its
+ * name, Arn or StreamArn into out; 1 when it is a table, 0 when not, -1
+ * on error (at, key: where, for the message). */
+int sam__table_ref(ctx *c, const yaml_node_t *at, const char *key, const char *name,
+                   const char *attr, char *out, size_t cap);
+
 #endif
