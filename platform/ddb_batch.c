@@ -84,7 +84,7 @@ int ddb_op_batch_write(ddb_ctx *cx, json_t *req)
             goto out;
         }
         ddb_vl_name(&v, tn, strlen(tn), "requestItems.key", 1);
-        if (!json_array_size(list) || json_array_size(list) > MAX_BATCH_WRITE)
+        if (!json_array_size(list))
             ddb_vl_add(&v, tn, "requestItems", "Map value must satisfy constraint: [Member must "
                        "have length less than or equal to 25, Member must have length greater "
                        "than or equal to 1]");
@@ -280,12 +280,11 @@ int ddb_op_batch_get(ddb_ctx *cx, json_t *req)
             rc = e->code;
             goto out;
         }
-        if (!kl || !json_array_size(kl) || json_array_size(kl) > MAX_BATCH_GET) {
+        if (!kl || !json_array_size(kl)) {
             rc = ddb_fail(e, DDB_EVALIDATION, "1 validation error detected: Value %s at "
                           "'requestItems.%s.member.keys' failed to satisfy constraint: Member "
-                          "must %s", kl ? "'[]'" : "null", tn, !kl ? "not be null" :
-                          json_array_size(kl) ? "have length less than or equal to 100"
-                                              : "have length greater than or equal to 1");
+                          "must %s", kl ? "'[]'" : "null", tn, !kl ? "not be null"
+                          : "have length greater than or equal to 1");
             goto out;
         }
         if ((rc = ddb_exprs_read(e, &cx->ar, spec, &xs, &b->x)))

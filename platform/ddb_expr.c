@@ -90,8 +90,8 @@ int ddb__px_init(ddb__px *p, ddb_arena *a, ddb_ph *ph, ddb_kind k, const char *s
             while (j < n && is_word((unsigned char)s[j]))
                 j++;
             t->t = c == '#' ? DDB_T_HASH : DDB_T_COLON;
-        } else if (c >= '0' && c <= '9') {
-            while (j < n && s[j] >= '0' && s[j] <= '9')
+        } else if (c >= '0' && c <= '9') {   /* an index: "0", or no leading zero */
+            while (c != '0' && j < n && s[j] >= '0' && s[j] <= '9')
                 j++;
             t->t = DDB_T_NUM;
         } else if (c == '<' && j < n && (s[j] == '=' || s[j] == '>')) {
@@ -229,7 +229,7 @@ int ddb__path(ddb__px *p, ddb_path *out)
         } else if (ddb__at(p, DDB_T_LB)) {
             p->i++;
             const ddb__tok *t = &p->t[p->i];
-            if (t->t != DDB_T_NUM || (t->len > 1 && p->s[t->pos] == '0') || t->len > 9 ||
+            if (t->t != DDB_T_NUM || t->len > 9 ||
                 n == 64)
                 return ddb__syntax(p), -1;
             long v = 0;
@@ -638,7 +638,7 @@ static void check_function(ddb__px *p, ddb_node *x)
                       t ? ddb_type_name(t) : "{NS,SS,L,BS,N,M,B,BOOL,NULL,S}");
         } else if (!ddb_type_of(x->a[1]->val->s, x->a[1]->val->n)) {
             ddb__note(p, DDB_XE_FUNCTION, "Invalid attribute type name found; type: %.*s, valid "
-                      "types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}", (int)x->a[1]->val->n,
+                      "types: {N,BS,L,B,NULL,M,S,SS,NS,BOOL}", (int)x->a[1]->val->n,
                       x->a[1]->val->s);
         }
         break;

@@ -219,11 +219,24 @@ int ddb_dec_add(const ddb_dec *a, const ddb_dec *b, int sub, ddb_dec *out, ddb_e
     return 0;
 }
 
+/* floor(a / 2) for negative a too. */
+static int half_floor(int a)
+{
+    return a >= 0 ? a / 2 : -((-a + 1) / 2);
+}
+
+/* The service stores base-100 digits aligned on the decimal point and an
+ * exponent byte (and a terminator for negatives): measured against
+ * DynamoDB Local 3.3.1 (12 → 2, 123 → 3, 1.5E10 → 3, 0.005 → 2, -1234 →
+ * 4, 38 digits → 20, 0 → 1). */
 size_t ddb_dec_size(const ddb_dec *d)
 {
-    int c = d->nd ? d->nd : 1;
-    int sci = d->nd ? d->exp - 1 : 0;
-    return (size_t)((c + 1) / 2 + (sci % 2 ? 1 : 2));
+    if (!d->nd)
+        return 1;
+    /* digit k (0-based) is the digit of 10^(exp - 1 - k); pairs are the
+     * powers {2j, 2j + 1} */
+    int pairs = half_floor(d->exp - 1) - half_floor(d->exp - d->nd) + 1;
+    return (size_t)(pairs + 1 + d->neg);
 }
 
 size_t ddb_dec_key(const ddb_dec *d, unsigned char *out)

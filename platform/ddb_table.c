@@ -665,8 +665,11 @@ void ddb_table_describe(jw *w, const ddb_table *t, const char *status, long long
             jw_lit(w, ",\"Projection\":");
             write_projection(w, ix);
             if (!local) {
-                jw_lit(w, ",\"IndexStatus\":\"ACTIVE\",\"ProvisionedThroughput\":");
-                write_throughput(w, ix->rcu, ix->wcu);
+                jw_lit(w, ",\"IndexStatus\":\"ACTIVE\"");
+                if (!t->pay_per_request) {
+                    jw_lit(w, ",\"ProvisionedThroughput\":");
+                    write_throughput(w, ix->rcu, ix->wcu);
+                }
             }
             jw_lit(w, ",\"IndexSizeBytes\":");
             write_num(w, ix_bytes ? ix_bytes[i] : 0);
