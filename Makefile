@@ -62,7 +62,7 @@ PLATFORM_SRC += platform/template_ddb.c $(DDB_SRC)
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
              test_tokfuse \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
-             platform/test_authorizer platform/test_usage
+             platform/test_authorizer platform/test_usage platform/test_ddb
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)

@@ -314,16 +314,25 @@ static int set_merge(ddb_val *cur, const ddb_val *v, int add, ddb_err *e)
     qsort(idx, base->n, sizeof *idx, cmp_vp);
     int rc = 0;
     if (add) {
-        size_t n0 = cur->n;
+        /* the members to add first (idx points into cur->a, which grows);
+         * v has no duplicates of its own */
+        const ddb_val **more = malloc((v->n + 1) * sizeof *more);
+        size_t n_more = 0;
+        if (!more)
+            rc = nomem(e);
         for (size_t i = 0; i < v->n && !rc; i++) {
             const ddb_val *key = &v->a[i];
-            int dup = bsearch(&key, idx, n0, sizeof *idx, cmp_vp) != NULL;
-            for (size_t j = n0; j < cur->n && !dup; j++)    /* added just now */
-                dup = !ddb_val_cmp(&cur->a[j], key);
+            if (!bsearch(&key, idx, cur->n, sizeof *idx, cmp_vp))
+                more[n_more++] = key;
+        }
+        free(idx);
+        idx = NULL;
+        for (size_t i = 0; i < n_more && !rc; i++) {
             ddb_val c;
-            if (!dup && (ddb_val_copy(key, &c) || ddb_list_push(cur, &c)))
+            if (ddb_val_copy(more[i], &c) || ddb_list_push(cur, &c))
                 rc = nomem(e);
         }
+        free(more);
     } else {
         size_t o = 0;
         for (size_t i = 0; i < cur->n; i++) {
