@@ -257,7 +257,7 @@ int ddb_op_batch_get(ddb_ctx *cx, json_t *req)
         ddb_vl_add(&v, "{...}", "requestItems", "Member must have length less than or equal to "
                    "100");
     const char *tn;
-    json_t *spec, *kl, *x;
+    json_t *spec, *kl = NULL, *x;
     size_t i;
     json_object_foreach(items, tn, spec) {
         if (ddb_rq_elem(e, spec, "KeysAndAttributes")) {
@@ -415,7 +415,7 @@ int ddb_op_transact_write(ddb_ctx *cx, json_t *req)
     static const char *const KINDS[] = {"Put", "Delete", "Update", "ConditionCheck"};
     static const char *const MEMBERS[] = {"put", "delete", "update", "conditionCheck"};
     ddb_err *e = &cx->err;
-    json_t *list, *x;
+    json_t *list = NULL, *x;
     ddb_rcc rcc;
     ddb_vlist v = {0};
     const char *token = NULL;

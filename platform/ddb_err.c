@@ -57,6 +57,23 @@ int ddb_status(ddb_code c)
     return c < DDB_N_CODES ? CODES[c].status : 500;
 }
 
+/* Texts quote the request (cut at a byte count): a character cut in two,
+ * or any byte that is not UTF-8, becomes '?' so the body stays JSON. */
+static void utf8_clean(char *s)
+{
+    unsigned char *u = (unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = u[i] < 0x80 ? 1 : (u[i] & 0xE0) == 0xC0 ? 2 : (u[i] & 0xF0) == 0xE0 ? 3
+                   : (u[i] & 0xF8) == 0xF0 ? 4 : 0;
+        if (k && i + k <= n && jw_utf8(s + i, k)) {
+            i += k;
+            continue;
+        }
+        u[i++] = '?';
+    }
+}
+
 void ddb_err_body(const ddb_err *e, jw *w)
 {
     ddb_code c = e->code > 0 && e->code < DDB_N_CODES ? (ddb_code)e->code : DDB_EINTERNAL;
@@ -67,11 +84,14 @@ void ddb_err_body(const ddb_err *e, jw *w)
     if (e->extra)
         jw_raw(w, e->extra, strlen(e->extra));
     if (e->msg[0]) {
+        char msg[sizeof e->msg];
+        memcpy(msg, e->msg, sizeof msg);
+        utf8_clean(msg);
         if (CODES[c].capital)
             jw_lit(w, ",\"Message\":");
         else
             jw_lit(w, ",\"message\":");
-        jw_str(w, e->msg, strlen(e->msg));
+        jw_str(w, msg, strlen(msg));
     }
     jw_lit(w, "}");
 }

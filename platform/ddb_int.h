@@ -516,8 +516,10 @@ typedef struct ddb_ctx {
 
 /* Typed members of a request object o (SerializationException with the
  * service's texts for JSON of another type).  Each returns 1 when the
- * member is present, 0 when absent or null (outputs untouched), or -1
- * with e set.  cls: the structure's class in messages ("Projection"). */
+ * member is present, 0 when absent or null, or -1 with e set; pointers
+ * are NULL unless present, numbers and booleans keep their value when
+ * absent (the caller's default).  cls: the structure's class in messages
+ * ("Projection"). */
 int ddb_rq_str(ddb_err *e, json_t *o, const char *k, const char **s, size_t *n);
 int ddb_rq_int(ddb_err *e, json_t *o, const char *k, const char *type, long long *v);
 int ddb_rq_bool(ddb_err *e, json_t *o, const char *k, int *v);

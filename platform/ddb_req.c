@@ -19,6 +19,9 @@
 int ddb_rq_str(ddb_err *e, json_t *o, const char *k, const char **s, size_t *n)
 {
     json_t *v = json_object_get(o, k);
+    *s = NULL;
+    if (n)
+        *n = 0;
     if (!v || json_is_null(v))
         return 0;
     if (ddb__shape_string(v, "String", e))
@@ -69,6 +72,7 @@ int ddb_rq_bool(ddb_err *e, json_t *o, const char *k, int *out)
 int ddb_rq_struct(ddb_err *e, json_t *o, const char *k, const char *cls, json_t **out)
 {
     json_t *v = json_object_get(o, k);
+    *out = NULL;
     if (!v || json_is_null(v))
         return 0;
     if (json_is_object(v)) {
@@ -86,6 +90,7 @@ int ddb_rq_struct(ddb_err *e, json_t *o, const char *k, const char *cls, json_t 
 int ddb_rq_list(ddb_err *e, json_t *o, const char *k, json_t **out)
 {
     json_t *v = json_object_get(o, k);
+    *out = NULL;
     if (!v || json_is_null(v))
         return 0;
     if (json_is_array(v)) {

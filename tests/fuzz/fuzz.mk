@@ -22,6 +22,13 @@ TARGETS += fuzz_authorizer
 # JWT tokens and JWKS documents (platform/jwt*.c, with OpenSSL's libcrypto)
 TARGETS += fuzz_jwt fuzz_jwks
 JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
+# the DynamoDB service: its request decoder with the operations, and its
+# expressions (platform/ddb_*.c, SQLite)
+TARGETS += fuzz_ddb_request fuzz_ddb_expr
+DDB_SRC = platform/ddb_err.c platform/ddb_num.c platform/ddb_value.c platform/ddb_reserved.c \
+          platform/ddb_expr.c platform/ddb_update.c platform/ddb_eval.c platform/ddb_table.c \
+          platform/ddb_store.c platform/ddb_req.c platform/ddb_ops.c platform/ddb_query.c \
+          platform/ddb_batch.c platform/ddb_server.c lib/crc32.c
 
 .PHONY: run build
 build: $(TARGETS:%=$(FUZZBUILD)/%)
@@ -49,6 +56,10 @@ $(FUZZBUILD)/fuzz_http_response: tests/fuzz/fuzz_http_response.c lib/http_resp.c
 $(FUZZBUILD)/fuzz_jwt $(FUZZBUILD)/fuzz_jwks: $(FUZZBUILD)/%: tests/fuzz/%.c $(JWT_SRC) platform/jwt.h platform/jwt_int.h platform/jsonw.h
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< $(JWT_SRC) -o $@ -ljansson -lcrypto
+
+$(FUZZBUILD)/fuzz_ddb_request $(FUZZBUILD)/fuzz_ddb_expr: $(FUZZBUILD)/%: tests/fuzz/%.c $(DDB_SRC) $(LIB_SRC) $(wildcard platform/ddb*.h)
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) $< $(DDB_SRC) $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lsqlite3 -lm
 
 run: build
 	@pass=0; fail=0; \
