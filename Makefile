@@ -258,7 +258,7 @@ BENCH_DEBS = python3-numpy python3-msgpack wrk nginx-light
 bench: deps
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
-	$(MAKE) all $(BUILD)/openloop $(BUILD)/calls $(BUILD)/coldstart
+	$(MAKE) all $(BUILD)/openloop $(BUILD)/calls $(BUILD)/coldstart $(BUILD)/ddbload
 	bench/run.sh $(BUILD)/nerd $(MODEL) $(SHARED)
 
 $(BUILD)/openloop: bench/openloop.c lib/http_resp.c loadgen/lg_resp.h include/nerd/http_resp.h
@@ -280,3 +280,8 @@ $(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)
+
+# the DynamoDB benchmark's load generator (bench/dynamodb.sh)
+$(BUILD)/ddbload: bench/ddbload.c lib/http_resp.c loadgen/lg_resp.h include/nerd/http_resp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) bench/ddbload.c lib/http_resp.c -o $@

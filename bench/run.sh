@@ -43,3 +43,6 @@ bench/batch.sh "$NERD" "$MODEL" "$SHARED"
 
 # the load lab's generator against nginx, side by side with wrk
 bench/loadgen.sh "$NERD"
+
+# the local DynamoDB service against AWS's DynamoDB Local, same run
+bench/dynamodb.sh "$NERD"

@@ -453,9 +453,11 @@ int ddb_store_token(ddb_store *s, const char *tok, size_t n, uint64_t hash, doub
 /* Counters: write transactions, SQLITE_BUSY waits seen. */
 void ddb_store_stats(ddb_store *s, unsigned long long *writes, unsigned long long *busy);
 
-/* A connection for one thread; ddb_conn_close(NULL) is a no-op. */
-ddb_conn *ddb_conn_open(ddb_store *s, ddb_err *e);
-void ddb_conn_close(ddb_conn *c);
+/* The store's connection (one for every thread), and the lock a request
+ * holds while it uses it. */
+ddb_conn *ddb_store_conn(ddb_store *s);
+void ddb_store_lock(ddb_store *s);
+void ddb_store_unlock(ddb_store *s);
 ddb_store *ddb_conn_store(ddb_conn *c);
 
 /* The live table named n (a catalog pointer, valid until the store
@@ -483,10 +485,17 @@ int ddb_table_counts(ddb_conn *c, const ddb_table *t, long long *items, long lon
  * reset before use by the store); NULL with e set. */
 void *ddb_stmt(ddb_conn *c, const char *sql, ddb_err *e);
 
-/* Write transactions: one at a time in the process (a mutex), BEGIN
- * IMMEDIATE.  ddb_wend commits (ok) or rolls back. */
+/* A write: a savepoint in the store's open transaction (opened when there
+ * is none); ddb_wend keeps it (ok) or rolls it back.  Nothing is durable
+ * before ddb_store_commit().  Under ddb_store_lock. */
 int ddb_wbegin(ddb_conn *c, ddb_err *e);
 int ddb_wend(ddb_conn *c, int ok, ddb_err *e);
+/* The open transaction's number (what answers wait for), 0 when none;
+ * commits it (a failure rolls it back and is remembered for its number);
+ * 1 when transaction gen failed.  Under ddb_store_lock. */
+unsigned long long ddb_store_pending(ddb_store *s);
+int ddb_store_commit(ddb_store *s, ddb_err *e);
+int ddb_store_failed(ddb_store *s, unsigned long long gen);
 
 /* Reads the item at k: 1 and *json (malloc'd) / *len, 0 when absent, -1
  * on error (e set). */

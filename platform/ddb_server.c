@@ -1,10 +1,14 @@
 /*
  * The DynamoDB service's HTTP front (see ddb.h): a listening socket on
  * 127.0.0.1 shared by the service's threads, each an event loop
- * (platform/loop.c) serving its connections with platform/conn.c and its
- * own SQLite connection; a request is answered in the loop's thread as
- * soon as it is read (SQLite work takes microseconds; writes queue on the
- * store's mutex).  Answers carry x-amzn-RequestId (52 characters, as the
+ * (platform/loop.c) serving its connections with platform/conn.c; a
+ * request runs in the loop's thread as soon as it is read, holding the
+ * store's lock while it runs (its SQLite work takes microseconds: the
+ * threads share the JSON, the sockets and the waiting, one SQLite
+ * connection).  Group commit: a round of the loop (every request that
+ * arrived together) ends with one commit, and the round's answers that
+ * may depend on it leave only after it (a write is never acknowledged
+ * before it is in the WAL).  Answers carry x-amzn-RequestId (52 characters, as the
  * service's), x-amz-crc32 (CRC-32 of the body: SDKs check it) and the
  * protocol's content type; GET / answers the service's health line.
  */
@@ -32,14 +36,25 @@
 #define MAX_HEAD 16384
 #define BACKLOG 1024
 
+/* An answer waiting for the commit of the writes it may have seen. */
+typedef struct held {
+    struct held *next;
+    hc_conn *c;
+    unsigned long long gen;     /* the transaction it waits for */
+    int keep;
+    size_t hl, bl;
+    char data[];                /* head, then body */
+} held;
+
 typedef struct ddb_thread {
     ddb_service *s;
     pthread_t th;
     int started;
     ev_loop *L;
     hc_server *srv;
-    ddb_conn *conn;
     jw out;             /* reused between requests */
+    held *first, **last;        /* this round's answers, in order */
+    int flush_armed;
 } ddb_thread;
 
 struct ddb_service {
@@ -47,8 +62,7 @@ struct ddb_service {
     char dir[1024];
     FILE *log;
     ddb_store *store;
-    ddb_conn *main;     /* ddb_call() and ddb_ensure_table() */
-    pthread_mutex_t call_mu;
+    ddb_conn *main;     /* the store's one connection */
     int lfd, port, n_threads;
     ddb_thread th[MAX_THREADS];
     atomic_int stop;
@@ -80,17 +94,86 @@ static void http_date(char out[64])
     memcpy(out, cached, 64);
 }
 
+#define HEAD_MAX 512
+
+/* The answer's head into head[HEAD_MAX]; its length. */
+static size_t head_of(char *head, int status, const char *ctype, const char *body, size_t bl,
+                      int keep)
+{
+    char rid[53], date[64];
+    request_id(rid);
+    http_date(date);
+    return (size_t)snprintf(head, HEAD_MAX, "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %s\r\n"
+                            "x-amz-crc32: %u\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                            "Date: %s\r\n%s\r\n", status, http_reason(status), rid,
+                            crc32_update(0, body, bl), ctype, bl, date,
+                            keep ? "" : "Connection: close\r\n");
+}
+
 static void reply(hc_conn *c, int status, const char *ctype, const char *body, size_t bl,
                   int keep)
 {
-    char head[512], rid[53], date[64];
-    request_id(rid);
-    http_date(date);
-    int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %s\r\n"
-                     "x-amz-crc32: %u\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Date: %s\r\n%s\r\n", status, http_reason(status), rid,
-                     crc32_update(0, body, bl), ctype, bl, date, keep ? "" : "Connection: close\r\n");
-    hc_send(c, head, (size_t)n, body, bl, keep);
+    char head[HEAD_MAX];
+    size_t n = head_of(head, status, ctype, body, bl, keep);
+    hc_send(c, head, n, body, bl, keep);
+}
+
+/* The end of a round of the loop: one commit for the round's writes, then
+ * the answers held for it (the internal error instead when it failed). */
+static void flush(void *arg)
+{
+    ddb_thread *t = arg;
+    ddb_store *st = t->s->store;
+    ddb_err e = {0};
+    t->flush_armed = 0;
+    ddb_store_lock(st);
+    ddb_store_commit(st, &e);
+    for (held *h = t->first; h; h = h->next)
+        if (ddb_store_failed(st, h->gen))
+            h->gen = ~0ULL;
+    ddb_store_unlock(st);
+    while (t->first) {
+        held *h = t->first;
+        t->first = h->next;
+        if (h->gen == ~0ULL) {
+            static const char FAIL[] = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
+                                       "InternalServerError\",\"message\":\"the store could not "
+                                       "commit the write\"}";
+            reply(h->c, 500, "application/x-amz-json-1.0", FAIL, sizeof FAIL - 1, h->keep);
+        } else {
+            hc_send(h->c, h->data, h->hl, h->data + h->hl, h->bl, h->keep);
+        }
+        free(h);
+    }
+    t->last = &t->first;
+}
+
+/* Answers now, or after this round's commit when gen (a transaction that
+ * is open) may cover what the answer says. */
+static void answer(ddb_thread *t, hc_conn *c, unsigned long long gen, int status,
+                   const char *ctype, const char *body, size_t bl, int keep)
+{
+    held *h = gen ? malloc(sizeof *h + HEAD_MAX + bl) : NULL;
+    if (!h) {
+        if (gen) {  /* out of memory: commit first, then answer */
+            flush(t);
+        }
+        reply(c, status, ctype, body, bl, keep);
+        return;
+    }
+    h->next = NULL;
+    h->c = c;
+    h->gen = gen;
+    h->keep = keep;
+    h->hl = head_of(h->data, status, ctype, body, bl, keep);
+    h->bl = bl;
+    memcpy(h->data + h->hl, body, bl);
+    *t->last = h;
+    t->last = &h->next;
+    if (!t->flush_armed && ev_defer(t->L, flush, t) == 0)
+        t->flush_armed = 1;
+    else if (!t->flush_armed)
+        flush(t);
 }
 
 /* The content type without parameters, trimmed. */
@@ -106,17 +189,28 @@ static int ctype_is(const char *v, size_t n, const char *want)
     return e == strlen(want) && !strncasecmp(v, want, e);
 }
 
-/* Runs h on conn into out/err; the status. */
-static int run(ddb_conn *conn, jw *out, const ddb_http *h, char **body, size_t *bl)
+/* Runs h on the store into out/err; the status.  *gen: the open
+ * transaction the answer must wait for (0: none); gen NULL: commit now
+ * (a failed commit becomes the answer). */
+static int run(ddb_service *s, jw *out, const ddb_http *h, char **body, size_t *bl,
+               unsigned long long *gen)
 {
     ddb_ctx cx;
     memset(&cx, 0, sizeof cx);
-    cx.conn = conn;
+    cx.conn = s->main;
     cx.out = *out;
     cx.out.len = 0;
     cx.out.err = 0;
     cx.now = (double)clk_epoch_ms() / 1000.0;
+    ddb_store_lock(s->store);
     int status = ddb_dispatch(&cx, h);
+    if (gen) {
+        *gen = ddb_store_pending(s->store);
+    } else if (ddb_store_commit(s->store, &cx.err)) {
+        status = ddb_status(DDB_EINTERNAL);
+        cx.err.code = DDB_EINTERNAL;
+    }
+    ddb_store_unlock(s->store);
     if (status == 200 && cx.out.err) {
         ddb_fail(&cx.err, DDB_EINTERNAL, "the response is too large");
         status = 500;
@@ -165,8 +259,10 @@ static void on_request(hc_conn *c, char *buf, const http_request *r, void *arg)
     h.blen = r->body_len;
     char *body;
     size_t bl;
-    int status = run(t->conn, &t->out, &h, &body, &bl);
-    reply(c, status, json ? "application/json" : "application/x-amz-json-1.0", body, bl, keep);
+    unsigned long long gen;
+    int status = run(t->s, &t->out, &h, &body, &bl, &gen);
+    answer(t, c, gen, status, json ? "application/json" : "application/x-amz-json-1.0", body, bl,
+           keep);
     if (t->out.cap > (1u << 20)) {      /* a large answer: give its buffer back */
         free(t->out.p);
         jw_init(&t->out, DDB_MAX_OUT);
@@ -184,6 +280,7 @@ static void *serve(void *arg)
     ddb_thread *t = arg;
     while (!atomic_load(&t->s->stop))
         ev_run_once(t->L, 200);
+    flush(t);
     return NULL;
 }
 
@@ -202,13 +299,12 @@ int ddb_open(const ddb_options *o, ddb_service **out, char *err, size_t errlen)
     s->lfd = -1;
     s->log = o->log ? o->log : stderr;
     snprintf(s->dir, sizeof s->dir, "%s", o->dir ? o->dir : ".nerd/dynamodb");
-    pthread_mutex_init(&s->call_mu, NULL);
-    if (ddb_store_open(s->dir, o->sync_full, &s->store, &e) ||
-        !(s->main = ddb_conn_open(s->store, &e))) {
+    if (ddb_store_open(s->dir, o->sync_full, &s->store, &e)) {
         snprintf(err, errlen, "dynamodb: %s", e.msg);
         ddb_close(s);
         return -1;
     }
+    s->main = ddb_store_conn(s->store);
     *out = s;
     return 0;
 }
@@ -239,10 +335,10 @@ int ddb_listen(ddb_service *s, char *err, size_t errlen)
     for (int i = 0; i < s->n_threads; i++) {
         ddb_thread *t = &s->th[i];
         t->s = s;
+        t->last = &t->first;
         jw_init(&t->out, DDB_MAX_OUT);
         hc_handler h = {on_request, on_error, NULL, t};
-        if (!(t->L = ev_new()) || !(t->conn = ddb_conn_open(s->store, &e)) ||
-            !(t->srv = hc_server_new(t->L, s->lfd, &lim, &h))) {
+        if (!(t->L = ev_new()) || !(t->srv = hc_server_new(t->L, s->lfd, &lim, &h))) {
             snprintf(err, errlen, "dynamodb: %s", e.msg[0] ? e.msg : strerror(errno));
             return -1;
         }
@@ -274,9 +370,7 @@ int ddb_call(ddb_service *s, const char *target, const char *body, size_t len, c
     char *b;
     size_t bl;
     jw_init(&out, DDB_MAX_OUT);
-    pthread_mutex_lock(&s->call_mu);
-    int status = run(s->main, &out, &h, &b, &bl);
-    pthread_mutex_unlock(&s->call_mu);
+    int status = run(s, &out, &h, &b, &bl, NULL);
     *resp = malloc(bl + 1);
     if (*resp) {
         memcpy(*resp, b, bl);
@@ -318,7 +412,7 @@ int ddb_ensure_table(ddb_service *s, const char *create_json, char *err, size_t 
         snprintf(err, errlen, "not JSON: %s", je.text);
         return -1;
     }
-    pthread_mutex_lock(&s->call_mu);
+    ddb_store_lock(s->store);
     if (ddb_table_from_json(j, &t, &e)) {
         snprintf(err, errlen, "%s", e.msg);
         goto out;
@@ -343,7 +437,7 @@ int ddb_ensure_table(ddb_service *s, const char *create_json, char *err, size_t 
         rc = 0;
     }
 out:
-    pthread_mutex_unlock(&s->call_mu);
+    ddb_store_unlock(s->store);
     json_decref(j);
     return rc;
 }
@@ -359,7 +453,6 @@ void ddb_close(ddb_service *s)
     for (int i = 0; i < s->n_threads; i++) {
         hc_server_free(s->th[i].srv);
         ev_free(s->th[i].L);
-        ddb_conn_close(s->th[i].conn);
         free(s->th[i].out.p);
     }
     if (s->lfd >= 0)
@@ -371,8 +464,6 @@ void ddb_close(ddb_service *s)
             fprintf(s->log, "dynamodb: stopped (%llu write transactions, %llu SQLITE_BUSY waits)\n",
                     writes, busy);
     }
-    ddb_conn_close(s->main);
     ddb_store_close(s->store);
-    pthread_mutex_destroy(&s->call_mu);
     free(s);
 }
