@@ -56,7 +56,7 @@ PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform
 # the local DynamoDB service (docs/dynamodb.md) and the template's tables
 DDB_SRC = platform/ddb_err.c platform/ddb_num.c platform/ddb_value.c platform/ddb_reserved.c \
           platform/ddb_expr.c platform/ddb_update.c platform/ddb_eval.c platform/ddb_table.c \
-          platform/ddb_store.c platform/ddb_req.c platform/ddb_ops.c platform/ddb_query.c \
+          platform/ddb_store.c platform/ddb_items.c platform/ddb_req.c platform/ddb_ops.c platform/ddb_query.c \
           platform/ddb_batch.c platform/ddb_server.c
 PLATFORM_SRC += platform/template_ddb.c $(DDB_SRC)
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \

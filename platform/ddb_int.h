@@ -510,6 +510,12 @@ int ddb_item_delete(ddb_conn *c, const ddb_table *t, const ddb_keyenc *k, const 
                     ddb_err *e);
 /* 1 when writing must first read the item (the table has indexes). */
 int ddb_table_needs_old(const ddb_table *t);
+/* Store internals shared by ddb_store.c and ddb_items.c: SQLite's error
+ * as the request's (ResourceNotFoundException for a dropped table), and
+ * the index rows of item at k added (insert) or removed. */
+int ddb__db_fail(ddb_conn *c, ddb_err *e, const char *what);
+int ddb__index_rows(ddb_conn *c, const ddb_table *t, const ddb_keyenc *k, const ddb_val *item,
+                    int insert, ddb_err *e);
 
 /* ---- requests (ddb_req.c) ---- */
 

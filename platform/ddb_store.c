@@ -89,7 +89,7 @@ static const char SCHEMA[] =
     "INSERT OR IGNORE INTO ddb_meta VALUES('next_id', 1);"
     "INSERT OR IGNORE INTO ddb_meta VALUES('version', 1);";
 
-static int db_fail(ddb_conn *c, ddb_err *e, const char *what)
+int ddb__db_fail(ddb_conn *c, ddb_err *e, const char *what)
 {
     const char *m = sqlite3_errmsg(c->db);
     if (strstr(m, "no such table"))     /* dropped while the request ran */
@@ -190,7 +190,7 @@ void *ddb_stmt(ddb_conn *c, const char *sql, ddb_err *e)
         }
     sqlite3_stmt *st;
     if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        db_fail(c, e, "prepare");
+        ddb__db_fail(c, e, "prepare");
         return NULL;
     }
     char *copy = strdup(sql);
@@ -216,7 +216,7 @@ void *ddb_stmt(ddb_conn *c, const char *sql, ddb_err *e)
 static int exec_sql(ddb_conn *c, const char *sql, ddb_err *e)
 {
     if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(c, e, sql);
+        return ddb__db_fail(c, e, sql);
     return 0;
 }
 
@@ -259,7 +259,7 @@ static int load_catalog(ddb_conn *c, ddb_err *e)
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return db_fail(c, e, "catalog");
+        return ddb__db_fail(c, e, "catalog");
     st = ddb_stmt(c, "SELECT v FROM ddb_meta WHERE k = 'next_id'", e);
     if (!st)
         return e->code;
@@ -402,7 +402,7 @@ static int step_sql(ddb_conn *c, const char *sql, ddb_err *e)
         return e->code;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(c, e, sql);
+    return rc == SQLITE_DONE ? 0 : ddb__db_fail(c, e, sql);
 }
 
 int ddb_wbegin(ddb_conn *c, ddb_err *e)
@@ -533,7 +533,7 @@ int ddb_table_create(ddb_conn *c, ddb_table *t, const ddb_table **created, ddb_e
     sqlite3_bind_double(st, 3, t->created);
     sqlite3_bind_text(st, 4, t->def, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_fail(c, e, "catalog");
+        rc = ddb__db_fail(c, e, "catalog");
         goto out;
     }
     char sql[96];
@@ -569,9 +569,6 @@ static const ddb_table *catalog_swap(ddb_conn *c, const ddb_table *old, ddb_tabl
     return copy;
 }
 
-static int index_rows(ddb_conn *c, const ddb_table *t, const ddb_keyenc *k, const ddb_val *item,
-                      int insert, ddb_err *e);
-
 int ddb_table_redefine(ddb_conn *c, const ddb_table *old, ddb_table *t, int keep_items,
                        const ddb_table **out, ddb_err *e)
 {
@@ -595,7 +592,7 @@ int ddb_table_redefine(ddb_conn *c, const ddb_table *old, ddb_table *t, int keep
     sqlite3_bind_text(st, 2, t->def, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, old->id);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_fail(c, e, "catalog");
+        rc = ddb__db_fail(c, e, "catalog");
         goto out;
     }
     snprintf(sql, sizeof sql, "UPDATE ddb_meta SET v = %lld WHERE k = 'next_id'", t->id + 1);
@@ -626,7 +623,7 @@ int ddb_table_redefine(ddb_conn *c, const ddb_table *old, ddb_table *t, int keep
             memcpy(k.pk, sqlite3_column_blob(st, 1), k.pkl);
             if (k.skl)
                 memcpy(k.sk, sqlite3_column_blob(st, 2), k.skl);
-            rc = index_rows(c, t, &k, &item, 1, e);
+            rc = ddb__index_rows(c, t, &k, &item, 1, e);
             ddb_val_free(&item);
         }
         sqlite3_reset(st);
@@ -657,7 +654,7 @@ int ddb_table_drop(ddb_conn *c, const ddb_table *t, ddb_err *e)
     else {
         sqlite3_bind_int64(st, 1, t->id);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(c, e, "catalog");
+            rc = ddb__db_fail(c, e, "catalog");
     }
     if (!rc)
         rc = drop_sql_tables(c, t, 1, e);
@@ -700,155 +697,6 @@ int ddb_table_counts(ddb_conn *c, const ddb_table *t, long long *items, long lon
             ix_bytes[k - 1] = b;
         }
     }
-    return 0;
-}
-
-/* ---- items ---- */
-
-int ddb_table_needs_old(const ddb_table *t)
-{
-    return t->n_indexes > 0;
-}
-
-static void bind_key(sqlite3_stmt *st, int first, const ddb_keyenc *k)
-{
-    sqlite3_bind_blob(st, first, k->h, 8, SQLITE_STATIC);
-    sqlite3_bind_blob(st, first + 1, k->pk, (int)k->pkl, SQLITE_STATIC);
-    sqlite3_bind_blob(st, first + 2, k->skl ? (const void *)k->sk : "", (int)k->skl,
-                      SQLITE_STATIC);
-}
-
-int ddb_item_read(ddb_conn *c, const ddb_table *t, const ddb_keyenc *k, char **json,
-                  size_t *len, ddb_err *e)
-{
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT item FROM \"i%lld\" WHERE h = ?1 AND pk = ?2 AND sk = ?3",
-             t->id);
-    sqlite3_stmt *st = ddb_stmt(c, sql, e);
-    if (!st)
-        return -1;
-    bind_key(st, 1, k);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(st, 0);
-        size_t n = (size_t)sqlite3_column_bytes(st, 0);
-        *json = malloc(n + 1);
-        if (!*json) {
-            sqlite3_reset(st);
-            ddb_fail(e, DDB_EINTERNAL, "out of memory");
-            return -1;
-        }
-        memcpy(*json, s, n);
-        (*json)[n] = 0;
-        *len = n;
-        sqlite3_reset(st);
-        return 1;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        db_fail(c, e, "read");
-        return -1;
-    }
-    return 0;
-}
-
-/* The index key of item for index k (0 when the item is not in it). */
-static int index_key(const ddb_index *ix, const ddb_val *item, ddb_keyenc *g)
-{
-    const ddb_val *hv = ddb_map_get(item, ix->hash.name, strlen(ix->hash.name));
-    const ddb_val *rv = ix->range.name[0] ? ddb_map_get(item, ix->range.name,
-                                                        strlen(ix->range.name)) : NULL;
-    if (!hv || hv->type != ix->hash.type || (ix->range.name[0] && (!rv ||
-                                                                  rv->type != ix->range.type)))
-        return 0;
-    g->pkl = ddb_key_bytes(hv, g->pk, sizeof g->pk);
-    g->skl = rv ? ddb_key_bytes(rv, g->sk, sizeof g->sk) : 0;
-    ddb_key_hash(g->pk, g->pkl, g->h);
-    return 1;
-}
-
-/* The size of item as index ix projects it. */
-static size_t projected_size(const ddb_table *t, const ddb_index *ix, const ddb_val *item)
-{
-    if (ix->proj == DDB_P_ALL)
-        return ddb_item_size(item);
-    size_t s = 0;
-    for (size_t i = 0; i < item->n; i++) {
-        const ddb_pair *p = &item->m[i];
-        int keep = ddb_is_key(t, NULL, p->k, p->kl) || ddb_is_key(t, ix, p->k, p->kl);
-        for (size_t j = 0; !keep && j < ix->n_nonkey; j++)
-            keep = !strcmp(ix->nonkey[j], p->k);
-        if (keep)
-            s += p->kl + ddb_val_size(&p->v);
-    }
-    return s;
-}
-
-static int index_rows(ddb_conn *c, const ddb_table *t, const ddb_keyenc *k, const ddb_val *item,
-                      int insert, ddb_err *e)
-{
-    char sql[200];
-    for (size_t i = 0; i < t->n_indexes; i++) {
-        ddb_keyenc g;
-        if (!item || !index_key(&t->idx[i], item, &g))
-            continue;
-        if (insert)
-            snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO \"x%lld_%zu\" VALUES(?1, ?2, ?3, ?4, "
-                     "?5, ?6, ?7)", t->id, i);
-        else
-            snprintf(sql, sizeof sql, "DELETE FROM \"x%lld_%zu\" WHERE gh = ?1 AND gpk = ?2 AND "
-                     "gsk = ?3 AND h = ?4 AND pk = ?5 AND sk = ?6", t->id, i);
-        sqlite3_stmt *st = ddb_stmt(c, sql, e);
-        if (!st)
-            return e->code;
-        bind_key(st, 1, &g);
-        bind_key(st, 4, k);
-        if (insert)
-            sqlite3_bind_int64(st, 7, (sqlite3_int64)projected_size(t, &t->idx[i], item));
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return db_fail(c, e, "index");
-    }
-    return 0;
-}
-
-int ddb_item_write(ddb_conn *c, const ddb_table *t, const ddb_keyenc *k, const ddb_val *item,
-                   const char *json, size_t len, const ddb_val *old, ddb_err *e)
-{
-    char sql[128];
-    if (old && index_rows(c, t, k, old, 0, e))
-        return e->code;
-    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO \"i%lld\" VALUES(?1, ?2, ?3, ?4, ?5)",
-             t->id);
-    sqlite3_stmt *st = ddb_stmt(c, sql, e);
-    if (!st)
-        return e->code;
-    bind_key(st, 1, k);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)ddb_item_size(item));
-    sqlite3_bind_text(st, 5, json, (int)len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(c, e, "write");
-    return index_rows(c, t, k, item, 1, e);
-}
-
-int ddb_item_delete(ddb_conn *c, const ddb_table *t, const ddb_keyenc *k, const ddb_val *old,
-                    ddb_err *e)
-{
-    char sql[128];
-    if (old && index_rows(c, t, k, old, 0, e))
-        return e->code;
-    snprintf(sql, sizeof sql, "DELETE FROM \"i%lld\" WHERE h = ?1 AND pk = ?2 AND sk = ?3", t->id);
-    sqlite3_stmt *st = ddb_stmt(c, sql, e);
-    if (!st)
-        return e->code;
-    bind_key(st, 1, k);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(c, e, "delete");
     return 0;
 }
 

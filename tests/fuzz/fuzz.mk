@@ -27,7 +27,7 @@ JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/json
 TARGETS += fuzz_ddb_request fuzz_ddb_expr
 DDB_SRC = platform/ddb_err.c platform/ddb_num.c platform/ddb_value.c platform/ddb_reserved.c \
           platform/ddb_expr.c platform/ddb_update.c platform/ddb_eval.c platform/ddb_table.c \
-          platform/ddb_store.c platform/ddb_req.c platform/ddb_ops.c platform/ddb_query.c \
+          platform/ddb_store.c platform/ddb_items.c platform/ddb_req.c platform/ddb_ops.c platform/ddb_query.c \
           platform/ddb_batch.c platform/ddb_server.c lib/crc32.c
 
 .PHONY: run build
