@@ -72,4 +72,7 @@ long cli_read_line(FILE *f, char **buf, size_t *bufcap, size_t cap);
  * read or holds more than cap bytes. */
 char *cli_read_file(const char *path, size_t cap, size_t *len);
 
+/* SIGINT and SIGTERM call handler (no SA_RESTART); SIGPIPE is ignored. */
+void cli_on_stop(void (*handler)(int));
+
 #endif

@@ -132,12 +132,7 @@ int cmd_local_dynamodb(int argc, char **argv)
         fprintf(stderr, "nerd local: %s\n", err);
         return 2;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_on_stop(on_signal);
     ddb_service *s;
     int rc = 1;
     if (ddb_open(&o, &s, err, sizeof err)) {

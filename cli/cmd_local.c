@@ -173,12 +173,7 @@ int cmd_local(int argc, char **argv)
     }
     ddb_service *ddb = NULL;
     if (!strcmp(sub, "start-api")) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
+        cli_on_stop(on_signal);
         if (cli_ddb_start(t, ddb_port, ddb_dir, ddb_forced, &ddb)) {
             free(t);
             return 1;

@@ -3,6 +3,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,4 +140,14 @@ char *cli_read_file(const char *path, size_t cap, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+void cli_on_stop(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }

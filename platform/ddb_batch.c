@@ -39,6 +39,21 @@ static int request_items(ddb_ctx *cx, json_t *req, const char *value_type, json_
     return 0;
 }
 
+/* The length constraints of a list or map member (present: its size). */
+static void vl_count(ddb_vlist *v, int present, size_t n, const char *where, const char *empty,
+                     size_t max)
+{
+    char what[96];
+    if (!present) {
+        ddb_vl_add(v, NULL, where, "Member must not be null");
+    } else if (!n) {
+        ddb_vl_add(v, empty, where, "Member must have length greater than or equal to 1");
+    } else if (max && n > max) {
+        snprintf(what, sizeof what, "Member must have length less than or equal to %zu", max);
+        ddb_vl_add(v, "...", where, what);
+    }
+}
+
 static int same_key(const ddb_keyenc *a, const ddb_keyenc *b)
 {
     return a->pkl == b->pkl && a->skl == b->skl && !memcmp(a->pk, b->pk, a->pkl) &&
@@ -70,10 +85,7 @@ int ddb_op_batch_write(ddb_ctx *cx, json_t *req)
         rc = e->code;
         goto out;
     }
-    if (!items)
-        ddb_vl_add(&v, NULL, "requestItems", "Member must not be null");
-    else if (!json_object_size(items))
-        ddb_vl_add(&v, "{}", "requestItems", "Member must have length greater than or equal to 1");
+    vl_count(&v, items != NULL, json_object_size(items), "requestItems", "{}", 0);
     const char *tn;
     json_t *list, *x;
     size_t i;
@@ -249,13 +261,7 @@ int ddb_op_batch_get(ddb_ctx *cx, json_t *req)
         rc = e->code;
         goto out;
     }
-    if (!items)
-        ddb_vl_add(&v, NULL, "requestItems", "Member must not be null");
-    else if (!json_object_size(items))
-        ddb_vl_add(&v, "{}", "requestItems", "Member must have length greater than or equal to 1");
-    else if (json_object_size(items) > MAX_BATCH_GET)
-        ddb_vl_add(&v, "{...}", "requestItems", "Member must have length less than or equal to "
-                   "100");
+    vl_count(&v, items != NULL, json_object_size(items), "requestItems", "{}", MAX_BATCH_GET);
     const char *tn;
     json_t *spec, *kl = NULL, *x;
     size_t i;
@@ -434,13 +440,7 @@ int ddb_op_transact_write(ddb_ctx *cx, json_t *req)
         rc = e->code;
         goto out;
     }
-    if (!list)
-        ddb_vl_add(&v, NULL, "transactItems", "Member must not be null");
-    else if (!json_array_size(list))
-        ddb_vl_add(&v, "[]", "transactItems", "Member must have length greater than or equal to 1");
-    else if (json_array_size(list) > MAX_TRANSACT)
-        ddb_vl_add(&v, "[...]", "transactItems", "Member must have length less than or equal to "
-                   "100");
+    vl_count(&v, list != NULL, json_array_size(list), "transactItems", "[]", MAX_TRANSACT);
     if (token && (tokl < 1 || tokl > 36))
         ddb_vl_add(&v, token, "clientRequestToken", tokl ? "Member must have length less than or "
                    "equal to 36" : "Member must have length greater than or equal to 1");

@@ -298,6 +298,28 @@ ddb_node *ddb__operand(ddb__px *p)
     return x;
 }
 
+/* Comma-separated operands up to ')', consumed: the first cap-*n kept in
+ * args from *n on, all counted.  The count, or -1 on an error. */
+static long operand_list(ddb__px *p, ddb_node **args, size_t *n, size_t cap)
+{
+    long total = 0;
+    for (;;) {
+        ddb_node *a = ddb__operand(p);
+        if (!a)
+            return -1;
+        total++;
+        if (*n < cap)
+            args[(*n)++] = a;
+        if (!ddb__at(p, DDB_T_COMMA))
+            break;
+        p->i++;
+    }
+    if (!ddb__at(p, DDB_T_RP))
+        return ddb__syntax(p), -1;
+    p->i++;
+    return total;
+}
+
 static ddb_node *operand(ddb__px *p, const ddb__tok *t)
 {
     if (t->t == DDB_T_LP) {
@@ -320,20 +342,10 @@ static ddb_node *operand(ddb__px *p, const ddb__tok *t)
         ddb_op op = function_op(p->s + t->pos, t->len);
         p->i += 2;
         p->nops++;
-        for (;;) {
-            ddb_node *a = ddb__operand(p);
-            if (!a)
-                return NULL;
-            total++;
-            if (n < sizeof args / sizeof *args)
-                args[n++] = a;
-            if (!ddb__at(p, DDB_T_COMMA))
-                break;
-            p->i++;
-        }
-        if (!ddb__at(p, DDB_T_RP))
-            return ddb__syntax(p), NULL;
-        p->i++;
+        long got = operand_list(p, args, &n, sizeof args / sizeof *args);
+        if (got < 0)
+            return NULL;
+        total = (size_t)got;
         ddb_node *x = ddb__node(p, op, n);
         if (!x)
             return NULL;
@@ -437,20 +449,10 @@ static ddb_node *comparison(ddb__px *p)
         ddb_node *args[DDB_MAX_IN + 2];
         size_t n = 0, total = 0;
         args[n++] = l;
-        for (;;) {
-            ddb_node *a = ddb__operand(p);
-            if (!a)
-                return NULL;
-            total++;
-            if (n < DDB_MAX_IN + 2)
-                args[n++] = a;
-            if (!ddb__at(p, DDB_T_COMMA))
-                break;
-            p->i++;
-        }
-        if (!ddb__at(p, DDB_T_RP))
-            return ddb__syntax(p), NULL;
-        p->i++;
+        long got = operand_list(p, args, &n, DDB_MAX_IN + 2);
+        if (got < 0)
+            return NULL;
+        total = (size_t)got;
         if (total > DDB_MAX_IN)
             ddb__note(p, DDB_XE_OPERAND, "The IN operator is provided with too many operands; "
                       "number of operands: %zu", total);
@@ -517,12 +519,13 @@ static ddb_node *cond_not(ddb__px *p)
     return cond_prim(p);
 }
 
-static ddb_node *cond_and(ddb__px *p)
+/* sub (op sub)*: AND over NOTs, OR over ANDs, left to right. */
+static ddb_node *chain(ddb__px *p, ddb_node *(*sub)(ddb__px *), int tok, ddb_op op)
 {
-    ddb_node *l = cond_not(p);
-    while (l && ddb__at(p, DDB_T_AND)) {
+    ddb_node *l = sub(p);
+    while (l && ddb__at(p, tok)) {
         p->i++;
-        ddb_node *r = cond_not(p), *x = r ? ddb__node(p, X_AND, 2) : NULL;
+        ddb_node *r = sub(p), *x = r ? ddb__node(p, op, 2) : NULL;
         if (!x)
             return NULL;
         x->a[0] = l;
@@ -532,19 +535,14 @@ static ddb_node *cond_and(ddb__px *p)
     return l;
 }
 
+static ddb_node *cond_and(ddb__px *p)
+{
+    return chain(p, cond_not, DDB_T_AND, X_AND);
+}
+
 static ddb_node *cond_or(ddb__px *p)
 {
-    ddb_node *l = cond_and(p);
-    while (l && ddb__at(p, DDB_T_OR)) {
-        p->i++;
-        ddb_node *r = cond_and(p), *x = r ? ddb__node(p, X_OR, 2) : NULL;
-        if (!x)
-            return NULL;
-        x->a[0] = l;
-        x->a[1] = r;
-        l = x;
-    }
-    return l;
+    return chain(p, cond_and, DDB_T_OR, X_OR);
 }
 
 /* ---- checks on a parsed condition ---- */

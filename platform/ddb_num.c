@@ -16,6 +16,24 @@
 #define EXP_MAX 126     /* 0.999..E126 = 9.99..E125 */
 #define EXP_MIN (-129)  /* 0.1E-129 = 1E-130 */
 
+/* The service's range and precision rules on an exponent and a digit
+ * count (0 digits: zero, always fine). */
+static int check(long ex, long nd, ddb_err *e)
+{
+    if (!nd)
+        return 0;
+    if (ex > EXP_MAX)
+        return ddb_fail(e, DDB_EVALIDATION, "Number overflow. Attempting to store a number with "
+                        "magnitude larger than supported range");
+    if (ex < EXP_MIN)
+        return ddb_fail(e, DDB_EVALIDATION, "Number underflow. Attempting to store a number with "
+                        "magnitude smaller than supported range");
+    if (nd > DDB_DIGITS)
+        return ddb_fail(e, DDB_EVALIDATION,
+                        "Attempting to store more than 38 significant digits in a Number");
+    return 0;
+}
+
 int ddb_dec_parse(const char *s, size_t n, ddb_dec *d, ddb_err *e)
 {
     size_t i = 0;
@@ -78,15 +96,8 @@ int ddb_dec_parse(const char *s, size_t n, ddb_dec *d, ddb_err *e)
         return 0;
     }
     long ex = (int_sig ? int_sig : -lead_frac) + x;
-    if (ex > EXP_MAX)
-        return ddb_fail(e, DDB_EVALIDATION, "Number overflow. Attempting to store a number with "
-                        "magnitude larger than supported range");
-    if (ex < EXP_MIN)
-        return ddb_fail(e, DDB_EVALIDATION, "Number underflow. Attempting to store a number with "
-                        "magnitude smaller than supported range");
-    if (last_nz + 1 > DDB_DIGITS)
-        return ddb_fail(e, DDB_EVALIDATION,
-                        "Attempting to store more than 38 significant digits in a Number");
+    if (check(ex, last_nz + 1, e))
+        return e->code;
     d->neg = neg;
     d->exp = (int)ex;
     d->nd = (int)last_nz + 1;
@@ -167,8 +178,7 @@ int ddb_dec_add(const ddb_dec *a, const ddb_dec *b, int sub, ddb_dec *out, ddb_e
     int hi = (a->exp > bb.exp ? a->exp : bb.exp);  /* highest power + 1, room for a carry */
     unsigned char x[SPAN] = {0}, y[SPAN] = {0}, r[SPAN] = {0};
     if (hi - lo + 1 > SPAN)
-        return ddb_fail(e, DDB_EVALIDATION,
-                        "Attempting to store more than 38 significant digits in a Number");
+        return check(0, DDB_DIGITS + 1, e);
     int neg;
     const ddb_dec *big = a, *small = &bb;
     if (a->neg == bb.neg) {
@@ -202,15 +212,8 @@ int ddb_dec_add(const ddb_dec *a, const ddb_dec *b, int sub, ddb_dec *out, ddb_e
     while (!r[bot])
         bot++;
     int nd = top - bot + 1, ex = top + lo + 1;
-    if (ex > EXP_MAX)
-        return ddb_fail(e, DDB_EVALIDATION, "Number overflow. Attempting to store a number with "
-                        "magnitude larger than supported range");
-    if (ex < EXP_MIN)
-        return ddb_fail(e, DDB_EVALIDATION, "Number underflow. Attempting to store a number with "
-                        "magnitude smaller than supported range");
-    if (nd > DDB_DIGITS)
-        return ddb_fail(e, DDB_EVALIDATION,
-                        "Attempting to store more than 38 significant digits in a Number");
+    if (check(ex, nd, e))
+        return e->code;
     out->neg = neg;
     out->exp = ex;
     out->nd = nd;

@@ -362,6 +362,30 @@ int ddb__key_update_check(ddb_ctx *cx, const ddb_single *s)
     return 0;
 }
 
+/* One conditional single-item write in its own savepoint: read the old item
+ * (when need_old), check the condition, apply.  *have says whether there was
+ * one.  0 or the error code. */
+static int single_write(ddb_ctx *cx, ddb_single *s, ddb_wkind kind, int need_old, ddb_val *old,
+                        int *have, ddb_val *item, const char ***touched, size_t *n_touched)
+{
+    int rc;
+    *have = 0;
+    if (ddb_wbegin(cx->conn, &cx->err))
+        return cx->err.code;
+    *have = need_old ? ddb__single_old(cx, s, old) : 0;
+    if (*have < 0) {
+        *have = 0;
+        rc = cx->err.code;
+    } else if (s->x.cond && !ddb_eval(s->x.cond, *have ? old : NULL)) {
+        rc = condition_failed(cx, s, old, *have);
+    } else {
+        rc = ddb__single_apply(cx, s, kind, old, *have, item, touched, n_touched);
+    }
+    if (ddb_wend(cx->conn, !rc, &cx->err) && !rc)
+        rc = cx->err.code;
+    return rc;
+}
+
 int ddb_op_put_item(ddb_ctx *cx, json_t *req)
 {
     static const char *const LEGACY[] = {"Expected", "ConditionalOperator", NULL};
@@ -372,19 +396,8 @@ int ddb_op_put_item(ddb_ctx *cx, json_t *req)
         goto out;
     int need_old = s.x.cond || s.ret == DDB_RV_ALL_OLD || ddb_table_needs_old(s.t) ||
                    s.rcc != DDB_RCC_NONE;
-    if (ddb_wbegin(cx->conn, &cx->err)) {
-        rc = cx->err.code;
-        goto out;
-    }
-    int have = need_old ? ddb__single_old(cx, &s, &old) : 0;
-    if (have < 0)
-        rc = cx->err.code;
-    else if (s.x.cond && !ddb_eval(s.x.cond, have ? &old : NULL))
-        rc = condition_failed(cx, &s, &old, have);
-    else
-        rc = ddb__single_apply(cx, &s, DDB_W_PUT, &old, have, &item, NULL, NULL);
-    if (ddb_wend(cx->conn, !rc, &cx->err) && !rc)
-        rc = cx->err.code;
+    int have;
+    rc = single_write(cx, &s, DDB_W_PUT, need_old, &old, &have, &item, NULL, NULL);
     if (!rc) {
         size_t size = ddb_item_size(&s.key), os = have ? ddb_item_size(&old) : 0;
         answer(cx, &s, s.ret == DDB_RV_ALL_OLD && have ? &old : NULL,
@@ -404,19 +417,8 @@ int ddb_op_delete_item(ddb_ctx *cx, json_t *req)
     int rc = ddb__single_read(cx, req, &s, 0, 1u << DDB_X_CONDITION, LEGACY, 1);
     if (rc)
         goto out;
-    if (ddb_wbegin(cx->conn, &cx->err)) {
-        rc = cx->err.code;
-        goto out;
-    }
-    int have = ddb__single_old(cx, &s, &old);
-    if (have < 0)
-        rc = cx->err.code;
-    else if (s.x.cond && !ddb_eval(s.x.cond, have ? &old : NULL))
-        rc = condition_failed(cx, &s, &old, have);
-    else
-        rc = ddb__single_apply(cx, &s, DDB_W_DELETE, &old, have, &item, NULL, NULL);
-    if (ddb_wend(cx->conn, !rc, &cx->err) && !rc)
-        rc = cx->err.code;
+    int have;
+    rc = single_write(cx, &s, DDB_W_DELETE, 1, &old, &have, &item, NULL, NULL);
     if (!rc)
         answer(cx, &s, s.ret == DDB_RV_ALL_OLD && have ? &old : NULL,
                ddb_units(have ? ddb_item_size(&old) : 0, 0, 1));
@@ -452,19 +454,8 @@ int ddb_op_update_item(ddb_ctx *cx, json_t *req)
                               2);
     if (rc || (rc = ddb__key_update_check(cx, &s)))
         goto out;
-    if (ddb_wbegin(cx->conn, &cx->err)) {
-        rc = cx->err.code;
-        goto out;
-    }
-    int have = ddb__single_old(cx, &s, &old);
-    if (have < 0)
-        rc = cx->err.code;
-    else if (s.x.cond && !ddb_eval(s.x.cond, have ? &old : NULL))
-        rc = condition_failed(cx, &s, &old, have);
-    else
-        rc = ddb__single_apply(cx, &s, DDB_W_UPDATE, &old, have, &item, &touched, &n_touched);
-    if (ddb_wend(cx->conn, !rc, &cx->err) && !rc)
-        rc = cx->err.code;
+    int have;
+    rc = single_write(cx, &s, DDB_W_UPDATE, 1, &old, &have, &item, &touched, &n_touched);
     if (rc)
         goto out;
     const ddb_val *attrs = NULL;

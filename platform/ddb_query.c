@@ -317,6 +317,24 @@ static int run_page(ddb_ctx *cx, const page_req *q, page *pg)
     return 0;
 }
 
+/* Binds the table key tk's h, pk, sk at ?first.. */
+static void bind_key3(sqlite3_stmt *st, int first, const ddb_keyenc *k)
+{
+    sqlite3_bind_blob(st, first, k->h, 8, SQLITE_STATIC);
+    sqlite3_bind_blob(st, first + 1, k->pk, (int)k->pkl, SQLITE_STATIC);
+    sqlite3_bind_blob(st, first + 2, k->skl ? (const void *)k->sk : "", (int)k->skl,
+                      SQLITE_STATIC);
+}
+
+/* Select's effect on the page, then the page. */
+static int finish_page(ddb_ctx *cx, const page_req *q, page *pg)
+{
+    pg->count_only = q->select && !strcmp(q->select, "COUNT");
+    pg->index_proj = q->ix && q->ix->proj != DDB_P_ALL &&
+                     !(q->select && !strcmp(q->select, "ALL_ATTRIBUTES"));
+    return run_page(cx, q, pg);
+}
+
 /* ExclusiveStartKey: exactly the keys of the table and the index, each of
  * its type; encoded into tk (table key) and gk (index key). */
 static int start_key(ddb_ctx *cx, const page_req *q, ddb_keyenc *tk, ddb_keyenc *gk)
@@ -523,19 +541,13 @@ int ddb_op_query(ddb_ctx *cx, json_t *req)
         if (q.ix) {
             sqlite3_bind_blob(pg.st, 5, gk.skl ? (const void *)gk.sk : "", (int)gk.skl,
                               SQLITE_STATIC);
-            sqlite3_bind_blob(pg.st, 6, tk.h, 8, SQLITE_STATIC);
-            sqlite3_bind_blob(pg.st, 7, tk.pk, (int)tk.pkl, SQLITE_STATIC);
-            sqlite3_bind_blob(pg.st, 8, tk.skl ? (const void *)tk.sk : "", (int)tk.skl,
-                              SQLITE_STATIC);
+            bind_key3(pg.st, 6, &tk);
         } else {
             sqlite3_bind_blob(pg.st, 5, tk.skl ? (const void *)tk.sk : "", (int)tk.skl,
                               SQLITE_STATIC);
         }
     }
-    pg.count_only = q.select && !strcmp(q.select, "COUNT");
-    pg.index_proj = q.ix && q.ix->proj != DDB_P_ALL &&
-                    !(q.select && !strcmp(q.select, "ALL_ATTRIBUTES"));
-    rc = run_page(cx, &q, &pg);
+    rc = finish_page(cx, &q, &pg);
 out:
     ddb_val_free(&q.esk);
     ddb_exprs_fini(&q.x);
@@ -633,21 +645,11 @@ int ddb_op_scan(ddb_ctx *cx, json_t *req)
             sqlite3_bind_blob(pg.st, 2, hi, 8, SQLITE_STATIC);
     }
     if (q.esk.type == DDB_M) {
-        if (q.ix) {
-            sqlite3_bind_blob(pg.st, 3, gk.h, 8, SQLITE_STATIC);
-            sqlite3_bind_blob(pg.st, 4, gk.pk, (int)gk.pkl, SQLITE_STATIC);
-            sqlite3_bind_blob(pg.st, 5, gk.skl ? (const void *)gk.sk : "", (int)gk.skl,
-                              SQLITE_STATIC);
-        }
-        sqlite3_bind_blob(pg.st, 6, tk.h, 8, SQLITE_STATIC);
-        sqlite3_bind_blob(pg.st, 7, tk.pk, (int)tk.pkl, SQLITE_STATIC);
-        sqlite3_bind_blob(pg.st, 8, tk.skl ? (const void *)tk.sk : "", (int)tk.skl,
-                          SQLITE_STATIC);
+        if (q.ix)
+            bind_key3(pg.st, 3, &gk);
+        bind_key3(pg.st, 6, &tk);
     }
-    pg.count_only = q.select && !strcmp(q.select, "COUNT");
-    pg.index_proj = q.ix && q.ix->proj != DDB_P_ALL &&
-                    !(q.select && !strcmp(q.select, "ALL_ATTRIBUTES"));
-    rc = run_page(cx, &q, &pg);
+    rc = finish_page(cx, &q, &pg);
 out:
     ddb_val_free(&q.esk);
     ddb_exprs_fini(&q.x);

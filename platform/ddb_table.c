@@ -524,6 +524,24 @@ static void write_attr_defs(jw *w, const ddb_table *t)
     jw_lit(w, "]");
 }
 
+/* ",\"GlobalSecondaryIndexes\":[" or the local one, before the first index
+ * of its kind, else ","; then the index's name, key schema and projection. */
+static void write_index_head(jw *w, const ddb_index *ix, int first)
+{
+    if (first && ix->local)
+        jw_lit(w, ",\"LocalSecondaryIndexes\":[");
+    else if (first)
+        jw_lit(w, ",\"GlobalSecondaryIndexes\":[");
+    else
+        jw_lit(w, ",");
+    jw_lit(w, "{\"IndexName\":");
+    jw_str(w, ix->name, strlen(ix->name));
+    jw_lit(w, ",\"KeySchema\":");
+    write_key_schema(w, &ix->hash, &ix->range);
+    jw_lit(w, ",\"Projection\":");
+    write_projection(w, ix);
+}
+
 /* The definition as a CreateTable request (what the catalog stores). */
 static void write_def(jw *w, const ddb_table *t)
 {
@@ -548,18 +566,8 @@ static void write_def(jw *w, const ddb_table *t)
             const ddb_index *ix = &t->idx[i];
             if (ix->local != local)
                 continue;
-            if (first)
-                jw_raw(w, local ? ",\"LocalSecondaryIndexes\":[" : ",\"GlobalSecondaryIndexes\":[",
-                       local ? 26 : 27);
-            else
-                jw_lit(w, ",");
+            write_index_head(w, ix, first);
             first = 0;
-            jw_lit(w, "{\"IndexName\":");
-            jw_str(w, ix->name, strlen(ix->name));
-            jw_lit(w, ",\"KeySchema\":");
-            write_key_schema(w, &ix->hash, &ix->range);
-            jw_lit(w, ",\"Projection\":");
-            write_projection(w, ix);
             if (!local && !t->pay_per_request) {
                 jw_lit(w, ",\"ProvisionedThroughput\":{\"ReadCapacityUnits\":");
                 write_num(w, ix->rcu);
@@ -652,18 +660,8 @@ void ddb_table_describe(jw *w, const ddb_table *t, const char *status, long long
             const ddb_index *ix = &t->idx[i];
             if (ix->local != local)
                 continue;
-            if (first)
-                jw_raw(w, local ? ",\"LocalSecondaryIndexes\":[" : ",\"GlobalSecondaryIndexes\":[",
-                       local ? 26 : 27);
-            else
-                jw_lit(w, ",");
+            write_index_head(w, ix, first);
             first = 0;
-            jw_lit(w, "{\"IndexName\":");
-            jw_str(w, ix->name, strlen(ix->name));
-            jw_lit(w, ",\"KeySchema\":");
-            write_key_schema(w, &ix->hash, &ix->range);
-            jw_lit(w, ",\"Projection\":");
-            write_projection(w, ix);
             if (!local) {
                 jw_lit(w, ",\"IndexStatus\":\"ACTIVE\"");
                 if (!t->pay_per_request) {

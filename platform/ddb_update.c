@@ -252,15 +252,8 @@ static int value_of(const ddb_node *x, const ddb_val *item, ddb_val *out, ddb_er
  * missing or of the wrong type). */
 static ddb_val *parent_of(ddb_val *item, const ddb_path *p)
 {
-    ddb_val *cur = item;
-    for (size_t i = 0; cur && i + 1 < p->n; i++) {
-        const ddb_pel *el = &p->e[i];
-        if (el->idx >= 0)
-            cur = cur->type == DDB_L && (size_t)el->idx < cur->n ? &cur->a[el->idx] : NULL;
-        else
-            cur = cur->type == DDB_M ? ddb_map_get(cur, el->name, el->nl) : NULL;
-    }
-    return cur;
+    ddb_path up = {p->n - 1, p->e};
+    return (ddb_val *)ddb_path_get(item, &up);  /* item is ours to change */
 }
 
 /* Stores *v (taken) at p in item. */
