@@ -524,6 +524,19 @@ static void write_attr_defs(jw *w, const ddb_table *t)
     jw_lit(w, "]");
 }
 
+/* A ProvisionedThroughput object; described: as DescribeTable has it. */
+static void write_throughput(jw *w, long long r, long long wc, int described)
+{
+    if (described)
+        jw_lit(w, "{\"NumberOfDecreasesToday\":0,\"ReadCapacityUnits\":");
+    else
+        jw_lit(w, "{\"ReadCapacityUnits\":");
+    write_num(w, r);
+    jw_lit(w, ",\"WriteCapacityUnits\":");
+    write_num(w, wc);
+    jw_lit(w, "}");
+}
+
 /* ",\"GlobalSecondaryIndexes\":[" or the local one, before the first index
  * of its kind, else ","; then the index's name, key schema and projection. */
 static void write_index_head(jw *w, const ddb_index *ix, int first)
@@ -554,11 +567,8 @@ static void write_def(jw *w, const ddb_table *t)
     if (t->pay_per_request) {
         jw_lit(w, ",\"BillingMode\":\"PAY_PER_REQUEST\"");
     } else {
-        jw_lit(w, ",\"ProvisionedThroughput\":{\"ReadCapacityUnits\":");
-        write_num(w, t->rcu);
-        jw_lit(w, ",\"WriteCapacityUnits\":");
-        write_num(w, t->wcu);
-        jw_lit(w, "}");
+        jw_lit(w, ",\"ProvisionedThroughput\":");
+        write_throughput(w, t->rcu, t->wcu, 0);
     }
     for (int local = 0; local < 2; local++) {
         int first = 1;
@@ -569,11 +579,8 @@ static void write_def(jw *w, const ddb_table *t)
             write_index_head(w, ix, first);
             first = 0;
             if (!local && !t->pay_per_request) {
-                jw_lit(w, ",\"ProvisionedThroughput\":{\"ReadCapacityUnits\":");
-                write_num(w, ix->rcu);
-                jw_lit(w, ",\"WriteCapacityUnits\":");
-                write_num(w, ix->wcu);
-                jw_lit(w, "}");
+                jw_lit(w, ",\"ProvisionedThroughput\":");
+                write_throughput(w, ix->rcu, ix->wcu, 0);
             }
             jw_lit(w, "}");
         }
@@ -604,15 +611,6 @@ static void write_time(jw *w, double t)
     jw_raw(w, b, (size_t)n);
 }
 
-static void write_throughput(jw *w, long long r, long long wc)
-{
-    jw_lit(w, "{\"NumberOfDecreasesToday\":0,\"ReadCapacityUnits\":");
-    write_num(w, r);
-    jw_lit(w, ",\"WriteCapacityUnits\":");
-    write_num(w, wc);
-    jw_lit(w, "}");
-}
-
 void ddb_table_describe(jw *w, const ddb_table *t, const char *status, long long items,
                         long long bytes, const long long *ix_items, const long long *ix_bytes)
 {
@@ -629,7 +627,7 @@ void ddb_table_describe(jw *w, const ddb_table *t, const char *status, long long
     jw_lit(w, "\",\"CreationDateTime\":");
     write_time(w, t->created);
     jw_lit(w, ",\"ProvisionedThroughput\":");
-    write_throughput(w, t->rcu, t->wcu);
+    write_throughput(w, t->rcu, t->wcu, 1);
     jw_lit(w, ",\"TableSizeBytes\":");
     write_num(w, bytes);
     jw_lit(w, ",\"ItemCount\":");
@@ -666,7 +664,7 @@ void ddb_table_describe(jw *w, const ddb_table *t, const char *status, long long
                 jw_lit(w, ",\"IndexStatus\":\"ACTIVE\"");
                 if (!t->pay_per_request) {
                     jw_lit(w, ",\"ProvisionedThroughput\":");
-                    write_throughput(w, ix->rcu, ix->wcu);
+                    write_throughput(w, ix->rcu, ix->wcu, 1);
                 }
             }
             jw_lit(w, ",\"IndexSizeBytes\":");

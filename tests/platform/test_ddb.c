@@ -372,6 +372,24 @@ static void ops(void)
                   "{\"Item\":{\"id\":{\"S\":\"b1\"}}}"), "item after reopening");
     CHECK(call_ok(s, "ListTables", "{}", "{\"TableNames\":[\"Orders\",\"Products\"]}"),
           "tables after reopening");
+    /* a provisioned table with an index: its stored definition read back */
+    CHECK(call_ok(s, "CreateTable", "{\"TableName\":\"Prov\",\"AttributeDefinitions\":["
+                  "{\"AttributeName\":\"id\",\"AttributeType\":\"S\"},{\"AttributeName\":"
+                  "\"g\",\"AttributeType\":\"N\"}],\"KeySchema\":[{\"AttributeName\":\"id\","
+                  "\"KeyType\":\"HASH\"}],\"ProvisionedThroughput\":{\"ReadCapacityUnits\":7,"
+                  "\"WriteCapacityUnits\":3},\"GlobalSecondaryIndexes\":[{\"IndexName\":\"byG\","
+                  "\"KeySchema\":[{\"AttributeName\":\"g\",\"KeyType\":\"HASH\"}],\"Projection\":"
+                  "{\"ProjectionType\":\"KEYS_ONLY\"},\"ProvisionedThroughput\":{"
+                  "\"ReadCapacityUnits\":5,\"WriteCapacityUnits\":2}}]}", NULL), "create Prov");
+    ddb_close(s);
+    CHECK(ddb_open(&o, &s, err, sizeof err) == 0, "reopen: %s", err);
+    CHECK(call_ok(s, "DescribeTable", "{\"TableName\":\"Prov\"}", "\"ProvisionedThroughput\":"
+                  "{\"NumberOfDecreasesToday\":0,\"ReadCapacityUnits\":7,\"WriteCapacityUnits\":3}"),
+          "provisioned table after reopening");
+    CHECK(call_ok(s, "DescribeTable", "{\"TableName\":\"Prov\"}", "\"IndexStatus\":\"ACTIVE\","
+                  "\"ProvisionedThroughput\":{\"NumberOfDecreasesToday\":0,\"ReadCapacityUnits\":5,"
+                  "\"WriteCapacityUnits\":2}"), "provisioned index after reopening");
+    CHECK(call_ok(s, "DeleteTable", "{\"TableName\":\"Prov\"}", NULL), "delete Prov");
     /* template tables: created, kept, redefined with the items and indexes */
     static const char T1[] = "{\"TableName\":\"Tpl\",\"BillingMode\":\"PAY_PER_REQUEST\","
         "\"AttributeDefinitions\":[{\"AttributeName\":\"id\",\"AttributeType\":\"S\"},"
