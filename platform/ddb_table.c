@@ -555,6 +555,43 @@ static void write_index_head(jw *w, const ddb_index *ix, int first)
     write_projection(w, ix);
 }
 
+/* The GlobalSecondaryIndexes then LocalSecondaryIndexes arrays (those that
+ * are not empty): as stored when arn is NULL, else as DescribeTable has them,
+ * with the counts (NULL: 0). */
+static void write_indexes(jw *w, const ddb_table *t, const char *arn, const long long *ix_items,
+                          const long long *ix_bytes)
+{
+    for (int local = 0; local < 2; local++) {
+        int first = 1;
+        for (size_t i = 0; i < t->n_indexes; i++) {
+            const ddb_index *ix = &t->idx[i];
+            if (ix->local != local)
+                continue;
+            write_index_head(w, ix, first);
+            first = 0;
+            if (arn && !local)
+                jw_lit(w, ",\"IndexStatus\":\"ACTIVE\"");
+            if (!local && !t->pay_per_request) {
+                jw_lit(w, ",\"ProvisionedThroughput\":");
+                write_throughput(w, ix->rcu, ix->wcu, arn != NULL);
+            }
+            if (arn) {
+                jw_lit(w, ",\"IndexSizeBytes\":");
+                write_num(w, ix_bytes ? ix_bytes[i] : 0);
+                jw_lit(w, ",\"ItemCount\":");
+                write_num(w, ix_items ? ix_items[i] : 0);
+                char iarn[700];
+                snprintf(iarn, sizeof iarn, "%s/index/%s", arn, ix->name);
+                jw_lit(w, ",\"IndexArn\":");
+                jw_str(w, iarn, strlen(iarn));
+            }
+            jw_lit(w, "}");
+        }
+        if (!first)
+            jw_lit(w, "]");
+    }
+}
+
 /* The definition as a CreateTable request (what the catalog stores). */
 static void write_def(jw *w, const ddb_table *t)
 {
@@ -570,23 +607,7 @@ static void write_def(jw *w, const ddb_table *t)
         jw_lit(w, ",\"ProvisionedThroughput\":");
         write_throughput(w, t->rcu, t->wcu, 0);
     }
-    for (int local = 0; local < 2; local++) {
-        int first = 1;
-        for (size_t i = 0; i < t->n_indexes; i++) {
-            const ddb_index *ix = &t->idx[i];
-            if (ix->local != local)
-                continue;
-            write_index_head(w, ix, first);
-            first = 0;
-            if (!local && !t->pay_per_request) {
-                jw_lit(w, ",\"ProvisionedThroughput\":");
-                write_throughput(w, ix->rcu, ix->wcu, 0);
-            }
-            jw_lit(w, "}");
-        }
-        if (!first)
-            jw_lit(w, "]");
-    }
+    write_indexes(w, t, NULL, NULL, NULL);
     if (t->stream || t->stream_view[0]) {
         jw_lit(w, ",\"StreamSpecification\":{\"StreamEnabled\":");
         if (t->stream)
@@ -652,34 +673,7 @@ void ddb_table_describe(jw *w, const ddb_table *t, const char *status, long long
         write_time(w, t->created);
         jw_lit(w, "}");
     }
-    for (int local = 0; local < 2; local++) {
-        int first = 1;
-        for (size_t i = 0; i < t->n_indexes; i++) {
-            const ddb_index *ix = &t->idx[i];
-            if (ix->local != local)
-                continue;
-            write_index_head(w, ix, first);
-            first = 0;
-            if (!local) {
-                jw_lit(w, ",\"IndexStatus\":\"ACTIVE\"");
-                if (!t->pay_per_request) {
-                    jw_lit(w, ",\"ProvisionedThroughput\":");
-                    write_throughput(w, ix->rcu, ix->wcu, 1);
-                }
-            }
-            jw_lit(w, ",\"IndexSizeBytes\":");
-            write_num(w, ix_bytes ? ix_bytes[i] : 0);
-            jw_lit(w, ",\"ItemCount\":");
-            write_num(w, ix_items ? ix_items[i] : 0);
-            char iarn[700];
-            snprintf(iarn, sizeof iarn, "%s/index/%s", arn, ix->name);
-            jw_lit(w, ",\"IndexArn\":");
-            jw_str(w, iarn, strlen(iarn));
-            jw_lit(w, "}");
-        }
-        if (!first)
-            jw_lit(w, "]");
-    }
+    write_indexes(w, t, arn, ix_items, ix_bytes);
     if (t->stream) {
         jw_lit(w, ",\"StreamSpecification\":{\"StreamEnabled\":true");
         if (t->stream_view[0]) {
