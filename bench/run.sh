@@ -30,6 +30,9 @@ bench/platform.sh "$NERD"
 # connection and per NER environment
 bench/gateway.sh "$NERD" "$MODEL"
 
+# an HTTP API route with a JWT authorizer vs the same route without
+bench/auth.sh "$NERD"
+
 # the NER function: engine vs HTTP mode vs the local platform
 bench/function.sh "$NERD" "$MODEL"
 

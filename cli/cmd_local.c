@@ -19,13 +19,14 @@
 
 #define MAX_EVENT (6u * 1024 * 1024)
 #define MAX_OVERRIDES 64
+#define MAX_JWKS 32
 
 static void usage(FILE *f)
 {
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
           "                            [--destinations DIR] [--client-timeout S] [--no-limits]\n"
           "                            [--head-timeout S] [--workers N] [--build-dir DIR]\n"
-          "                            [--no-stage]\n"
+          "                            [--no-stage] [--jwks [KEY=]FILE|URL ...]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
@@ -58,6 +59,13 @@ static void usage(FILE *f)
           "--head-timeout S: a request head not complete S seconds after its first byte\n"
           "gets 408 (default: the client timeout).  --workers N: event loops serving\n"
           "connections and environments (default one per CPU).\n"
+          "--jwks KEY=FILE|URL: the JSON Web Key Set of a JWT (HTTP API) or Cognito\n"
+          "(REST) authorizer, KEY being its name, its issuer or its UserPoolArn: a file,\n"
+          "or an http:// URL on 127.0.0.1 or localhost (nothing else is contacted);\n"
+          "without KEY=, for every such authorizer without its own.  An issuer that\n"
+          "is itself a loopback http:// URL needs none (its /.well-known documents are\n"
+          "read).  Key sets are read at start-up; `nerd local jwt` makes keys, JWKS and\n"
+          "tokens (docs/auth.md).  Repeat the option for several authorizers.\n"
           "validate: loads the template and prints its functions and routes.\n"
           "  --template FILE   default template.yaml\n"
           "  --build-dir DIR   run each function from DIR/<LogicalId> where that exists\n"
@@ -81,8 +89,8 @@ int cmd_local(int argc, char **argv)
     if (!strcmp(argv[1], "jwt"))
         return cmd_local_jwt(argc - 1, argv + 1);
     const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
-    const char *ov[MAX_OVERRIDES] = {0};
-    size_t nov = 0;
+    const char *ov[MAX_OVERRIDES] = {0}, *jwks[MAX_JWKS] = {0};
+    size_t nov = 0, njwks = 0;
     int port = 3000, limits = 1;
     double idle = 300, client_timeout = 30, head_timeout = 0;
     int workers = 0, no_stage = 0;
@@ -114,6 +122,12 @@ int cmd_local(int argc, char **argv)
             limits = 0;
         } else if (!strcmp(argv[i], "--no-stage")) {
             no_stage = 1;
+        } else if (!strcmp(argv[i], "--jwks") && i + 1 < argc) {
+            if (njwks == MAX_JWKS) {
+                fprintf(stderr, "nerd local: more than %d --jwks options\n", MAX_JWKS);
+                return 2;
+            }
+            jwks[njwks++] = argv[++i];
         } else if (!strcmp(argv[i], "--destinations") && i + 1 < argc) {
             dest = argv[++i];
         } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
@@ -160,7 +174,7 @@ int cmd_local(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
         gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout, head_timeout, workers,
-                        no_stage};
+                        no_stage, jwks, njwks};
         int rc = gw_serve(t, &o, err, sizeof err);
         if (rc)
             fprintf(stderr, "nerd local: %s\n", err);

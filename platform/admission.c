@@ -53,6 +53,7 @@ static const gw_stage stage_throttle = {"throttle", throttle};
 /* The stages, in API Gateway's order: authorizer, API key and usage plan
  * (to come: they plug in here), then the stage/method or route throttle. */
 static const gw_stage *const stages[] = {
+    &gw_stage_authorizer,
     &stage_throttle,
 };
 

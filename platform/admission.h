@@ -47,6 +47,7 @@ struct gw_admission {
                                  * default authorizer and the API key) */
     int resource;               /* REST: the resource matched, else -1 */
     const char *stage;          /* the stage served: "Prod", "$default" */
+    const char *path;           /* the request's path without the stage ("/items/7") */
     const apigw_match *match;   /* path parameters */
     long long time_ms;          /* when the request arrived (epoch ms) */
     void (*proceed)(gw_admission *a);   /* every stage passed: the front goes on */
@@ -56,9 +57,14 @@ struct gw_admission {
                                  * NULL = none */
     char api_key[129];          /* identity.apiKey, "" = none */
     char api_key_id[32];        /* identity.apiKeyId */
+    char usage_key[129];        /* REST: the Lambda authorizer's usageIdentifierKey, the key
+                                 * of ApiKeySourceType AUTHORIZER ("" = none) */
     /* internal */
     size_t next;                /* the next stage to run */
 };
+
+/* The authorizer (admit_authz.c): Lambda, JWT, Cognito, AWS_IAM. */
+extern const gw_stage gw_stage_authorizer;
 
 /* Runs the stages from a->next on: calls a->proceed or a->answered, now or
  * (after a GW_WAIT) later. */

@@ -55,6 +55,7 @@ struct gw {
     met *met;
     gw_bucket buckets[SAM_MAX_ROUTES];
     gw_async *async;
+    struct gw_authz *authz;   /* the template's authorizers (authz.h) */
     double head_timeout, client_timeout;
     volatile int stopping;
     atomic_uint next_worker;  /* connections dealt in turn (gateway.c) */

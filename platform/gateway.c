@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authz.h"
 #include "clock.h"
 #include "front.h"
 
@@ -318,6 +319,8 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     }
     for (size_t r = 0; r < SAM_MAX_ROUTES; r++)
         pthread_mutex_init(&g->buckets[r].mu, NULL);
+    if (gw_authz_new(t, o->jwks, o->n_jwks, o->log, &g->authz, err, errlen))
+        goto out;
     for (size_t i = 0; i < t->n_functions; i++) {
         char why[1400];
         if (lam_check_bootstrap(&t->functions[i], why, sizeof why) != 0)
@@ -383,6 +386,7 @@ out:
         close(lfd);
     pool_free(g->pools); /* every environment: SIGTERM, then SIGKILL */
     gw_async_free(g->async);
+    gw_authz_free(g->authz);
     met_free(g->met);
     for (int i = 0; i < g->n_workers; i++) {
         ev_free(g->workers[i].L);
