@@ -50,13 +50,6 @@ start_gateway --template "$T" --parameter-overrides "LoopIssuer=$LOOP" \
     --jwks "$ISS=$tmp/jwks.json" --jwks "$POOL=$tmp/jwks.json"
 port=${url##*:}
 
-# req METHOD PATH [CURL ARGS...]: $code, headers in $tmp/h, body in $tmp/b
-req() {
-    local m=$1 p=$2
-    shift 2
-    code=$(curl -s -m 20 -X "$m" -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$@" "$url$p")
-}
-hdr() { grep -i "^$1:" "$tmp/h" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 authz_n() { grep -c '^authz: ' "$tmp/log"; }
 backend_n() { grep -c '^backend: ' "$tmp/log"; }
 # requestContext.authorizer of the event the backend echoed, compact, with
