@@ -29,7 +29,10 @@
 #include "apigw_v1.h"
 #include "authz.h"
 #include "clock.h"
+#include "hash.h"
 #include "integration.h"
+
+_Static_assert(GW_MAX_WORKERS <= AUTHZ_MAX_WORKERS, "a token cache per worker");
 
 /* ---- which authorizer, which scopes ---- */
 
@@ -439,6 +442,90 @@ static gw_verdict refuse(gw_admission *a, jwt_err e, const char *const *scopes, 
                   "www-authenticate", h);
 }
 
+/* A worker's tokens verified lately, so that a client sending the same
+ * token again costs a comparison and the claim checks (exp, nbf, iat, the
+ * route's scopes: jwt_check_claims, every time) instead of decoding,
+ * parsing and rendering it again.  Direct-mapped, per worker (a jwt is one
+ * thread's), an entry used for at most TOKEN_TTL_MS and only while its key
+ * set has not been read again; then the token goes through jwt_keys_verify
+ * (which applies the key set's refresh rules) once more. */
+#define TOKEN_SLOTS 64
+#define TOKEN_TTL_MS 10000.0
+
+typedef struct tok_entry {
+    const authz_issuer *is;     /* NULL: empty */
+    int fmt;                    /* 0 REST, 1 HTTP 1.0, 2 HTTP 2.0 integration */
+    char *tok;
+    size_t len;
+    jwt *t;
+    char *json;                 /* requestContext.authorizer */
+    unsigned long reads;        /* jwt_keys_reads() when it was verified */
+    double at;                  /* clk_mono_ms() then */
+} tok_entry;
+
+struct authz_tokens {
+    tok_entry e[TOKEN_SLOTS];
+};
+
+static void entry_clear(tok_entry *e)
+{
+    free(e->tok);
+    jwt_free(e->t);
+    free(e->json);
+    memset(e, 0, sizeof *e);
+}
+
+void authz__tokens_free(authz_tokens *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < TOKEN_SLOTS; i++)
+        entry_clear(&c->e[i]);
+    free(c);
+}
+
+static int fmt_of(const gw_admission *a)
+{
+    return is_rest(a) ? 0 : a->w->g->t->routes[a->route].payload_version == 1 ? 1 : 2;
+}
+
+/* tok's slot in this worker's cache (made on first use; NULL when memory
+ * ran out). */
+static tok_entry *slot_of(const gw_admission *a, const char *tok, size_t n)
+{
+    gw_authz *g = a->w->g->authz;
+    authz_tokens **c = &g->tokens[a->w->id];
+    if (!*c && !(*c = calloc(1, sizeof **c)))
+        return NULL;
+    return &(*c)->e[hash_murmur64a(tok, n, 0x6a77) & (TOKEN_SLOTS - 1)];
+}
+
+/* The entry for tok verified for issuer is of this authorizer, still good. */
+static int usable(const tok_entry *e, const authz_one *z, int fmt, const char *tok, size_t n)
+{
+    return e && e->is && e->is >= z->iss && e->is < z->iss + z->n_iss && e->fmt == fmt &&
+           e->len == n && !memcmp(e->tok, tok, n) && clk_mono_ms() - e->at < TOKEN_TTL_MS &&
+           jwt_keys_reads(e->is->keys) == e->reads;
+}
+
+/* Keeps t (taken over) and json (copied) in e; on failure e stays empty. */
+static void remember(tok_entry *e, const authz_issuer *is, int fmt, const char *tok, size_t n,
+                     jwt *t, const char *json)
+{
+    entry_clear(e);
+    e->tok = malloc(n ? n : 1);
+    e->json = strdup(json);
+    if (!e->tok || !e->json) {
+        free(e->tok);
+        free(e->json);
+        e->tok = e->json = NULL;
+        jwt_free(t);
+        return;
+    }
+    memcpy(e->tok, tok, n);
+    *e = (tok_entry){is, fmt, e->tok, n, t, e->json, jwt_keys_reads(is->keys), clk_mono_ms()};
+}
+
 static gw_verdict jwt_stage(gw_admission *a, const authz_one *z, const char *const *scopes,
                             size_t ns)
 {
@@ -459,17 +546,25 @@ static gw_verdict jwt_stage(gw_admission *a, const authz_one *z, const char *con
     }
     size_t n;
     const char *tok = jwt_bearer(id.values[0], id.lens[0], &n);
-    const authz_issuer *is = issuer_of(z, tok, n);
+    int fmt = fmt_of(a);
+    tok_entry *te = slot_of(a, tok, n);
+    int hit = usable(te, z, fmt, tok, n);
+    const authz_issuer *is = hit ? te->is : issuer_of(z, tok, n);
     jwt_check ck = {.issuer = is ? is->issuer : NULL, .audiences = z->aud,
                     .n_audiences = z->n_aud, .client_id = !is_rest(a), .scopes = scopes,
                     .n_scopes = ns, .cognito = is_rest(a)};
-    jwt_err e = !is ? JWT_EISS : !is->keys ? JWT_EFETCH : jwt_keys_verify(is->keys, tok, n, &ck, &t);
+    jwt_err e = hit ? jwt_check_claims(te->t, &ck) : !is ? JWT_EISS : !is->keys ? JWT_EFETCH
+              : jwt_keys_verify(is->keys, tok, n, &ck, &t);
     if (e) {
         out = refuse(a, e, scopes, ns);
         goto done;
     }
     free(a->authorizer);
-    a->authorizer = jwt_authorizer(a, t);
+    a->authorizer = hit ? strdup(te->json) : jwt_authorizer(a, t);
+    if (!hit && te && a->authorizer) {
+        remember(te, is, fmt, tok, n, t, a->authorizer);
+        t = NULL; /* the cache has it */
+    }
     out = a->authorizer ? GW_PASS : answer(a, GW_ANS_AUTHORIZER_FAILURE, NULL, NULL);
 done:
     jwt_free(t);

@@ -29,6 +29,7 @@
 #include "template.h"
 
 #define AUTHZ_MAX_ISSUERS SAM_MAX_LIST
+#define AUTHZ_MAX_WORKERS 64    /* the gateway's GW_MAX_WORKERS */
 
 /* One issuer an authorizer trusts. */
 typedef struct authz_issuer {
@@ -45,13 +46,20 @@ typedef struct authz_one {
     size_t n_aud;
 } authz_one;
 
+/* A worker's recently verified tokens (admit_authz.c). */
+typedef struct authz_tokens authz_tokens;
+
 typedef struct gw_authz {
     authz_one one[SAM_MAX_AUTHORIZERS];   /* as t->authorizers */
     size_t n;
     jwt_keys *sets[SAM_MAX_AUTHORIZERS * AUTHZ_MAX_ISSUERS]; /* owned, each once */
     size_t n_sets;
+    authz_tokens *tokens[AUTHZ_MAX_WORKERS]; /* each worker's own, made on first use */
     FILE *log;
 } gw_authz;
+
+/* Frees a worker's token cache (admit_authz.c); NULL is a no-op. */
+void authz__tokens_free(authz_tokens *c);
 
 /* Builds the authorizers of t.  jwks[0..n_jwks): the --jwks arguments
  * ("KEY=SOURCE" or "SOURCE").  Key sets are read now: a source given with

@@ -290,5 +290,7 @@ void gw_authz_free(gw_authz *z)
         az_free(z->one[i].az);
     for (size_t i = 0; i < z->n_sets; i++)
         jwt_keys_free(z->sets[i]);
+    for (size_t i = 0; i < AUTHZ_MAX_WORKERS; i++)
+        authz__tokens_free(z->tokens[i]);
     free(z);
 }

@@ -221,6 +221,13 @@ truncated|truncated|/jwt|401|$U|error="invalid_token"
 not base64url|notb64|/jwt|401|$U|error="invalid_token"
 EOF
 check "JWT: no token" 401 "$U" 0 0 GET /jwt
+# a token seen before (the worker's verified tokens) is still checked each time
+soon=$(mint "{\"iss\":\"$ISS\",\"aud\":\"app\",\"exp\":$(($(date +%s) + 4))}")
+check "JWT: about to expire" 200 "" 0 1 GET /jwt -H "Authorization: Bearer $soon"
+sleep 5
+check "JWT: the same token, expired since" 401 "$U" 0 0 GET /jwt -H "Authorization: Bearer $soon"
+[[ $(hdr www-authenticate) == *'error_description="the token has expired"'* ]] && ok ||
+    bad "expired since: www-authenticate $(hdr www-authenticate)"
 # a 1 MB token: the gateway's header limit (10,240 bytes) answers first
 python3 - "$port" > "$tmp/big" <<'PY'
 import select, socket, sys
