@@ -31,7 +31,7 @@ cp "$tmp/jwks.json" "$tmp/idp/.well-known/jwks.json"
 (cd "$tmp/idp" && exec python3 -u -m http.server 0 --bind 127.0.0.1) > "$tmp/http.log" 2>&1 &
 pids="$pids $!"
 for _ in $(seq 100); do
-    iport=$(sed -nE 's/^Serving HTTP on [^ ]+ port ([0-9]+).*/\1/p' "$tmp/http.log")
+    iport=$(sed -nE 's/^Serving HTTP on [^ ]+ port ([0-9]+).*/\1/p' "$tmp/http.log" 2>/dev/null)
     [ -n "$iport" ] && break
     sleep 0.1
 done
@@ -110,6 +110,9 @@ check "TOKEN: an object in the context" 500 "$NULL500" 1 0 GET /prod/items/1 -H 
 check "TOKEN: times out (Timeout 1 s)" 500 "$NULL500" 1 0 GET /prod/items/1 -H 'Authorization: Bearer sleep-i'
 grep -q '^nerd: authorizer Token: ' "$tmp/log" && ok || bad "failures logged with the authorizer's name"
 check "TOKEN: usageIdentifierKey" 200 "" 1 1 GET /prod/items/1 -H 'Authorization: Bearer key-j'
+check "TOKEN: its function throttled (ReservedConcurrentExecutions 0)" 500 "$NULL500" 0 0 GET /prod/throttled -H 'Authorization: Bearer allow-z'
+grep -q '^nerd: authorizer Throttled: its function is at its concurrency limit' "$tmp/log" && ok ||
+    bad "the throttled authorizer logged: $(grep '^nerd: ' "$tmp/log" | tail -3)"
 check "no authorizer (Authorizer: NONE)" 200 "" 0 1 GET /prod/open
 [ "$(ctx_auth)" = null ] && ok || bad "no authorizer, no requestContext.authorizer: $(ctx_auth)"
 
