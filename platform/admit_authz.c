@@ -453,7 +453,8 @@ static gw_verdict refuse(gw_admission *a, jwt_err e, const char *const *scopes, 
 #define TOKEN_TTL_MS 10000.0
 
 typedef struct tok_entry {
-    const authz_issuer *is;     /* NULL: empty */
+    const authz_one *z;         /* the authorizer that verified it, NULL: empty */
+    const authz_issuer *is;     /* its issuer */
     int fmt;                    /* 0 REST, 1 HTTP 1.0, 2 HTTP 2.0 integration */
     char *tok;
     size_t len;
@@ -500,17 +501,17 @@ static tok_entry *slot_of(const gw_admission *a, const char *tok, size_t n)
     return &(*c)->e[hash_murmur64a(tok, n, 0x6a77) & (TOKEN_SLOTS - 1)];
 }
 
-/* The entry for tok verified for issuer is of this authorizer, still good. */
+/* e holds tok verified by z for integration fmt, and is still good. */
 static int usable(const tok_entry *e, const authz_one *z, int fmt, const char *tok, size_t n)
 {
-    return e && e->is && e->is >= z->iss && e->is < z->iss + z->n_iss && e->fmt == fmt &&
+    return e && e->z == z && e->fmt == fmt &&
            e->len == n && !memcmp(e->tok, tok, n) && clk_mono_ms() - e->at < TOKEN_TTL_MS &&
            jwt_keys_reads(e->is->keys) == e->reads;
 }
 
 /* Keeps t (taken over) and json (copied) in e; on failure e stays empty. */
-static void remember(tok_entry *e, const authz_issuer *is, int fmt, const char *tok, size_t n,
-                     jwt *t, const char *json)
+static void remember(tok_entry *e, const authz_one *z, const authz_issuer *is, int fmt,
+                     const char *tok, size_t n, jwt *t, const char *json)
 {
     entry_clear(e);
     e->tok = malloc(n ? n : 1);
@@ -523,7 +524,7 @@ static void remember(tok_entry *e, const authz_issuer *is, int fmt, const char *
         return;
     }
     memcpy(e->tok, tok, n);
-    *e = (tok_entry){is, fmt, e->tok, n, t, e->json, jwt_keys_reads(is->keys), clk_mono_ms()};
+    *e = (tok_entry){z, is, fmt, e->tok, n, t, e->json, jwt_keys_reads(is->keys), clk_mono_ms()};
 }
 
 static gw_verdict jwt_stage(gw_admission *a, const authz_one *z, const char *const *scopes,
@@ -562,7 +563,7 @@ static gw_verdict jwt_stage(gw_admission *a, const authz_one *z, const char *con
     free(a->authorizer);
     a->authorizer = hit ? strdup(te->json) : jwt_authorizer(a, t);
     if (!hit && te && a->authorizer) {
-        remember(te, is, fmt, tok, n, t, a->authorizer);
+        remember(te, z, is, fmt, tok, n, t, a->authorizer);
         t = NULL; /* the cache has it */
     }
     out = a->authorizer ? GW_PASS : answer(a, GW_ANS_AUTHORIZER_FAILURE, NULL, NULL);
