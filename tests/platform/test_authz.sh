@@ -3,7 +3,8 @@
 # `nerd local start-api` serving tests/data/functions/authz.yaml, whose
 # authorizer function (tests/data/functions/authz/bootstrap, a Python custom
 # runtime) answers what its token asks for.  Each authorizer type allows,
-# denies, throws, times out and is cached, with the exact answers of
+# denies, throws, times out (its function's Timeout; the HTTP API's own 10 s)
+# and is cached, and one's function is throttled, with the exact answers of
 # §3.1.6 and §3.4 and requestContext.authorizer as the function receives it;
 # invocations of the authorizer and of the backend are counted from the
 # lines they log in the platform's log, so every refusal is shown to reach
