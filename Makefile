@@ -56,7 +56,8 @@ UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scor
              platform/test_authorizer platform/test_usage
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
-PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
+# (with the monitor page at /__nerd/, web/monitor.html, that endpoints.c serves)
+PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/monitor_page.o
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
 HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h tests/*.h) lib/unicode_tables.inc
 # the load lab: `nerd bench --host URL --scenario NAME|FILE` (docs/loadlab.md)
@@ -92,6 +93,11 @@ $(BUILD)/gen/web_page.c: web/index.html function/embed.sh
 	@mkdir -p $(dir $@)
 	sh function/embed.sh web/index.html fn_page > $@.tmp && mv $@.tmp $@
 $(BUILD)/gen/web_page.o: $(BUILD)/gen/web_page.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/gen/monitor_page.c: web/monitor.html function/embed.sh
+	@mkdir -p $(dir $@)
+	sh function/embed.sh web/monitor.html gw_monitor_page > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/monitor_page.o: $(BUILD)/gen/monitor_page.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/bootstrap: $(FN_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(FN_LIBS)
