@@ -179,7 +179,7 @@ run: deps
 	@echo "nerd: the page is at http://127.0.0.1:3000/ ; try:"
 	@echo "  curl -s http://127.0.0.1:3000/ner -H 'content-type: application/json' \\"
 	@echo "       -d '{\"text\":\"Alan Turing was born on June 23, 1912, in London, England.\"}'"
-	@echo "(Ctrl-C stops it; metrics at http://127.0.0.1:3000/__nerd/metrics)"
+	@echo "(Ctrl-C stops it; the monitor at http://127.0.0.1:3000/__nerd/ , metrics at /__nerd/metrics)"
 	@echo
 	exec $(BUILD)/nerd local start-api --template template.yaml --build-dir $(RUN_ARTIFACTS) --port 3000
 
