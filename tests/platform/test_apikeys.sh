@@ -64,6 +64,8 @@ grep -qx 'API key FixedKey: fixed-key-0123456789abcdef (usage plan OwnPlan; Valu
     ok || bad "the template's keys: $(grep '^API key' "$tmp/log")"
 grep -q "^API key ServerlessApiKey: $shared (usage plan ServerlessUsagePlan; " "$tmp/log" && ok ||
     bad "the SHARED key: $(grep '^API key ServerlessApiKey' "$tmp/log")"
+[ "$(grep -c '^API key ' "$tmp/log")" = 6 ] && ! grep -q '^API key Own' "$tmp/log" && ok ||
+    bad "six keys (CreateUsagePlan NONE makes none): $(grep '^API key' "$tmp/log")"
 [ "$(grep -n '^API key' "$tmp/log" | tail -1 | cut -d: -f1)" -lt "$(grep -n '^listening on' "$tmp/log" | cut -d: -f1)" ] &&
     ok || bad "keys are printed before the gateway listens"
 
