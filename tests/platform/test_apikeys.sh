@@ -94,6 +94,9 @@ req GET /prod/keyed -H "x-api-key: $per"
 [ "$(invocations)" = $((n0 + 1)) ] && ok || bad "one invocation: $n0 -> $(invocations)"
 req POST /prod/items/7 -H "X-API-Key: $per" -d x # the header name in any case; ANY
 [ "$code" = 200 ] && ok || bad "X-API-Key on ANY /items/{id}: $code"
+req OPTIONS /a/a -H 'Origin: https://a.example' -H 'Access-Control-Request-Method: GET'
+[ "$code" = 200 ] && [ "$(hdr Access-Control-Allow-Origin)" = '*' ] && ok ||
+    bad "AddApiKeyRequiredToCorsPreflight: false: the preflight needs no key: $code"
 req GET /http -H "x-api-key: nonsense"
 [ "$code" = 200 ] && ok || bad "an HTTP API route knows no keys: $code"
 
