@@ -250,8 +250,11 @@ int up_flush(up_store *s)
 
 void up__wake(up_store *s)
 {
-    if (atomic_exchange(&s->dirty, 1))
-        return; /* the writer knows */
+    /* the writer knows: a read first, so that requests do not write the
+     * shared flag (its cache line) each time (the count's mutex orders
+     * this read after the writer's reset) */
+    if (atomic_load(&s->dirty) || atomic_exchange(&s->dirty, 1))
+        return;
     pthread_mutex_lock(&s->wmu);
     pthread_cond_signal(&s->wcv);
     pthread_mutex_unlock(&s->wmu);
