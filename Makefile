@@ -46,7 +46,7 @@ LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
-PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
+PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/admit_keys.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
                platform/authorizer.c platform/az_event.c platform/az_policy.c \
                platform/usage.c platform/usage_db.c \
                platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jwt_cache.c
@@ -72,7 +72,8 @@ CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
-.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction experiments
+.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction \
+        build-NerKeyFunction experiments
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
 
@@ -171,24 +172,32 @@ test-deps: deps
 # ---- main job ------------------------------------------------------------
 # `make run`: the NER API and its page on the local platform, from the same
 # template.yaml and package that `sam build && sam deploy` ship to AWS.
+# `make run REQUIRE_API_KEY=true`: template.yaml's API-key mode (a REST API,
+# stage Prod, whose /ner wants the x-api-key printed at start-up).
 RUN_ARTIFACTS = $(CURDIR)/.aws-sam/build
+REQUIRE_API_KEY ?= false
+RUN_FUNCTION = $(if $(filter true,$(REQUIRE_API_KEY)),NerKeyFunction,NerFunction)
+RUN_NER = http://127.0.0.1:3000$(if $(filter true,$(REQUIRE_API_KEY)),/Prod/ner -H \"x-api-key: KEY\",/ner)
 run: deps
 	$(MAKE) all
-	$(MAKE) build-NerFunction ARTIFACTS_DIR=$(RUN_ARTIFACTS)/NerFunction
+	$(MAKE) build-NerFunction ARTIFACTS_DIR=$(RUN_ARTIFACTS)/$(RUN_FUNCTION)
 	@echo
-	@echo "nerd: the page is at http://127.0.0.1:3000/ ; try:"
-	@echo "  curl -s http://127.0.0.1:3000/ner -H 'content-type: application/json' \\"
+	@echo "nerd: $(if $(filter true,$(REQUIRE_API_KEY)),POST /Prod/ner wants the API key printed below (KEY),the page is at http://127.0.0.1:3000/) ; try:"
+	@echo "  curl -s $(RUN_NER) -H 'content-type: application/json' \\"
 	@echo "       -d '{\"text\":\"Alan Turing was born on June 23, 1912, in London, England.\"}'"
 	@echo "(Ctrl-C stops it; the monitor at http://127.0.0.1:3000/__nerd/ , metrics at /__nerd/metrics)"
 	@echo
-	exec $(BUILD)/nerd local start-api --template template.yaml --build-dir $(RUN_ARTIFACTS) --port 3000
+	exec $(BUILD)/nerd local start-api --template template.yaml --build-dir $(RUN_ARTIFACTS) --port 3000 \
+	  --parameter-overrides RequireApiKey=$(REQUIRE_API_KEY)
 
 # `sam build` (BuildMethod: makefile) runs this with ARTIFACTS_DIR set, in
 # AWS's provided.al2023 build image (dnf) or on Debian: bootstrap and the
 # model (docs/deploy.md).  On Debian that is all; where PCRE2 or jansson
 # had to be linked dynamically (no static archive, as on Amazon Linux 2023
 # unless pcre2-static is there), their shared libraries go into lib/,
-# which Lambda puts on LD_LIBRARY_PATH.
+# which Lambda puts on LD_LIBRARY_PATH.  NerKeyFunction (RequireApiKey=true)
+# is the same package.
+build-NerKeyFunction: build-NerFunction
 build-NerFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "build-NerFunction: ARTIFACTS_DIR is not set" >&2; exit 2; }
 	@if ! command -v dpkg >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1 && \
