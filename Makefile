@@ -84,7 +84,8 @@ all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
 # image, likely: Fedora's jansson-devel has no libjansson.a) that library is
 # linked dynamically, and build-NerFunction puts it into lib/ beside
 # bootstrap (docs/deploy.md).
-FN_SRC  = function/handler.c function/http_server.c function/rtclient.c function/bootstrap.c
+FN_SRC  = function/handler.c function/fnhttp.c function/http_server.c function/rtclient.c \
+          function/rtloop.c function/bootstrap.c
 static_or_l = $(foreach a,$(abspath $(shell $(CC) -print-file-name=lib$(1).a)),$(if $(wildcard $(a)),$(a),-l$(1)))
 FN_LIBS = $(call static_or_l,pcre2-8) $(call static_or_l,jansson) -lpthread -lm
 FN_OBJ  = $(FN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_page.o
@@ -143,9 +144,9 @@ $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lcrypto -lpthread $(SQLITE_LIBS) $(LIBS)
 
-$(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
+$(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/function/fnhttp.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -Ifunction $< $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a -o $@ -ljansson -lpthread $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests -Ifunction $< $(BUILD)/function/handler.o $(BUILD)/function/fnhttp.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a -o $@ -ljansson -lpthread $(LIBS)
 
 # ---- Debian packages ---------------------------------------------------
 deps:

@@ -30,9 +30,9 @@ $(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h pl
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
-$(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h $(LIB_SRC)
+$(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h function/fnhttp.c function/fnhttp.h $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
-	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
+	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c function/fnhttp.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
 $(FUZZBUILD)/fuzz_extract_line: tests/fuzz/fuzz_extract_line.c cli/cmd_extract.c cli/util.c cli/cli.h loadgen/common.c $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
