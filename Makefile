@@ -25,7 +25,10 @@ LIBS    = -lpcre2-8 -lm
 SQLITE_LIBS = -lsqlite3
 CLI_LIBS = -lmsgpackc -ljansson -lcrypto -lpthread
 
-DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev
+# libcurl4-openssl-dev, zlib1g-dev: the products function's DynamoDB client
+# (function/ddb_client.c: HTTPS and SigV4 by libcurl, x-amz-crc32 by zlib)
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev \
+          libcurl4-openssl-dev zlib1g-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
@@ -58,7 +61,8 @@ UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scor
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
-HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h tests/*.h) lib/unicode_tables.inc
+HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h function/*/*.h tests/*.h) \
+          lib/unicode_tables.inc
 # the load lab: `nerd bench --host URL --scenario NAME|FILE` (docs/loadlab.md)
 # (its HTTP response parser is lib/http_resp.c and its one-shot GET
 # lib/http_get.c, linked by name: the load lab's tests link these objects
@@ -96,6 +100,19 @@ $(BUILD)/gen/web_page.o: $(BUILD)/gen/web_page.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/bootstrap: $(FN_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(FN_LIBS)
+
+# the products API (lab/template.yaml's ProductApiFunction, docs/lab.md): its
+# own bootstrap, sharing the NER function's HTTP/JSON helpers (fnhttp.c),
+# runtime loop (rtloop.c) and Runtime API client (rtclient.c, with
+# lib/http_resp.c), plus the DynamoDB client (ddb_client.c) on libcurl,
+# which is linked dynamically (jansson statically where it can be)
+DDB_LIBS = -lcurl -lz
+PRODUCTS_SRC = function/products/products.c function/products/main.c function/fnhttp.c \
+               function/rtclient.c function/rtloop.c function/ddb_client.c
+PRODUCTS_OBJ = $(PRODUCTS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/http_resp.o
+$(BUILD)/functions/products/bootstrap: $(PRODUCTS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PRODUCTS_OBJ) -o $@ $(call static_or_l,jansson) $(DDB_LIBS)
 
 # the trivial C runtime used by the platform's soak test and benchmarks
 $(BUILD)/functions/hello/bootstrap: bench/functions/hello.c
@@ -143,6 +160,17 @@ $(BUILD)/tests/platform/trickle: tests/platform/trickle.c
 $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lcrypto -lpthread $(SQLITE_LIBS) $(LIBS)
+
+# the DynamoDB client against a scripted loopback server (SigV4 recomputed
+# with libcrypto), and the products handler (against a DynamoDB endpoint:
+# tests/function/test_products.sh)
+$(BUILD)/tests/function/test_ddb_client: tests/function/test_ddb_client.c $(BUILD)/function/ddb_client.o $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Ifunction $< $(BUILD)/function/ddb_client.o -o $@ -ljansson -lcrypto -lpthread $(DDB_LIBS)
+PRODUCTS_TEST_OBJ = $(BUILD)/function/products/products.o $(BUILD)/function/fnhttp.o $(BUILD)/function/ddb_client.o
+$(BUILD)/tests/function/test_products: tests/function/test_products.c $(PRODUCTS_TEST_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Ifunction -Ifunction/products $< $(PRODUCTS_TEST_OBJ) -o $@ -ljansson -lpthread $(DDB_LIBS)
 
 $(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/function/fnhttp.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)

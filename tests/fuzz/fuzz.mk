@@ -21,6 +21,9 @@ TARGETS += fuzz_extract_line
 TARGETS += fuzz_authorizer
 # JWT tokens and JWKS documents (platform/jwt*.c, with OpenSSL's libcrypto)
 TARGETS += fuzz_jwt fuzz_jwks
+# the DynamoDB client's answer parser (function/ddb_client.c: header lines,
+# CRC-32, error bodies, the retry decision)
+TARGETS += fuzz_ddb_response
 JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
 
 .PHONY: run build
@@ -49,6 +52,10 @@ $(FUZZBUILD)/fuzz_http_response: tests/fuzz/fuzz_http_response.c lib/http_resp.c
 $(FUZZBUILD)/fuzz_jwt $(FUZZBUILD)/fuzz_jwks: $(FUZZBUILD)/%: tests/fuzz/%.c $(JWT_SRC) platform/jwt.h platform/jwt_int.h platform/jsonw.h
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< $(JWT_SRC) -o $@ -ljansson -lcrypto
+
+$(FUZZBUILD)/fuzz_ddb_response: tests/fuzz/fuzz_ddb_response.c function/ddb_client.c function/ddb_client.h
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Ifunction $< function/ddb_client.c -o $@ -ljansson -lcurl -lz
 
 run: build
 	@pass=0; fail=0; \
