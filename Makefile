@@ -77,7 +77,8 @@ HDRS += $(wildcard loadgen/*.h)
 
 .PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction experiments
 
-all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
+all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap \
+     $(BUILD)/functions/products/bootstrap
 
 # the NER function: Lambda custom runtime and HTTP mode, with the page inside.
 # No libcurl (the Runtime API client is function/rtclient.c), and PCRE2 and
@@ -107,9 +108,11 @@ $(BUILD)/bootstrap: $(FN_OBJ) $(BUILD)/libnerd.a
 # lib/http_resp.c), plus the DynamoDB client (ddb_client.c) on libcurl,
 # which is linked dynamically (jansson statically where it can be)
 DDB_LIBS = -lcurl -lz
-PRODUCTS_SRC = function/products/products.c function/products/main.c function/fnhttp.c \
+PRODUCTS_SRC = function/products/products.c function/products/pjson.c function/products/main.c \
+               function/fnhttp.c \
                function/rtclient.c function/rtloop.c function/ddb_client.c
 PRODUCTS_OBJ = $(PRODUCTS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/http_resp.o
+$(BUILD)/function/products/%.o: ALL_CFLAGS += -Ifunction
 $(BUILD)/functions/products/bootstrap: $(PRODUCTS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PRODUCTS_OBJ) -o $@ $(call static_or_l,jansson) $(DDB_LIBS)
@@ -167,7 +170,8 @@ $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 $(BUILD)/tests/function/test_ddb_client: tests/function/test_ddb_client.c $(BUILD)/function/ddb_client.o $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -Ifunction $< $(BUILD)/function/ddb_client.o -o $@ -ljansson -lcrypto -lpthread $(DDB_LIBS)
-PRODUCTS_TEST_OBJ = $(BUILD)/function/products/products.o $(BUILD)/function/fnhttp.o $(BUILD)/function/ddb_client.o
+PRODUCTS_TEST_OBJ = $(BUILD)/function/products/products.o $(BUILD)/function/products/pjson.o \
+                    $(BUILD)/function/fnhttp.o $(BUILD)/function/ddb_client.o
 $(BUILD)/tests/function/test_products: tests/function/test_products.c $(PRODUCTS_TEST_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -Ifunction -Ifunction/products $< $(PRODUCTS_TEST_OBJ) -o $@ -ljansson -lpthread $(DDB_LIBS)
