@@ -58,7 +58,7 @@ PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
              test_tokfuse \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
-             platform/test_authorizer platform/test_usage
+             platform/test_authorizer platform/test_usage function/test_ddb_client function/test_products
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)

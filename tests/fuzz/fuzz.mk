@@ -24,6 +24,9 @@ TARGETS += fuzz_jwt fuzz_jwks
 # the DynamoDB client's answer parser (function/ddb_client.c: header lines,
 # CRC-32, error bodies, the retry decision)
 TARGETS += fuzz_ddb_response
+# the products API's parsers (function/products/pjson.c: POST bodies, exact
+# decimals, items, paging tokens)
+TARGETS += fuzz_products
 JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
 
 .PHONY: run build
@@ -56,6 +59,11 @@ $(FUZZBUILD)/fuzz_jwt $(FUZZBUILD)/fuzz_jwks: $(FUZZBUILD)/%: tests/fuzz/%.c $(J
 $(FUZZBUILD)/fuzz_ddb_response: tests/fuzz/fuzz_ddb_response.c function/ddb_client.c function/ddb_client.h
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) -Ifunction $< function/ddb_client.c -o $@ -ljansson -lcurl -lz
+
+$(FUZZBUILD)/fuzz_products: tests/fuzz/fuzz_products.c function/products/pjson.c function/fnhttp.c \
+                           function/products/products_int.h function/fnhttp.h
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Ifunction -Ifunction/products $< function/products/pjson.c function/fnhttp.c -o $@ -ljansson
 
 run: build
 	@pass=0; fail=0; \
