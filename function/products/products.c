@@ -272,58 +272,57 @@ static void create(prod *p, const fh_event *e, fh_response *r)
     json_decref(doc);
 }
 
+/* Calls op on item id with the request members extra: the answer's
+ * member which (a new reference), or NULL with r answered: 404 when the
+ * answer has no such member, else the call's failure. */
+static json_t *item_call(prod *p, const char *op, const char *id, const char *extra,
+                         const char *which, fh_response *r)
+{
+    ddbc_result res;
+    json_t *ans, *m;
+    req_start(p);
+    req_key(p, id);
+    fh_puts(&p->req, extra);
+    ddbc_err de = call(p, op, &res, &ans);
+    if (de) {
+        failed(p, r, op, de, &res);
+        return NULL;
+    }
+    if (!(m = json_incref(json_object_get(ans, which))))
+        error(p, r, 404, "NotFound", "no product with id %s", id);
+    json_decref(ans);
+    return m;
+}
+
 /* GET /products/{id} */
 static void get(prod *p, const char *id, fh_response *r)
 {
-    ddbc_result res;
-    json_t *ans;
-    req_start(p);
-    req_key(p, id);
-    fh_puts(&p->req, ",\"ConsistentRead\":true");
-    ddbc_err de = call(p, "GetItem", &res, &ans);
-    if (de) {
-        failed(p, r, "GetItem", de, &res);
+    json_t *item = item_call(p, "GetItem", id, ",\"ConsistentRead\":true", "Item", r);
+    if (!item)
         return;
-    }
-    json_t *item = json_object_get(ans, "Item");
-    if (!item) {
-        error(p, r, 404, "NotFound", "no product with id %s", id);
+    fh_buf_reset(&p->out);
+    if (prod__item_json(&p->out, item)) {
+        fprintf(stderr, "products: GetItem on table %s: item %s is not a DynamoDB item\n",
+                p->table, id);
+        error(p, r, 500, "InternalError", "the stored item %s is malformed", id);
     } else {
-        fh_buf_reset(&p->out);
-        if (prod__item_json(&p->out, item)) {
-            fprintf(stderr, "products: GetItem on table %s: item %s is not a DynamoDB item\n",
-                    p->table, id);
-            error(p, r, 500, "InternalError", "the stored item %s is malformed", id);
-        } else {
-            answer(p, r, 200);
-        }
+        answer(p, r, 200);
     }
-    json_decref(ans);
+    json_decref(item);
 }
 
 /* DELETE /products/{id} */
 static void remove_product(prod *p, const char *id, fh_response *r)
 {
-    ddbc_result res;
-    json_t *ans;
-    req_start(p);
-    req_key(p, id);
-    fh_puts(&p->req, ",\"ReturnValues\":\"ALL_OLD\"");
-    ddbc_err de = call(p, "DeleteItem", &res, &ans);
-    if (de) {
-        failed(p, r, "DeleteItem", de, &res);
+    json_t *old = item_call(p, "DeleteItem", id, ",\"ReturnValues\":\"ALL_OLD\"", "Attributes", r);
+    if (!old)
         return;
-    }
-    if (!json_object_get(ans, "Attributes")) {
-        error(p, r, 404, "NotFound", "no product with id %s", id);
-    } else {
-        fh_buf_reset(&p->out);
-        fh_puts(&p->out, "{\"message\":\"Product deleted\",\"id\":\"");
-        fh_put_escaped(&p->out, id, strlen(id));
-        fh_puts(&p->out, "\"}");
-        answer(p, r, 200);
-    }
-    json_decref(ans);
+    fh_buf_reset(&p->out);
+    fh_puts(&p->out, "{\"message\":\"Product deleted\",\"id\":\"");
+    fh_put_escaped(&p->out, id, strlen(id));
+    fh_puts(&p->out, "\"}");
+    answer(p, r, 200);
+    json_decref(old);
 }
 
 /* GET /products: one Scan page of ?limit items, from ?next. */
