@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The products API (function/products/) against a real DynamoDB endpoint:
-# $NERD_DDB_ENDPOINT when set (the platform's service, or any endpoint),
-# else AWS's own DynamoDB Local started here (tests/ddblocal/ddblocal.sh,
-# stopped at exit).
-#  1. build/tests/function/test_products with NERD_DDB_ENDPOINT: the
+# $NERD_DDB_ENDPOINT when it is a URL (any DynamoDB endpoint, e.g. the
+# platform's standalone `nerd local dynamodb` on a port of its own), else
+# AWS's own DynamoDB Local started here (tests/ddblocal/ddblocal.sh,
+# stopped at exit).  NERD_DDB_ENDPOINT=platform uses the service `nerd
+# local start-api` runs for the template's table instead (its "dynamodb
+# listening on URL" line gives the endpoint; NERD_LAB_START_ARGS adds
+# options to start-api): no table is made and no endpoint passed.
+#  1. `make build-ProductApiFunction` (what `sam build` runs for
+#     lab/template.yaml) in a fresh build directory: bootstrap only;
+#  2. build/tests/function/test_products with NERD_DDB_ENDPOINT: the
 #     handler end to end on a table of its own (its counts join this
 #     test's);
-#  2. `make build-ProductApiFunction` (what `sam build` runs for
-#     lab/template.yaml) in a fresh build directory: bootstrap only;
 #  3. lab/template.yaml through `nerd local start-api` (REST API, stage
 #     Prod) with this build's bootstrap and the endpoint as the template's
 #     LocalDynamoDBEndpoint: create → get → list in pages of 5 past the
@@ -23,9 +27,32 @@
 BIN=$(dirname "$NERD")
 PBOOT=$BIN/functions/products/bootstrap
 [ -x "$PBOOT" ] || give_up "no $PBOOT (make all)"
-ddb_endpoint
 
-# 1. the handler's own tests against the endpoint
+# 1. sam build's target, in a fresh build directory (without the sanitizer
+# flags `make san` passes down, as sam build runs it)
+env -u MAKEFLAGS -u MAKELEVEL -u EXTRA_CFLAGS make -s build-ProductApiFunction \
+    ARTIFACTS_DIR="$tmp/sam/ProductApiFunction" BUILD="$tmp/build" > "$tmp/make.log" 2>&1 && ok ||
+    bad "make build-ProductApiFunction: $(tail -5 "$tmp/make.log")"
+[ "$(ls -A "$tmp/sam/ProductApiFunction" 2>/dev/null | tr '\n' ' ')" = "bootstrap " ] && ok ||
+    bad "the package should hold bootstrap only: $(ls -A "$tmp/sam/ProductApiFunction" | tr '\n' ' ')"
+
+# the endpoint, and the lab's stack on the platform with this build's bootstrap
+mkdir -p "$tmp/pkg/ProductApiFunction"
+cp "$PBOOT" "$tmp/pkg/ProductApiFunction/bootstrap"
+if [ "${NERD_DDB_ENDPOINT:-}" = platform ]; then
+    # shellcheck disable=SC2086
+    start_gateway --template lab/template.yaml --build-dir "$tmp/pkg" --no-limits ${NERD_LAB_START_ARGS:-}
+    DDB_ENDPOINT=$(sed -nE 's/^.*dynamodb listening on (http:[^ ]*).*$/\1/p' "$tmp/log" | head -1)
+    [ -n "$DDB_ENDPOINT" ] || give_up "start-api printed no 'dynamodb listening on' line: $(head -5 "$tmp/log")"
+else
+    ddb_endpoint
+    ct=$(ddb_call CreateTable '{"TableName":"ProductsTable","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],"KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}') ||
+        case $ct in *ResourceInUseException*) ;; *) bad "CreateTable ProductsTable: $ct" ;; esac
+    start_gateway --template lab/template.yaml --build-dir "$tmp/pkg" --no-limits \
+        --parameter-overrides "LocalDynamoDBEndpoint=$DDB_ENDPOINT"
+fi
+
+# 2. the handler's own tests against the endpoint
 out=$(NERD_DDB_ENDPOINT=$DDB_ENDPOINT timeout 300 "$BIN/tests/function/test_products" 2>&1); rc=$?
 line=$(printf '%s\n' "$out" | grep -E '^test_products: [0-9]+ passed, [0-9]+ failed' | tail -1)
 if [ -n "$line" ]; then
@@ -37,21 +64,7 @@ else
     bad "test_products did not finish (exit $rc): $(printf '%s\n' "$out" | tail -5)"
 fi
 
-# 2. sam build's target, in a fresh build directory (without the sanitizer
-# flags `make san` passes down, as sam build runs it)
-env -u MAKEFLAGS -u MAKELEVEL -u EXTRA_CFLAGS make -s build-ProductApiFunction \
-    ARTIFACTS_DIR="$tmp/sam/ProductApiFunction" BUILD="$tmp/build" > "$tmp/make.log" 2>&1 && ok ||
-    bad "make build-ProductApiFunction: $(tail -5 "$tmp/make.log")"
-[ "$(ls -A "$tmp/sam/ProductApiFunction" 2>/dev/null | tr '\n' ' ')" = "bootstrap " ] && ok ||
-    bad "the package should hold bootstrap only: $(ls -A "$tmp/sam/ProductApiFunction" | tr '\n' ' ')"
-
-# 3. the lab's stack through the platform, with this build's bootstrap
-mkdir -p "$tmp/pkg/ProductApiFunction"
-cp "$PBOOT" "$tmp/pkg/ProductApiFunction/bootstrap"
-ct=$(ddb_call CreateTable '{"TableName":"ProductsTable","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],"KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}') ||
-    case $ct in *ResourceInUseException*) ;; *) bad "CreateTable ProductsTable: $ct" ;; esac
-start_gateway --template lab/template.yaml --build-dir "$tmp/pkg" --no-limits \
-    --parameter-overrides "LocalDynamoDBEndpoint=$DDB_ENDPOINT"
+# 3. the lab's products API through the gateway
 P=$url/Prod/products
 J='content-type: application/json'
 code() { curl -s -m 30 -o "$tmp/b" -w '%{http_code}' "$@"; }
