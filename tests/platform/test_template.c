@@ -1,7 +1,8 @@
 /* The SAM template reader: the study's stack (tests/data/templates/
  * study.yaml) with parameters, overrides, Globals, intrinsics, CORS and
  * throttling; REST APIs, authorizers, API keys and usage plans
- * (auth.yaml); and broken templates (errors.cases), each refused with a
+ * (auth.yaml); the repository's template.yaml and lab/template.yaml; and
+ * broken templates (errors.cases), each refused with a
  * message naming file, line and key. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,39 @@ static void repo_template(void)
 }
 
 
+/* lab/template.yaml (docs/lab.md): the lab's tasks as parameter values, and
+ * a variable that !If leaves out with AWS::NoValue is absent, not empty. */
+static void lab_template(void)
+{
+    char err[512] = "";
+    sam_template *t = NULL;
+    CHECK(sam_load("lab/template.yaml", NULL, 0, &t, err, sizeof err) == 0, "lab: %s", err);
+    if (t) {
+        const sam_function *f = &t->functions[0];
+        CHECK(t->n_functions == 1 && !strcmp(f->name, "ProductApiFunction"), "function");
+        CHECK(f->memory_mb == 128 && f->timeout_s == 10 && f->reserved == -1 &&
+              f->provisioned == 0 && !strcmp(f->alias, "live"), "task 2: %d %d %d %d",
+              f->memory_mb, f->timeout_s, f->reserved, f->provisioned);
+        CHECK(env(f, "TABLE_NAME") && !strcmp(env(f, "TABLE_NAME"), "ProductsTable"), "TABLE_NAME");
+        CHECK(!env(f, "AWS_ENDPOINT_URL_DYNAMODB") && f->n_env == 1,
+              "no endpoint variable unless given: %zu variables", f->n_env);
+        CHECK(t->n_routes == 2, "routes: %zu", t->n_routes);
+        free(t);
+    }
+    const char *ov[] = {"MemorySize=3008", "ProvisionedConcurrency=40", "ReservedConcurrency=100",
+                        "LocalDynamoDBEndpoint=http://127.0.0.1:8000"};
+    t = NULL;
+    CHECK(sam_load("lab/template.yaml", ov, 4, &t, err, sizeof err) == 0, "lab task 5: %s", err);
+    if (t) {
+        const sam_function *f = &t->functions[0];
+        CHECK(f->memory_mb == 3008 && f->provisioned == 40 && f->reserved == 100, "task 5: %d %d %d",
+              f->memory_mb, f->provisioned, f->reserved);
+        CHECK(env(f, "AWS_ENDPOINT_URL_DYNAMODB") &&
+              !strcmp(env(f, "AWS_ENDPOINT_URL_DYNAMODB"), "http://127.0.0.1:8000"), "endpoint");
+        free(t);
+    }
+}
+
 static int named(const sam_template *t, const char *kind, const char *name)
 {
     size_t n = !strcmp(kind, "api") ? t->n_apis : !strcmp(kind, "authorizer") ? t->n_authorizers
@@ -357,6 +391,7 @@ int main(void)
 {
     study();
     repo_template();
+    lab_template();
     edges();
     auth();
     errors("tests/data/templates/errors.cases");
