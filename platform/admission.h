@@ -55,16 +55,14 @@ struct gw_admission {
     /* filled by the stages, read by the event builders */
     char *authorizer;           /* requestContext.authorizer as a JSON object (malloc'd),
                                  * NULL = none */
+    char *usage_key;            /* the authorizer's usageIdentifierKey (malloc'd, freed by
+                                 * gw_admission_fini), NULL = none: the API key of an API
+                                 * whose ApiKeySourceType is AUTHORIZER */
     char api_key[129];          /* identity.apiKey, "" = none */
-    char api_key_id[32];        /* identity.apiKeyId */
-    char usage_key[129];        /* REST: the Lambda authorizer's usageIdentifierKey, the key
-                                 * of ApiKeySourceType AUTHORIZER ("" = none) */
+    char api_key_id[SAM_STR];   /* identity.apiKeyId: the key's logical id */
     /* internal */
     size_t next;                /* the next stage to run */
 };
-
-/* The authorizer (admit_authz.c): Lambda, JWT, Cognito, AWS_IAM. */
-extern const gw_stage gw_stage_authorizer;
 
 /* Runs the stages from a->next on: calls a->proceed or a->answered, now or
  * (after a GW_WAIT) later. */

@@ -245,9 +245,11 @@ static gw_verdict decided(gw_admission *a, const authz_one *z, const az_result *
     if (!a->authorizer)
         return answer(a, GW_ANS_AUTHORIZER_FAILURE, NULL, NULL);
     const char *uk = az_result_usage_key(res);
-    /* (a key longer than any key value stays unset: the key stage refuses it) */
-    if (is_rest(a) && uk && strlen(uk) < sizeof a->usage_key)
-        memcpy(a->usage_key, uk, strlen(uk) + 1);
+    if (is_rest(a) && uk) {
+        free(a->usage_key);
+        if (!(a->usage_key = strdup(uk)))
+            return answer(a, GW_ANS_AUTHORIZER_FAILURE, NULL, NULL);
+    }
     return GW_PASS;
 }
 

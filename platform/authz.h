@@ -24,6 +24,7 @@
 
 #include <stdio.h>
 
+#include "admission.h"
 #include "authorizer.h"
 #include "jwt.h"
 #include "template.h"
@@ -57,6 +58,13 @@ typedef struct gw_authz {
     authz_tokens *tokens[AUTHZ_MAX_WORKERS]; /* each worker's own, made on first use */
     FILE *log;
 } gw_authz;
+
+/* The admission's authorizer stage (admit_authz.c), before the API key:
+ * passes requests whose route has no authorizer; else answers 401, 403,
+ * 414 or 500 as API Gateway does, or passes with a->authorizer (and a REST
+ * authorizer's a->usage_key) filled; a Lambda authorizer that must be
+ * invoked makes it GW_WAIT.  On the request's worker. */
+extern const gw_stage gw_stage_authorizer;
 
 /* Frees a worker's token cache (admit_authz.c); NULL is a no-op. */
 void authz__tokens_free(authz_tokens *c);

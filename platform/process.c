@@ -1,12 +1,14 @@
 /*
  * An environment's process: bootstrap started in its own process group
- * and cgroups with Lambda's environment variables (its start synchronised
- * with the child's exec, so Init Duration counts from the sandbox being
- * ready), its exit seen through a pidfd and reported as Lambda does, its
- * memory high-water mark, and Lambda's retry of a failed init.
+ * and cgroups with Lambda's environment variables (spawned as posix_spawn
+ * does, without copying the platform's memory; Init Duration counts from
+ * the sandbox being ready), its exit seen through a pidfd and reported as
+ * Lambda does, its memory high-water mark, and Lambda's retry of a failed
+ * init.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -117,6 +120,65 @@ static void on_exit_fd(ev_loop *L, ev_io *w, uint32_t revents)
 const char lam__init_start[] = "INIT_START Runtime Version: provided:al2023.v1\tRuntime "
                                  "Version ARN: arn:aws:lambda:us-east-1::runtime:nerd-local\n";
 
+#define CHILD_STACK (64 * 1024)
+
+/* What the child of lam__spawn() needs; t0 is written by it. */
+typedef struct child_args {
+    lam_env *e;
+    char *exe;
+    char **envp;
+    int out_fd;
+    sigset_t mask; /* the platform thread's, restored for the runtime */
+    volatile double t0;
+} child_args;
+
+/* The child between clone and exec: it runs on its own stack in the
+ * platform's memory, so it only makes system calls (no allocation, no
+ * stdio) and writes nothing but ca->t0. */
+static int child_main(void *arg)
+{
+    child_args *ca = arg;
+    lam_env *e = ca->e;
+    for (int s = 1; s < NSIG; s++) { /* the platform's handlers are not the runtime's */
+        struct sigaction sa;
+        if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN &&
+            sa.sa_handler != SIG_DFL) {
+            sa.sa_handler = SIG_DFL;
+            sa.sa_flags = 0;
+            sigaction(s, &sa, NULL);
+        }
+    }
+    setpgid(0, 0);
+    /* the runtime goes when the thread that started it does (a platform
+     * that crashed leaves no runtimes behind); the platform stops its
+     * environments before its threads end */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* its CPU: the one its platform thread runs on, or any (not the
+     * forking thread's own pin) */
+    cpu_set_t cs;
+    CPU_ZERO(&cs);
+    if (e->cpu >= 0 && e->cpu < CPU_SETSIZE)
+        CPU_SET(e->cpu, &cs);
+    else
+        for (int c = 0; c < CPU_SETSIZE; c++)
+            CPU_SET(c, &cs);
+    sched_setaffinity(0, sizeof cs, &cs);
+    lim_env_enter(e->lim, e->f.memory_mb);
+    dup2(ca->out_fd, 1);
+    dup2(ca->out_fd, 2);
+    int nul = open("/dev/null", O_RDONLY);
+    if (nul >= 0)
+        dup2(nul, 0);
+    if (chdir(e->f.code_uri) != 0)
+        _exit(126);
+    char *argv[] = {ca->exe, NULL};
+    sigprocmask(SIG_SETMASK, &ca->mask, NULL);
+    ca->t0 = clk_mono_ms();
+    execve(ca->exe, argv, ca->envp);
+    ca->t0 = 0;
+    _exit(127);
+}
+
 /* Starts bootstrap (its own process group, limits, Lambda's variables);
  * log_start: write INIT_START first (a cold start, not Lambda's retry). */
 int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
@@ -167,74 +229,37 @@ int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
     e->lim = lim_env_new(e->f.memory_mb, lerr, sizeof lerr);
     if (!e->lim && lerr[0])
         lam__logf(e, "nerd: %s: limits not applied to this environment\n", lerr);
-    /* sync: closed by the child's exec, so the parent knows when the
-     * sandbox (process group, cgroups) is ready and the runtime starts:
-     * Init Duration counts from there, as Lambda's init phase does */
-    int sync[2];
-    if (pipe2(sync, O_CLOEXEC) != 0) {
-        close(pfd[0]);
-        close(pfd[1]);
-        free(envs);
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid != 0)
-        free(envs);
+    /* The child shares the platform's memory until its exec (clone with
+     * CLONE_VM | CLONE_VFORK, as posix_spawn does): nothing of the
+     * platform's address space is copied, and this thread waits until the
+     * runtime has exec'd.  Signals are blocked meanwhile, and the child
+     * sets the platform's handlers back to the default before it unblocks
+     * them for the runtime. */
+    child_args ca = {.e = e, .exe = exe, .envp = envp, .out_fd = pfd[1]};
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &ca.mask);
+    void *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    pid_t pid = stack == MAP_FAILED ? -1
+                                    : clone(child_main, (char *)stack + CHILD_STACK,
+                                            CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &ca.mask, NULL);
+    if (stack != MAP_FAILED)
+        munmap(stack, CHILD_STACK);
+    free(envs);
     if (pid < 0) {
         close(pfd[0]);
         close(pfd[1]);
-        close(sync[0]);
-        close(sync[1]);
-        snprintf(err, errlen, "fork: %s", strerror(errno));
+        snprintf(err, errlen, "clone: %s", strerror(stack == MAP_FAILED ? ENOMEM : clone_errno));
         return -1;
     }
-    if (pid == 0) {
-        close(sync[0]);
-        setpgid(0, 0);
-        /* the runtime goes when the thread that started it does (a platform
-         * that crashed leaves no runtimes behind); the platform stops its
-         * environments before its threads end */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        /* its CPU: the one its platform thread runs on, or any (not the
-         * forking thread's own pin) */
-        cpu_set_t cs;
-        CPU_ZERO(&cs);
-        if (e->cpu >= 0 && e->cpu < CPU_SETSIZE)
-            CPU_SET(e->cpu, &cs);
-        else
-            for (int c = 0; c < CPU_SETSIZE; c++)
-                CPU_SET(c, &cs);
-        sched_setaffinity(0, sizeof cs, &cs);
-        lim_env_enter(e->lim, e->f.memory_mb);
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0)
-            dup2(nul, 0);
-        if (chdir(e->f.code_uri) != 0)
-            _exit(126);
-        char *argv[] = {exe, NULL};
-        /* the moment the sandbox is ready, for Init Duration: taken here,
-         * as the parent may be scheduled only after the runtime has run
-         * (both on one CPU) */
-        double t0 = clk_mono_ms();
-        if (write(sync[1], &t0, sizeof t0) != (ssize_t)sizeof t0)
-            _exit(126);
-        execve(exe, argv, envp);
-        _exit(127);
-    }
     setpgid(pid, pid);
-    close(sync[1]);
-    double t0;
-    ssize_t got;
-    while ((got = read(sync[0], &t0, sizeof t0)) < 0 && errno == EINTR)
-        ;
-    char eof; /* then EOF at the exec (or at the child's exit) */
-    while (got > 0 && read(sync[0], &eof, 1) < 0 && errno == EINTR)
-        ;
-    close(sync[0]);
-    e->spawn_t = got == (ssize_t)sizeof t0 ? t0 : clk_mono_ms();
+    /* the moment the sandbox was ready (taken by the child right before
+     * its exec): Init Duration counts from there, as Lambda's init phase
+     * does */
+    e->spawn_t = ca.t0 > 0 ? ca.t0 : clk_mono_ms();
     close(pfd[1]);
     e->out_fd = pfd[0];
     fcntl(e->out_fd, F_SETFL, O_NONBLOCK);

@@ -40,14 +40,14 @@ done
 LOOP=http://127.0.0.1:$iport
 
 # a --jwks that cannot be read, or that names no authorizer: refused at start-up
-out=$("$NERD" local start-api --template "$T" --port 0 --jwks "$ISS=$tmp/missing.json" 2>&1)
+out=$("$NERD" local start-api --template "$T" --port 0 --usage-db "$tmp/usage.sqlite3" --jwks "$ISS=$tmp/missing.json" 2>&1)
 [ $? = 1 ] && [[ $out == *"authorizer Jwt: JWKS $tmp/missing.json: "* ]] && ok ||
     bad "a missing JWKS file: $out"
-out=$("$NERD" local start-api --template "$T" --port 0 --jwks "nobody=$tmp/jwks.json" 2>&1)
+out=$("$NERD" local start-api --template "$T" --port 0 --usage-db "$tmp/usage.sqlite3" --jwks "nobody=$tmp/jwks.json" 2>&1)
 [ $? = 1 ] && [[ $out == *"--jwks nobody=...: no JWT or Cognito authorizer"* ]] && ok ||
     bad "a --jwks naming no authorizer: $out"
 
-start_gateway --template "$T" --parameter-overrides "LoopIssuer=$LOOP" \
+start_gateway --template "$T" --usage-db "$tmp/usage.sqlite3" --parameter-overrides "LoopIssuer=$LOOP" \
     --jwks "$ISS=$tmp/jwks.json" --jwks "$POOL=$tmp/jwks.json"
 port=${url##*:}
 
@@ -114,6 +114,15 @@ check "TOKEN: usageIdentifierKey" 200 "" 1 1 GET /prod/items/1 -H 'Authorization
 check "TOKEN: its function throttled (ReservedConcurrentExecutions 0)" 500 "$NULL500" 0 0 GET /prod/throttled -H 'Authorization: Bearer allow-z'
 grep -q '^nerd: authorizer Throttled: its function is at its concurrency limit' "$tmp/log" && ok ||
     bad "the throttled authorizer logged: $(grep '^nerd: ' "$tmp/log" | tail -3)"
+# ApiKeySourceType AUTHORIZER: the authorizer's usageIdentifierKey is the API key
+check "key from the authorizer" 200 "" 1 1 GET /keyed/k -H 'Authorization: Bearer key-1'
+got=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["requestContext"]["identity"]; print(i["apiKey"], i["apiKeyId"])' "$tmp/b" 2>&1)
+[ "$got" = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk AuthKey" ] && ok || bad "identity.apiKey from the authorizer: $got"
+check "no key from the authorizer" 403 "$FORBIDDEN" 1 0 GET /keyed/k -H 'Authorization: Bearer allow-2'
+[ "$(hdr x-amzn-ErrorType)" = ForbiddenException ] && ok || bad "403 x-amzn-ErrorType $(hdr x-amzn-ErrorType)"
+check "x-api-key does not count" 403 "$FORBIDDEN" 1 0 GET /keyed/k -H 'Authorization: Bearer allow-3' \
+    -H 'x-api-key: kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk'
+check "the authorizer first: no token, no key check" 401 "$U" 0 0 GET /keyed/k
 check "no authorizer (Authorizer: NONE)" 200 "" 0 1 GET /prod/open
 [ "$(ctx_auth)" = null ] && ok || bad "no authorizer, no requestContext.authorizer: $(ctx_auth)"
 
