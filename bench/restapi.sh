@@ -17,22 +17,6 @@ DUR=${BENCH_SECONDS:-5}
 RUNS=${BENCH_RUNS:-3}
 C=${BENCH_REST_CONNS:-16}
 . bench/common.sh
-HZ=$(getconf CLK_TCK)
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-kid_ticks() { local s=0 k; for k in $(pgrep -P "$1"); do s=$((s + $(ticks "$k"))); done; echo "$s"; }
-# run NAME URL [WRK ARGS...]: one wrk run; appends "req/s p99_us gateway_us
-# runtimes_us" (CPU per request) to $tmp/NAME
-run() {
-    local name=$1 u=$2 out g0 f0 g1 f1; shift 2
-    g0=$(ticks "$gw"); f0=$(kid_ticks "$gw")
-    out=$(wrk -t1 -c"$C" -d"${DUR}s" --latency "$@" "$u" 2>&1)
-    g1=$(ticks "$gw"); f1=$(kid_ticks "$gw")
-    echo "$(echo "$out" | rps) $(echo "$out" | pct 99) $(echo "$out" | awk '/requests in/ { print $1 }')" \
-         "$g0 $g1 $f0 $f1" | awk -v hz="$HZ" '{ printf "%s %s %.1f %.1f\n", $1, $2,
-                                               ($5 - $4) * 1e6 / hz / $3, ($7 - $6) * 1e6 / hz / $3 }' >> "$tmp/$name"
-}
-# med NAME COLUMN: the median of a column of $tmp/NAME
-med() { awk -v c="$2" '{ print $c }' "$tmp/$1" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 "$NERD" local start-api --template bench/restapi.yaml --parameter-overrides "CodeDir=$HELLO" \
     --port 0 --no-limits --usage-db "$tmp/usage.sqlite3" > "$tmp/gw.log" 2>&1 & gw=$!; pids="$pids $gw"
