@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "envlimit.h"
 #include "gateway.h"
+#include "langrt.h"
 #include "runtime.h"
 #include "template.h"
 
@@ -203,6 +204,7 @@ int cmd_local(int argc, char **argv)
     }
     lam_env *e;
     int status = 1;
+    lrt_warn(f, stderr); /* interpreter, version, layers */
     if (lam_env_start(NULL, f, stderr, -1, &e, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
     } else {

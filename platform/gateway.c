@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "front.h"
+#include "langrt.h"
 
 #define GW_MAX_HEAD 10240                 /* HTTP API: request line + headers */
 #define GW_MAX_BODY (10u * 1024 * 1024)   /* HTTP API payload limit */
@@ -323,6 +324,8 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
         if (lam_check_bootstrap(&t->functions[i], why, sizeof why) != 0)
             fprintf(o->log, "nerd: warning: function %s: %s; its invocations will fail with "
                     "Runtime.InvalidEntrypoint\n", t->functions[i].name, why);
+        else
+            lrt_warn(&t->functions[i], o->log); /* interpreter, version, layers */
     }
     fflush(o->log);
     pool_prewarm(g->pools); /* provisioned environments, before serving */
