@@ -9,6 +9,7 @@
 #include "layers.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -100,16 +101,24 @@ lyr_err lyr_plan(const sam_function *f, lyr_mount *m, char (*dirs)[1024], size_t
 {
     memset(m, 0, sizeof *m);
     *n = 0;
+    /* absolute (the runtime starts in its CodeUri), local layers only */
+    char abs[SAM_MAX_LAYERS][PATH_MAX];
     size_t local = 0;
-    for (size_t i = 0; i < f->n_layers; i++)
-        local += f->layers[i].dir[0] != 0;
+    for (size_t i = 0; i < f->n_layers; i++) {
+        abs[i][0] = 0;
+        if (!f->layers[i].dir[0])
+            continue;
+        if (!realpath(f->layers[i].dir, abs[i]) || strlen(abs[i]) >= sizeof dirs[0])
+            snprintf(abs[i], sizeof abs[i], "%s", f->layers[i].dir);
+        local++;
+    }
     if (!local)
         return LYR_OK;
     lyr_err rc = LYR_OK;
     if (lyr_mode_get() == LYR_MOUNT) {
         size_t o = 0;
         for (size_t i = f->n_layers; i-- > 0;) { /* overlay: the leftmost lower dir is on top */
-            const char *d = f->layers[i].dir;
+            const char *d = abs[i];
             if (!d[0])
                 continue;
             if (strpbrk(d, ",:\\")) {
@@ -134,8 +143,8 @@ lyr_err lyr_plan(const sam_function *f, lyr_mount *m, char (*dirs)[1024], size_t
         memset(m, 0, sizeof *m);
     }
     for (size_t i = f->n_layers; i-- > 0;)
-        if (f->layers[i].dir[0])
-            snprintf(dirs[(*n)++], sizeof dirs[0], "%s", f->layers[i].dir);
+        if (abs[i][0])
+            snprintf(dirs[(*n)++], sizeof dirs[0], "%s", abs[i]);
     return rc;
 }
 
