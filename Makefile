@@ -37,8 +37,10 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsql
 # Debian's Node 18 has none; another vendor's Node ships its own and
 # conflicts with it): the headers node-gyp builds aws-lambda-ric's native
 # client against, as nodejs.org may not be reachable.
-TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust procps awscli
+# python3-simplejson: the platform's python3.x runtime client writes JSON
+# as AWS's does with it (Decimal, NaN; the stdlib stands in without it).
+TEST_DEBS = clang libclang-rt-14-dev python3 python3-simplejson curl cmake autoconf automake \
+            libtool g++ chromium python3-locust procps awscli
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
@@ -72,7 +74,8 @@ CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
-.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction experiments
+.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction experiments \
+        node-ric install
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
 
@@ -167,6 +170,24 @@ test-deps: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	@[ -e /usr/include/node/common.gypi ] || { echo "installing: libnode-dev"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnode-dev; }
+
+# ---- managed runtimes (docs/runtimes.md) ---------------------------------
+# AWS's own Node.js runtime interface client (npm aws-lambda-ric, pinned in
+# runtimes/node/package-lock.json), which nerd then runs for nodejs*.x
+# functions instead of its own client: npm builds its native part (cmake,
+# autoconf, automake, libtool, g++; node-gyp against the installed Node's
+# headers, Debian's libnode-dev where that Node has none).
+node-ric: test-deps
+	@[ -e /usr/include/node/common.gypi ] && export npm_config_nodedir=/usr; \
+	cd runtimes/node && npm ci --no-audit --no-fund
+	@test -e runtimes/node/node_modules/aws-lambda-ric/dist/rapid-client.node
+
+# An installed nerd finds its runtime clients in PREFIX/share/nerd/runtimes.
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 $(BUILD)/nerd $(DESTDIR)$(PREFIX)/bin/nerd
+	mkdir -p $(DESTDIR)$(PREFIX)/share/nerd/runtimes
+	cp -R runtimes/python runtimes/node $(DESTDIR)$(PREFIX)/share/nerd/runtimes/
 
 # ---- main job ------------------------------------------------------------
 # `make run`: the NER API and its page on the local platform, from the same

@@ -156,6 +156,34 @@ grep -q 'a debug line' "$tmp/log" && bad "DEBUG shown at INFO" || ok
 inv PyFn PyHandler=levels.handler LogLevel=TRACE
 [ "$(cat "$tmp/out")" = 10 ] && ok || bad "TRACE is DEBUG: $(cat "$tmp/out")"
 
+inv PyFn PyHandler=app.logs LogFormat=JSON
+py "AWS_LAMBDA_LOG_FORMAT=JSON: one object per logging record" '
+rid = re.search(r"^START RequestId: ([0-9a-f-]{36})", log, re.M).group(1)
+recs = [json.loads(l) for l in log.split("\n") if l.startswith("{")]
+ts = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"  # no milliseconds
+assert [r["message"] for r in recs] == ["a warning formatted", "an error line"], recs
+for r, level in zip(recs, ("WARNING", "ERROR")):
+    assert list(r) == ["timestamp", "level", "message", "logger", "requestId"], r
+    assert re.fullmatch(ts, r["timestamp"]) and r["level"] == level and r["logger"] == "root" and r["requestId"] == rid, r
+'
+inv PyFn PyHandler=app.fail LogFormat=JSON
+py "AWS_LAMBDA_LOG_FORMAT=JSON: the error record" '
+r = json.loads(next(l for l in log.split("\n") if l.startswith("{")))
+assert list(r) == ["timestamp", "log_level", "errorMessage", "errorType", "requestId", "stackTrace"], r
+assert r["log_level"] == "ERROR" and r["errorType"] == "ValueError" and r["errorMessage"] == "boom", r
+'
+
+# --- AWS_LAMBDA_EXEC_WRAPPER, as AWS's /var/runtime/bootstrap -------------
+inv PyWrapped Wrapper="$TASK/wrapper.sh"
+[ $rc -eq 0 ] && grep -q '"WRAPPED": "yes"' "$tmp/out" && ok || bad "wrapper: $rc $(head -c 300 "$tmp/out")"
+has log '^wrapper ran: /usr/bin/python3(\.11)? bootstrap\.py$' "the wrapper gets the interpreter and the client"
+inv PyWrapped
+has out 'Runtime exited with error: exit status 127' "a missing wrapper: exit 127"
+has log '^/nonexistent-wrapper: does not exist$' "a missing wrapper: AWS's message"
+inv PyWrapped Wrapper="$TASK/app.py"
+has out 'Runtime exited with error: exit status 126' "a wrapper that is not executable: exit 126"
+has log "^$TASK/app.py: is not an executable\$" "a wrapper that is not executable: AWS's message"
+
 # --- timeouts, crashes, limits: the platform's, as for provided ------------
 inv PySlow
 has out '^\{"errorMessage":"RequestId: [0-9a-f-]{36} Error: Task timed out after 1.00 seconds","errorType":"Sandbox.Timedout"\}$' "timeout"

@@ -35,7 +35,7 @@ def handler(event, context):
         "env": {k: os.environ.get(k) for k in (
             "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER", "TZ",
             "LANG", "PATH", "PYTHONPATH", "AWS_LAMBDA_FUNCTION_NAME", "AWS_REGION",
-            "AWS_LAMBDA_RUNTIME_API", "GREETING", "_X_AMZN_TRACE_ID", "NERD_LAYER_DIRS")},
+            "AWS_LAMBDA_RUNTIME_API", "GREETING", "_X_AMZN_TRACE_ID", "NERD_LAYER_DIRS", "WRAPPED")},
         "sys_path0": sys.path[0],
         "cwd": os.getcwd(),
         "executable": sys.executable,
