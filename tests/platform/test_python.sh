@@ -136,6 +136,14 @@ init_error app Runtime.MalformedHandlerName "Bad handler 'app': not enough value
 init_error sys.handler Runtime.BuiltInModuleConflict "Cannot use built-in module sys as a handler module"
 init_error raises.handler KeyError "'missing'" '"stackTrace": \[.*raises\.py\\", line 2, in <module>'
 
+# an interpreter or runtime client that is not there: Runtime.InvalidEntrypoint
+NERD_PYTHON=/nonexistent/python3 inv PyFn
+has out '^\{"errorMessage":"RequestId: [0-9a-f-]{36} Error: fork/exec /nonexistent/python3: no such file or directory \(the python3.11 interpreter; NERD_PYTHON chooses another\)","errorType":"Runtime.InvalidEntrypoint"\}$' "missing interpreter"
+has log '^nerd: warning: function PyFn: python3.11: interpreter /nonexistent/python3 not found' "missing interpreter: warning"
+NERD_RUNTIMES=/nonexistent inv PyFn
+has out '"errorType":"Runtime.InvalidEntrypoint"' "missing runtime client"
+has out 'the runtime client for python3.11 was not found \(looked for /nonexistent/python/bootstrap.py; NERD_RUNTIMES names the directory holding python/ and node/\)' "missing runtime client: message"
+
 # --- logs -------------------------------------------------------------------
 inv PyFn PyHandler=app.logs
 [ "$(cat "$tmp/out")" = '"logged"' ] && ok || bad "logs result $(cat "$tmp/out")"
