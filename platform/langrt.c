@@ -109,7 +109,7 @@ static void find_clients(void)
         char cand[1200], real[PATH_MAX];
         snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
         if (has_clients(cand) && realpath(cand, real) && strlen(real) < sizeof client_dir) {
-            snprintf(client_dir, sizeof client_dir, "%s", real);
+            memcpy(client_dir, real, strlen(real) + 1);
             return;
         }
     }

@@ -57,8 +57,8 @@ const char *lrt_ids(void);
 
 /* How an environment's process starts. */
 typedef struct lrt_launch {
-    char exe[1100];                     /* what execve runs */
-    char args[LRT_MAX_ARGS][1100];      /* its argv */
+    char exe[1300];                     /* what execve runs */
+    char args[LRT_MAX_ARGS][1300];      /* its argv */
     int n_args;
     char env[LRT_MAX_ENV][LRT_ENV_CAP]; /* NAME=VALUE: PATH, LD_LIBRARY_PATH,
                                          * LAMBDA_RUNTIME_DIR and the runtime's own */
