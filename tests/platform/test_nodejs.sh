@@ -2,9 +2,9 @@
 # Node.js functions (tests/data/functions/nodejs/, nodejs.yaml) on the
 # platform's nodejs runtimes, run by /usr/bin/node with each runtime client
 # in turn: the platform's own (runtimes/node/index.mjs), then AWS's
-# aws-lambda-ric 3.3.0 (runtimes/node/ric.mjs; installed here with npm ci
-# under runtimes/node/node_modules when npm can, else that pass is skipped
-# and said so).  The same assertions for both, where AWS's published 3.3.0
+# aws-lambda-ric 3.3.0 (runtimes/node/ric.mjs, where `make test-deps` or
+# `make node-ric` installed it under runtimes/node/node_modules; else that
+# pass is skipped and said so).  The same assertions for both, where AWS's published 3.3.0
 # differs from the behaviour the spec takes from AWS's current source, the
 # difference is asserted per client (the callback-handler warning, and
 # Runtime.NodeJsExit for an async handler that never settles: 3.3.0 answers
@@ -236,17 +236,11 @@ assert b["count"] == 2 and b["event"]["resource"] == "/node/{name}" and b["event
 client=nerd
 suite
 
-# AWS's aws-lambda-ric: its native client built at install (cmake, autoconf,
-# automake, libtool, g++ from Debian; node-gyp against Debian's Node headers)
-if [ ! -e "$RT/node_modules/aws-lambda-ric/dist/rapid-client.node" ] && command -v npm >/dev/null; then
-    [ -e /usr/include/node/common.gypi ] && export npm_config_nodedir=/usr
-    (cd "$RT" && timeout 600 npm ci --no-audit --no-fund) > "$tmp/npm.log" 2>&1 ||
-        echo "note: npm ci aws-lambda-ric failed: $(tail -3 "$tmp/npm.log")" >&2
-fi
+# AWS's aws-lambda-ric, where `make test-deps` (or `make node-ric`) installed it
 if [ -e "$RT/node_modules/aws-lambda-ric/dist/rapid-client.node" ]; then
     client=aws
     suite
 else
-    echo "note: AWS's aws-lambda-ric not installed (make node-ric): its pass skipped" >&2
+    echo "note: AWS's aws-lambda-ric is not installed (make node-ric): its pass skipped" >&2
 fi
 finish
