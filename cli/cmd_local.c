@@ -26,7 +26,7 @@ static void usage(FILE *f)
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
           "                            [--destinations DIR] [--client-timeout S] [--no-limits]\n"
           "                            [--head-timeout S] [--workers N] [--build-dir DIR]\n"
-          "                            [--no-stage]\n"
+          "                            [--no-stage] [--usage-db FILE]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
@@ -44,7 +44,11 @@ static void usage(FILE *f)
           "(payload 2.0, or 1.0 where PayloadFormatVersion says so), REST APIs under\n"
           "their stage as on AWS (/Prod/path; also /Stage/path unless OpenApiVersion is\n"
           "set; payload 1.0); --no-stage serves REST APIs at /path, as `sam local\n"
-          "start-api` does.  Warm environments reused,\n"
+          "start-api` does.  Methods with ApiKeyRequired take the x-api-key header\n"
+          "and the usage plans' throttles and quotas: keys without a Value are\n"
+          "generated once and printed at start-up (\"API key NAME: VALUE\"); values and\n"
+          "usage counts are kept in --usage-db FILE (default .nerd/usage.sqlite3).\n"
+          "Warm environments reused,\n"
           "cold starts up to ReservedConcurrentExecutions (else 1000), then 429;\n"
           "provisioned environments initialised first; idle ones shut down after\n"
           "--idle-timeout seconds (default 300).  Event invocations (Invoke API)\n"
@@ -87,7 +91,7 @@ int cmd_local(int argc, char **argv)
     int port = 3000, limits = 1;
     double idle = 300, client_timeout = 30, head_timeout = 0;
     int workers = 0, no_stage = 0;
-    const char *dest = ".nerd/destinations", *build_dir = NULL;
+    const char *dest = ".nerd/destinations", *build_dir = NULL, *usage_db = NULL;
     if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
         usage(stderr);
@@ -115,6 +119,8 @@ int cmd_local(int argc, char **argv)
             limits = 0;
         } else if (!strcmp(argv[i], "--no-stage")) {
             no_stage = 1;
+        } else if (!strcmp(argv[i], "--usage-db") && i + 1 < argc) {
+            usage_db = argv[++i];
         } else if (!strcmp(argv[i], "--destinations") && i + 1 < argc) {
             dest = argv[++i];
         } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
@@ -161,7 +167,7 @@ int cmd_local(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
         gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout, head_timeout, workers,
-                        no_stage};
+                        no_stage, usage_db};
         int rc = gw_serve(t, &o, err, sizeof err);
         if (rc)
             fprintf(stderr, "nerd local: %s\n", err);

@@ -54,8 +54,12 @@ struct gw_admission {
     /* filled by the stages, read by the event builders */
     char *authorizer;           /* requestContext.authorizer as a JSON object (malloc'd),
                                  * NULL = none */
+    const char *usage_key;      /* the authorizer's usageIdentifierKey, NULL = none: the
+                                 * API key of an API whose ApiKeySourceType is AUTHORIZER
+                                 * (the authorizer stage keeps it valid until
+                                 * gw_admission_fini) */
     char api_key[129];          /* identity.apiKey, "" = none */
-    char api_key_id[32];        /* identity.apiKeyId */
+    char api_key_id[SAM_STR];   /* identity.apiKeyId: the key's logical id */
     /* internal */
     size_t next;                /* the next stage to run */
 };

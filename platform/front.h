@@ -54,6 +54,7 @@ struct gw {
     pool_set *pools;
     met *met;
     gw_bucket buckets[SAM_MAX_ROUTES];
+    struct up_store *usage;   /* API keys and usage plans (admit_keys.c), NULL = none */
     gw_async *async;
     double head_timeout, client_timeout;
     volatile int stopping;

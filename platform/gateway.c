@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admit_keys.h"
 #include "clock.h"
 #include "front.h"
 #include "langrt.h"
@@ -327,6 +328,8 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
         else
             lrt_warn(&t->functions[i], o->log); /* interpreter, version, layers */
     }
+    if (gw_keys_open(g, err, errlen)) /* API keys: printed before serving */
+        goto out;
     fflush(o->log);
     pool_prewarm(g->pools); /* provisioned environments, before serving */
     lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -385,6 +388,7 @@ out:
     if (lfd >= 0)
         close(lfd);
     pool_free(g->pools); /* every environment: SIGTERM, then SIGKILL */
+    gw_keys_close(g);    /* the last usage counts written */
     gw_async_free(g->async);
     met_free(g->met);
     for (int i = 0; i < g->n_workers; i++) {

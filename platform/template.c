@@ -152,6 +152,10 @@ static int apply_function_props(ctx *c, yaml_node_t *props, sam_function *f, con
             const char *k = sam__sval(sam__node(c, p->key));
             if (!k || !*k)
                 return sam__fail(c, sam__node(c, p->key), "Variables", "bad variable name");
+            /* !If [cond, value, !Ref AWS::NoValue]: no such variable, as in
+             * CloudFormation (not an empty one) */
+            if (!sam__pick(c, sam__node(c, p->value)))
+                continue;
             size_t i;
             for (i = 0; i < f->n_env && strcmp(f->env[i].key, k); i++)
                 ;

@@ -21,6 +21,12 @@ TARGETS += fuzz_extract_line
 TARGETS += fuzz_authorizer
 # JWT tokens and JWKS documents (platform/jwt*.c, with OpenSSL's libcrypto)
 TARGETS += fuzz_jwt fuzz_jwks
+# the DynamoDB client's answer parser (function/ddb_client.c: header lines,
+# CRC-32, error bodies, the retry decision)
+TARGETS += fuzz_ddb_response
+# the products API's parsers (function/products/pjson.c: POST bodies, exact
+# decimals, items, paging tokens)
+TARGETS += fuzz_products
 JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
 
 .PHONY: run build
@@ -30,9 +36,9 @@ $(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h pl
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
-$(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h $(LIB_SRC)
+$(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h function/fnhttp.c function/fnhttp.h $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
-	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
+	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c function/fnhttp.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
 $(FUZZBUILD)/fuzz_extract_line: tests/fuzz/fuzz_extract_line.c cli/cmd_extract.c cli/util.c cli/cli.h loadgen/common.c $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
@@ -49,6 +55,15 @@ $(FUZZBUILD)/fuzz_http_response: tests/fuzz/fuzz_http_response.c lib/http_resp.c
 $(FUZZBUILD)/fuzz_jwt $(FUZZBUILD)/fuzz_jwks: $(FUZZBUILD)/%: tests/fuzz/%.c $(JWT_SRC) platform/jwt.h platform/jwt_int.h platform/jsonw.h
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< $(JWT_SRC) -o $@ -ljansson -lcrypto
+
+$(FUZZBUILD)/fuzz_ddb_response: tests/fuzz/fuzz_ddb_response.c function/ddb_client.c function/ddb_client.h
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Ifunction $< function/ddb_client.c -o $@ -ljansson -lcurl -lz
+
+$(FUZZBUILD)/fuzz_products: tests/fuzz/fuzz_products.c function/products/pjson.c function/fnhttp.c \
+                           function/products/products_int.h function/fnhttp.h
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Ifunction -Ifunction/products $< function/products/pjson.c function/fnhttp.c -o $@ -ljansson
 
 run: build
 	@pass=0; fail=0; \
