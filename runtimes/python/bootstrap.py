@@ -365,8 +365,9 @@ class JsonFormatter(logging.Formatter):
     """AWS_LAMBDA_LOG_FORMAT=JSON: one object per record."""
 
     def __init__(self):
+        import json  # the standard library's, as AWS's formatter uses
         logging.Formatter.__init__(self, datefmt="%Y-%m-%dT%H:%M:%SZ")
-        self.enc = _json.JSONEncoder(ensure_ascii=False)
+        self.enc = json.JSONEncoder(ensure_ascii=False)
 
     def format(self, record):
         record.levelno = min(50, max(0, record.levelno)) // 10 * 10
