@@ -7,7 +7,7 @@ FCC = clang
 FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,undefined \
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/tokfuse.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c lib/uniq.c lib/pipe.c platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/loop.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/conn.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c \
+          lib/nn.c lib/ner.c lib/http.c lib/uniq.c lib/pipe.c platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_layer.c platform/langrt.c platform/layers.c platform/loop.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/conn.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c \
           platform/authorizer.c platform/az_event.c platform/az_policy.c
 TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw fuzz_apigw_v1 fuzz_handler
 # the load lab's scenario files (loadgen/), and HTTP responses (lib/http_resp.c:
