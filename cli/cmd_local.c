@@ -15,18 +15,21 @@
 #include "ddb.h"
 #include "envlimit.h"
 #include "gateway.h"
+#include "langrt.h"
 #include "runtime.h"
 #include "template.h"
 
 #define MAX_EVENT (6u * 1024 * 1024)
 #define MAX_OVERRIDES 64
+#define MAX_JWKS 32
 
 static void usage(FILE *f)
 {
     fputs("usage: nerd local start-api [--template FILE] [--port N] [--idle-timeout S]\n"
           "                            [--destinations DIR] [--client-timeout S] [--no-limits]\n"
           "                            [--head-timeout S] [--workers N] [--build-dir DIR]\n"
-          "                            [--no-stage] [--dynamodb-port N] [--dynamodb-dir DIR]\n"
+          "                            [--no-stage] [--usage-db FILE] [--jwks [KEY=]FILE|URL ...]\n"
+          "                            [--dynamodb-port N] [--dynamodb-dir DIR]\n"
           "                            [--parameter-overrides NAME=VALUE ...]\n"
           "       nerd local invoke [FUNCTION] [--template FILE] [--event FILE|-] [--no-limits]\n"
           "                         [--parameter-overrides NAME=VALUE ...]\n"
@@ -45,7 +48,11 @@ static void usage(FILE *f)
           "(payload 2.0, or 1.0 where PayloadFormatVersion says so), REST APIs under\n"
           "their stage as on AWS (/Prod/path; also /Stage/path unless OpenApiVersion is\n"
           "set; payload 1.0); --no-stage serves REST APIs at /path, as `sam local\n"
-          "start-api` does.  Warm environments reused,\n"
+          "start-api` does.  Methods with ApiKeyRequired take the x-api-key header\n"
+          "and the usage plans' throttles and quotas: keys without a Value are\n"
+          "generated once and printed at start-up (\"API key NAME: VALUE\"); values and\n"
+          "usage counts are kept in --usage-db FILE (default .nerd/usage.sqlite3).\n"
+          "Warm environments reused,\n"
           "cold starts up to ReservedConcurrentExecutions (else 1000), then 429;\n"
           "provisioned environments initialised first; idle ones shut down after\n"
           "--idle-timeout seconds (default 300).  Event invocations (Invoke API)\n"
@@ -60,6 +67,13 @@ static void usage(FILE *f)
           "--head-timeout S: a request head not complete S seconds after its first byte\n"
           "gets 408 (default: the client timeout).  --workers N: event loops serving\n"
           "connections and environments (default one per CPU).\n"
+          "--jwks KEY=FILE|URL: the JSON Web Key Set of a JWT (HTTP API) or Cognito\n"
+          "(REST) authorizer, KEY being its name, its issuer or its UserPoolArn: a file,\n"
+          "or an http:// URL on 127.0.0.1 or localhost (nothing else is contacted);\n"
+          "without KEY=, for every such authorizer without its own.  An issuer that\n"
+          "is itself a loopback http:// URL needs none (its /.well-known documents are\n"
+          "read).  Key sets are read at start-up; `nerd local jwt` makes keys, JWKS and\n"
+          "tokens (docs/auth.md).  Repeat the option for several authorizers.\n"
           "DynamoDB: a template with tables (AWS::DynamoDB::Table, SimpleTable) gets\n"
           "the local DynamoDB service on 127.0.0.1:--dynamodb-port (default 8000, 0 =\n"
           "any free port; given explicitly, it starts without tables too), its data in\n"
@@ -91,12 +105,12 @@ int cmd_local(int argc, char **argv)
     if (!strcmp(argv[1], "dynamodb"))
         return cmd_local_dynamodb(argc - 1, argv + 1);
     const char *sub = argv[1], *tpl = "template.yaml", *event_path = NULL, *fname = NULL;
-    const char *ov[MAX_OVERRIDES] = {0};
-    size_t nov = 0;
+    const char *ov[MAX_OVERRIDES] = {0}, *jwks[MAX_JWKS] = {0};
+    size_t nov = 0, njwks = 0;
     int port = 3000, limits = 1;
     double idle = 300, client_timeout = 30, head_timeout = 0;
     int workers = 0, no_stage = 0, ddb_port = 8000, ddb_forced = 0;
-    const char *dest = ".nerd/destinations", *build_dir = NULL, *ddb_dir = NULL;
+    const char *dest = ".nerd/destinations", *build_dir = NULL, *usage_db = NULL, *ddb_dir = NULL;
     if (strcmp(sub, "invoke") && strcmp(sub, "validate") && strcmp(sub, "start-api")) {
         fprintf(stderr, "nerd local: unknown command '%s'\n", sub);
         usage(stderr);
@@ -133,6 +147,14 @@ int cmd_local(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--dynamodb-dir") && i + 1 < argc) {
             ddb_dir = argv[++i];
+        } else if (!strcmp(argv[i], "--usage-db") && i + 1 < argc) {
+            usage_db = argv[++i];
+        } else if (!strcmp(argv[i], "--jwks") && i + 1 < argc) {
+            if (njwks == MAX_JWKS) {
+                fprintf(stderr, "nerd local: more than %d --jwks options\n", MAX_JWKS);
+                return 2;
+            }
+            jwks[njwks++] = argv[++i];
         } else if (!strcmp(argv[i], "--destinations") && i + 1 < argc) {
             dest = argv[++i];
         } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
@@ -179,7 +201,7 @@ int cmd_local(int argc, char **argv)
             return 1;
         }
         gw_options o = {port, idle, stderr, &g_stop, dest, client_timeout, head_timeout, workers,
-                        no_stage};
+                        no_stage, usage_db, jwks, njwks};
         int rc = gw_serve(t, &o, err, sizeof err);
         if (rc)
             fprintf(stderr, "nerd local: %s\n", err);
@@ -190,9 +212,15 @@ int cmd_local(int argc, char **argv)
     if (!strcmp(sub, "validate")) {
         for (size_t i = 0; i < t->n_functions; i++) {
             const sam_function *f = &t->functions[i];
-            printf("function %s: %s/bootstrap, %s, %s, %d MB, %d s timeout, reserved %d, "
-                   "provisioned %d\n", f->name, f->code_uri, f->runtime, f->arch, f->memory_mb,
-                   f->timeout_s, f->reserved, f->provisioned);
+            const lrt_runtime *r = lrt_find(f->runtime);
+            int managed = r && r->lang != LRT_PROVIDED;
+            printf("function %s: %s%s%s, %s, %s, %d MB, %d s timeout, reserved %d, "
+                   "provisioned %d", f->name, f->code_uri, managed ? " handler " : "/bootstrap",
+                   managed ? f->handler : "", f->runtime, f->arch, f->memory_mb, f->timeout_s,
+                   f->reserved, f->provisioned);
+            for (size_t k = 0; k < f->n_layers; k++)
+                printf("%s%s", k ? ", " : ", layers ", f->layers[k].name);
+            printf("\n");
         }
         for (size_t i = 0; i < t->n_tables; i++) {
             const sam_table *tb = &t->tables[i];
@@ -238,6 +266,7 @@ int cmd_local(int argc, char **argv)
         free(t);
         return 1;
     }
+    lrt_warn(f, stderr); /* interpreter, version, layers */
     if (lam_env_start(NULL, f, stderr, -1, &e, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
     } else {

@@ -3,8 +3,9 @@
  * (handler.h):
  *
  *  - Lambda custom runtime (default; AWS_LAMBDA_RUNTIME_API set): loads the
- *    model once (init), then loops over the Runtime API (rtclient.h, one
- *    kept-alive connection) — GET /next (no timeout), POST /response, POST
+ *    model once (init), then loops over the Runtime API (rtloop.h, shared
+ *    with the products function, on rtclient.h's one kept-alive
+ *    connection) — GET /next (no timeout), POST /response, POST
  *    /error with Lambda's error shape; POST /init/error and exit when the
  *    model cannot load or the configuration is invalid.  Each event's
  *    request id, deadline and trace id are read from /next's headers (the
@@ -26,13 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "handler.h"
 #include "http_server.h"
 #include "nerd/ner.h"
 #include "rtclient.h"
+#include "rtloop.h"
 
 #define MODEL_FILE "en_core_web_sm-2.2.5.nerd"
 
@@ -69,13 +70,6 @@ static int parse_num(const char *s, long long lo, long long hi, long long *out)
         return -1;
     *out = v;
     return 0;
-}
-
-static long long epoch_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* The model's path: --model, else NERD_MODEL, else the first readable of
@@ -128,71 +122,14 @@ static unsigned model_flags(void)
     return v && *v && strcmp(v, "0") ? 0 : NER_MODEL_TRUSTED;
 }
 
-/* Lambda's error shape, {"errorMessage","errorType"}: quotes and backslashes
- * escaped, control characters dropped, other non-ASCII bytes as '?' (the
- * message may quote configuration text that is not UTF-8). */
-static void error_json(char *out, size_t cap, const char *type, const char *msg)
+/* rtl_serve()'s handler: one event through the NER handler. */
+static int invoke(void *arg, const rtc_event *ev, const char **out, size_t *out_len, char *msg,
+                  size_t msgcap)
 {
-    size_t o = (size_t)snprintf(out, cap, "{\"errorMessage\":\"");
-    for (const char *s = msg; *s && o + 8 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            out[o++] = '\\', out[o++] = (char)ch;
-        else if (ch >= 0x80)
-            out[o++] = '?';
-        else if (ch >= 0x20)
-            out[o++] = (char)ch;
-    }
-    snprintf(out + o, cap - o, "\",\"errorType\":\"%s\"}", type);
-}
-
-/* What the loop does after a POST: go on to /next, or exit. */
-enum { NEXT, EXIT };
-
-/* The outcome of POST what (for request id) as the AWS runtimes treat it:
- * no answer (the connection failed) or a 5xx (the Runtime API is in a
- * state it cannot recover from and wants the runtime gone) → EXIT, with a
- * line on stderr; a 4xx (a request id or state the Runtime API refuses: the
- * invocation is over as far as it is concerned) → a line on stderr, NEXT;
- * 2xx → NEXT. */
-static int posted(rtc *c, rtc_err e, int status, const char *what, const char *id)
-{
-    if (e) {
-        fprintf(stderr, "bootstrap: POST %s for request %s: %s\n", what, id, rtc_detail(c));
-        return EXIT;
-    }
-    if (status >= 200 && status < 300)
-        return NEXT;
-    fprintf(stderr, "bootstrap: POST %s for request %s: the Runtime API answered %d %s%s\n", what,
-            id, status, rtc_answer(c), status >= 500 ? "; exiting" : "");
-    return status >= 500 ? EXIT : NEXT;
-}
-
-/* POSTs an invocation error of the given type; NEXT or EXIT (posted()). */
-static int post_error(rtc *c, const char *id, const char *type, const char *msg)
-{
-    char js[1536];
-    int status = 0;
-    error_json(js, sizeof js, type, msg);
-    rtc_err e = rtc_fail(c, id, type, js, strlen(js), &status);
-    return posted(c, e, status, "/error", id);
-}
-
-/* POSTs the result; a 413 (the result is over the Runtime API's payload
- * limit) becomes an invocation error, as Lambda itself reports it to the
- * invoker (Function.ResponseSizeTooLarge).  NEXT or EXIT. */
-static int post_response(rtc *c, const char *id, const char *out, size_t out_len)
-{
-    int status = 0;
-    rtc_err e = rtc_respond(c, id, out, out_len, &status);
-    if (e || status != 413)
-        return posted(c, e, status, "/response", id);
-    fprintf(stderr, "bootstrap: POST /response for request %s: the Runtime API answered 413 %s; "
-            "posting the error instead\n", id, rtc_answer(c));
-    char msg[160];
-    snprintf(msg, sizeof msg, "Response payload size (%zu bytes) exceeded the maximum allowed "
-             "payload size (the Runtime API answered 413)", out_len);
-    return post_error(c, id, "Function.ResponseSizeTooLarge", msg);
+    int rc = fn_lambda(arg, ev->body, ev->body_len, out, out_len);
+    if (rc)
+        snprintf(msg, msgcap, "%s", fn_strerror(rc));
+    return rc;
 }
 
 /* Runs the Lambda runtime loop; returns the exit status.  config_err: a
@@ -209,14 +146,10 @@ static int runtime_main(const char *model, const char *no_model, size_t max_text
               stderr);
         return 2;
     }
-    char err[1024], js[1536];
-    rtc *c = NULL;
-    if (rtc_new(api, FN_MAX_EVENT, &c, err, sizeof err)) {
-        fprintf(stderr, "bootstrap: %s\n", err);
+    rtc *c = rtl_open("bootstrap", FN_MAX_EVENT);
+    if (!c)
         return 2;
-    }
-    const char *pl = getenv("NERD_RUNTIME_PIPELINE");
-    rtc_set_pipeline(c, !(pl && !strcmp(pl, "0")));
+    char err[1024];
     fn_app *app = NULL;
     fn_ctx *ctx = NULL;
     const char *etype = NULL;
@@ -233,63 +166,14 @@ static int runtime_main(const char *model, const char *no_model, size_t max_text
         snprintf(err, sizeof err, "out of memory");
     }
     if (etype) {
-        fprintf(stderr, "bootstrap: init failed: %s\n", err);
-        error_json(js, sizeof js, etype, err);
-        int status = 0;
-        rtc_err e = rtc_fail(c, NULL, etype, js, strlen(js), &status);
-        if (e)
-            fprintf(stderr, "bootstrap: POST /init/error: %s\n", rtc_detail(c));
-        else if (status < 200 || status >= 300)
-            fprintf(stderr, "bootstrap: POST /init/error: the Runtime API answered %d %s\n", status,
-                    rtc_answer(c));
-        rtc_free(c);
         fn_app_free(app);
-        return 1;
+        return rtl_init_failed(c, "bootstrap", etype, err);
     }
-    for (;;) {
-        rtc_event ev;
-        int status = 0;
-        rtc_err e = rtc_next(c, &status, &ev);
-        if (e) { /* the platform is gone: exit, as Lambda runtimes do */
-            fprintf(stderr, "bootstrap: GET /next: %s\n", rtc_detail(c));
-            break;
-        }
-        if (status != 200) { /* 4xx: refused; 5xx: "Runtime should exit promptly" */
-            fprintf(stderr, "bootstrap: GET /next: the Runtime API answered %d %s; exiting\n",
-                    status, rtc_answer(c));
-            break;
-        }
-        if (!ev.id[0]) {
-            fputs("bootstrap: GET /next: no request id (status 200); exiting\n", stderr);
-            break;
-        }
-        if (ev.trace[0]) /* as the AWS runtimes do, for X-Ray SDKs */
-            setenv("_X_AMZN_TRACE_ID", ev.trace, 1);
-        else
-            unsetenv("_X_AMZN_TRACE_ID");
-        int then;
-        if (ev.too_big) {
-            then = post_error(c, ev.id, "Runtime.EventTooLarge", "the event exceeds 6 MB");
-        } else {
-            const char *out;
-            size_t out_len;
-            int rc = fn_lambda(ctx, ev.body, ev.body_len, &out, &out_len);
-            if (rc)
-                then = post_error(c, ev.id, "Runtime.HandlerError", fn_strerror(rc));
-            else
-                then = post_response(c, ev.id, out, out_len);
-        }
-        long long late = ev.deadline_ms ? epoch_ms() - ev.deadline_ms : 0;
-        if (late > 0) /* the platform has timed the invocation out by now */
-            fprintf(stderr, "bootstrap: request %s finished %lld ms after its deadline\n", ev.id,
-                    late);
-        if (then == EXIT)
-            break;
-    }
+    int rc = rtl_serve(c, "bootstrap", invoke, ctx);
     fn_ctx_free(ctx);
     fn_app_free(app);
     rtc_free(c);
-    return 1;
+    return rc;
 }
 
 int main(int argc, char **argv)

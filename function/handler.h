@@ -19,6 +19,8 @@
 
 #include <stddef.h>
 
+#include "fnhttp.h"
+
 #define FN_DEFAULT_MAX_TEXT ((size_t)1 << 20) /* bytes of text accepted */
 #define FN_MAX_EVENT ((size_t)6291556)         /* Lambda's payload cap */
 #define FN_MAX_BATCH 256                        /* texts in one {"texts": [...]} */
@@ -60,15 +62,9 @@ size_t fn_app_max_body(const fn_app *a);
 int fn_ctx_new(const fn_app *a, fn_ctx **out);
 void fn_ctx_free(fn_ctx *c);
 
-/* An HTTP answer.  body points into the context (or static data) and stays
- * valid until the next call on the context. */
-typedef struct fn_response {
-    int status;
-    const char *content_type;
-    const char *allow;      /* for 405 (and OPTIONS), else NULL */
-    const char *body;
-    size_t body_len;
-} fn_response;
+/* An HTTP answer (fnhttp.h).  body points into the context (or static
+ * data) and stays valid until the next call on the context. */
+typedef fh_response fn_response;
 
 /* Handles one HTTP request.  method/path: as received (path without its
  * query string); query: the query string without its "?" (NULL or empty:

@@ -1,10 +1,10 @@
 /*
- * The admission stages and their runner (see admission.h).  Today's list
- * holds the throttle: the token bucket of a route (HTTP API: its
- * RouteSettings, else DefaultRouteSettings; REST: its MethodSettings entry,
- * else the stage default).  The authorizer (REST Lambda TOKEN/REQUEST and
- * Cognito, HTTP Lambda and JWT) and the API key with its usage plan go
- * before it, in that order, as API Gateway runs them.
+ * The admission stages and their runner (see admission.h).  The list
+ * holds the authorizer (admit_authz.c: REST Lambda TOKEN/REQUEST and
+ * Cognito, HTTP Lambda and JWT), the API key with its usage plan
+ * (admit_keys.c), then the throttle: the token bucket of a route (HTTP API:
+ * its RouteSettings, else DefaultRouteSettings; REST: its MethodSettings
+ * entry, else the stage default), as API Gateway runs them.
  */
 #define _GNU_SOURCE
 #include "admission.h"
@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "admit_keys.h"
+#include "authz.h"
 #include "clock.h"
 
 /* Token bucket of a route: 1 = allowed. */
@@ -50,9 +52,11 @@ static gw_verdict throttle(gw_admission *a)
 
 static const gw_stage stage_throttle = {"throttle", throttle};
 
-/* The stages, in API Gateway's order: authorizer, API key and usage plan
- * (to come: they plug in here), then the stage/method or route throttle. */
+/* The stages, in API Gateway's order: authorizer, API key and usage plan,
+ * then the stage/method or route throttle. */
 static const gw_stage *const stages[] = {
+    &gw_stage_authorizer,
+    &gw_stage_api_key,          /* admit_keys.c */
     &stage_throttle,
 };
 
@@ -88,4 +92,6 @@ void gw_admission_fini(gw_admission *a)
 {
     free(a->authorizer);
     a->authorizer = NULL;
+    free(a->usage_key);
+    a->usage_key = NULL;
 }

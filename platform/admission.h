@@ -47,6 +47,7 @@ struct gw_admission {
                                  * default authorizer and the API key) */
     int resource;               /* REST: the resource matched, else -1 */
     const char *stage;          /* the stage served: "Prod", "$default" */
+    const char *path;           /* the request's path without the stage ("/items/7") */
     const apigw_match *match;   /* path parameters */
     long long time_ms;          /* when the request arrived (epoch ms) */
     void (*proceed)(gw_admission *a);   /* every stage passed: the front goes on */
@@ -54,8 +55,11 @@ struct gw_admission {
     /* filled by the stages, read by the event builders */
     char *authorizer;           /* requestContext.authorizer as a JSON object (malloc'd),
                                  * NULL = none */
+    char *usage_key;            /* the authorizer's usageIdentifierKey (malloc'd, freed by
+                                 * gw_admission_fini), NULL = none: the API key of an API
+                                 * whose ApiKeySourceType is AUTHORIZER */
     char api_key[129];          /* identity.apiKey, "" = none */
-    char api_key_id[32];        /* identity.apiKeyId */
+    char api_key_id[SAM_STR];   /* identity.apiKeyId: the key's logical id */
     /* internal */
     size_t next;                /* the next stage to run */
 };

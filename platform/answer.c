@@ -35,6 +35,7 @@ const gw_dialect gw_rest_dialect = {"REST", {
                               "UnauthorizedException", NULL},
     [GW_ANS_IAM_UNSIGNED] = {403, "{\"message\":\"Missing Authentication Token\"}",
                              "MissingAuthenticationTokenException", NULL},
+    [GW_ANS_ARN_TOO_LONG] = {414, "{\"message\":\"Request URI too long\"}", NULL, NULL},
     [GW_ANS_INTEGRATION_FAILURE] = {502, "{\"message\": \"Internal server error\"}", ISE, NULL},
     [GW_ANS_LAMBDA_REJECTED] = {500, "{\"message\": \"Internal server error\"}", ISE, NULL},
     [GW_ANS_INTEGRATION_TIMEOUT] = {504, "{\"message\": \"Endpoint request timed out\"}", ISE,
@@ -59,6 +60,7 @@ const gw_dialect gw_http_dialect = {"HTTP", {
     [GW_ANS_AUTHORIZER_FAILURE] = {500, "{\"message\":\"Internal Server Error\"}", NULL, NULL},
     [GW_ANS_EXPIRED_TOKEN] = {401, "{\"message\":\"Unauthorized\"}", NULL, NULL},
     [GW_ANS_IAM_UNSIGNED] = {403, "{\"message\":\"Forbidden\"}", NULL, NULL},
+    [GW_ANS_ARN_TOO_LONG] = {414, "{\"message\":\"Request URI too long\"}", NULL, NULL},
     [GW_ANS_INTEGRATION_FAILURE] = {500, "{\"message\":\"Internal Server Error\"}", NULL, NULL},
     [GW_ANS_LAMBDA_REJECTED] = {429, "{\"message\":\"Too Many Requests\"}", NULL, NULL},
     [GW_ANS_INTEGRATION_TIMEOUT] = {503, "{\"message\":\"Service Unavailable\"}", NULL, NULL},
@@ -97,10 +99,18 @@ int gw_ids_headers(const gw_ids *ids, apigw_response *out)
 
 void gw_answer_reply(gw_req *r, const gw_dialect *d, gw_answer which, const gw_ids *ids)
 {
+    gw_answer_reply_h(r, d, which, ids, NULL, NULL);
+}
+
+void gw_answer_reply_h(gw_req *r, const gw_dialect *d, gw_answer which, const gw_ids *ids,
+                       const char *name, const char *value)
+{
     const gw_answer_def *a = &d->answers[which];
     apigw_response h;
     memset(&h, 0, sizeof h);
     int rc = ids ? gw_ids_headers(ids, &h) : 0;
+    if (!rc && name)
+        rc = apigw_response_add(&h, name, value);
     if (!rc && a->error_type)
         rc = apigw_response_add(&h, "x-amzn-ErrorType", a->error_type);
     if (!rc)

@@ -25,6 +25,7 @@ typedef enum gw_answer {
     GW_ANS_AUTHORIZER_FAILURE,  /* authorizer error, timeout, bad output: 500 */
     GW_ANS_EXPIRED_TOKEN,       /* Cognito: the token has expired: 401 */
     GW_ANS_IAM_UNSIGNED,        /* AWS_IAM method without a SigV4 signature */
+    GW_ANS_ARN_TOO_LONG,        /* authorizer: method ARN over 1,600 bytes: 414 */
     GW_ANS_INTEGRATION_FAILURE, /* function error, malformed result: REST 502, HTTP 500 */
     GW_ANS_LAMBDA_REJECTED,     /* Lambda refused the invoke (throttle): REST 500, HTTP 429 */
     GW_ANS_INTEGRATION_TIMEOUT, /* REST 504 after 29 s, HTTP 503 after 30 s */
@@ -67,5 +68,10 @@ int gw_ids_headers(const gw_ids *ids, apigw_response *out);
  * (its headers are added and apigw-requestid is left out), NULL for an
  * HTTP API.  On r's worker. */
 void gw_answer_reply(gw_req *r, const gw_dialect *d, gw_answer which, const gw_ids *ids);
+
+/* The same with one more header, name: value (both copied; name NULL:
+ * none), such as a JWT authorizer's www-authenticate. */
+void gw_answer_reply_h(gw_req *r, const gw_dialect *d, gw_answer which, const gw_ids *ids,
+                       const char *name, const char *value);
 
 #endif

@@ -155,24 +155,59 @@ static void str_or_null(jw *w, const char *s, size_t n)
         jw_lit(w, "null");
 }
 
-static void write_identity(jw *w, const apigw_v1_request *q, const apigw__kv_join *ua)
+/* member key (JSON punctuation and name) and s as a string, or null. */
+static void member(jw *w, const char *key, const char *s)
 {
-    const apigw_request *r = q->r;
-    jw_lit(w, "{\"cognitoIdentityPoolId\":null,\"accountId\":null,\"cognitoIdentityId\":null,"
-              "\"caller\":null,");
-    if (q->api_key) {
-        jw_lit(w, "\"apiKey\":");
-        jw_str(w, q->api_key, strlen(q->api_key));
-        jw_lit(w, ",\"apiKeyId\":");
-        str_or_null(w, q->api_key_id, q->api_key_id ? strlen(q->api_key_id) : 0);
+    jw_raw(w, key, strlen(key));
+    str_or_null(w, s, s ? strlen(s) : 0);
+}
+
+void apigw_v1_write_context(jw *w, const apigw_v1_context *c)
+{
+    char tbuf[64];
+    apigw__clf_time(c->time_ms, tbuf);
+    member(w, "{\"resourceId\":", c->resource_id);
+    member(w, ",\"resourcePath\":", c->resource_path);
+    member(w, ",\"httpMethod\":", c->method);
+    if (c->extended_id)
+        member(w, ",\"extendedRequestId\":", c->extended_id);
+    member(w, ",\"requestTime\":", tbuf);
+    jw_lit(w, ",\"path\":");
+    jw_str_begin(w);
+    if (c->stage_prefix) {
+        jw_lit(w, "/");
+        jw_str_part(w, c->stage_prefix, strlen(c->stage_prefix));
+    }
+    jw_str_part(w, c->path, c->path_len);
+    jw_str_end(w);
+    member(w, ",\"accountId\":", c->account_id);
+    member(w, ",\"protocol\":\"HTTP/1.1\",\"stage\":", c->stage);
+    jw_lit(w, ",\"domainPrefix\":");
+    jw_str(w, c->domain_name, strcspn(c->domain_name, "."));
+    jw_lit(w, ",\"requestTimeEpoch\":");
+    jw_int(w, c->time_ms);
+    member(w, ",\"requestId\":", c->request_id);
+    jw_lit(w, ",\"identity\":{\"cognitoIdentityPoolId\":null,\"accountId\":null,"
+              "\"cognitoIdentityId\":null,\"caller\":null,");
+    if (c->api_key) {
+        member(w, "\"apiKey\":", c->api_key);
+        member(w, ",\"apiKeyId\":", c->api_key_id);
         jw_lit(w, ",");
     }
-    jw_lit(w, "\"sourceIp\":");
-    jw_str(w, r->source_ip, strlen(r->source_ip));
+    member(w, "\"sourceIp\":", c->source_ip);
     jw_lit(w, ",\"principalOrgId\":null,\"accessKey\":null,\"cognitoAuthenticationType\":null,"
               "\"cognitoAuthenticationProvider\":null,\"userArn\":null,\"userAgent\":");
-    str_or_null(w, ua ? ua->v[ua->n - 1] : NULL, ua ? ua->vl[ua->n - 1] : 0);
+    str_or_null(w, c->user_agent, c->user_agent_len);
     jw_lit(w, ",\"user\":null}");
+    if (c->authorizer) {
+        jw_lit(w, ",\"authorizer\":");
+        jw_raw(w, c->authorizer, strlen(c->authorizer));
+    }
+    member(w, ",\"domainName\":", c->domain_name);
+    if (c->deployment_id)
+        member(w, ",\"deploymentId\":", c->deployment_id);
+    member(w, ",\"apiId\":", c->api_id);
+    jw_lit(w, "}");
 }
 
 static void id6(const char *a, const char *b, char out[7])
@@ -186,6 +221,8 @@ static void id6(const char *a, const char *b, char out[7])
         out[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[h % 36];
     out[6] = 0;
 }
+
+void apigw_v1_deployment_id(const sam_api *api, char out[7]) { id6(api->name, "deployment", out); }
 
 char *apigw_v1_event(const sam_template *t, const apigw_v1_request *q, size_t *len)
 {
@@ -278,48 +315,24 @@ char *apigw_v1_event(const sam_template *t, const apigw_v1_request *q, size_t *l
         jw_lit(&w, "}");
     else
         jw_lit(&w, "null");
-    char tbuf[64], dep[7];
-    apigw__clf_time(r->time_ms, tbuf);
-    size_t al = strlen(r->api_id);
-    jw_lit(&w, ",\"requestContext\":{\"resourceId\":");
-    str_or_null(&w, res ? res->id : NULL, res ? strlen(res->id) : 0);
-    jw_lit(&w, ",\"resourcePath\":");
-    jw_str(&w, resource, strlen(resource));
-    jw_lit(&w, ",\"httpMethod\":");
-    jw_str(&w, r->method, strlen(r->method));
-    jw_lit(&w, ",\"extendedRequestId\":");
-    jw_str(&w, q->extended_id, strlen(q->extended_id));
-    jw_lit(&w, ",\"requestTime\":");
-    jw_str(&w, tbuf, strlen(tbuf));
-    jw_lit(&w, ",\"path\":");
-    jw_str(&w, q->context_path, q->context_path_len);
-    jw_lit(&w, ",\"accountId\":\"123456789012\",\"protocol\":\"HTTP/1.1\",\"stage\":");
-    jw_str(&w, q->stage, strlen(q->stage));
-    jw_lit(&w, ",\"domainPrefix\":");
-    jw_str(&w, r->api_id, al);
-    jw_lit(&w, ",\"requestTimeEpoch\":");
-    jw_int(&w, r->time_ms);
-    jw_lit(&w, ",\"requestId\":");
-    jw_str(&w, r->request_id, strlen(r->request_id));
-    jw_lit(&w, ",\"identity\":");
-    write_identity(&w, q, find_ci(hs, nh, "user-agent"));
-    if (q->authorizer) {
-        jw_lit(&w, ",\"authorizer\":");
-        jw_raw(&w, q->authorizer, strlen(q->authorizer));
-    } else if (q->http_api) {
-        jw_lit(&w, ",\"authorizer\":{\"claims\":null,\"scopes\":null}");
-    }
-    jw_lit(&w, ",\"domainName\":\"");
-    jw_str_part(&w, r->api_id, al);
-    jw_lit(&w, ".execute-api.us-east-1.amazonaws.com\"");
-    if (!q->http_api) {
-        id6(api->name, "deployment", dep);
-        jw_lit(&w, ",\"deploymentId\":");
-        jw_str(&w, dep, 6);
-    }
-    jw_lit(&w, ",\"apiId\":");
-    jw_str(&w, r->api_id, al);
-    jw_lit(&w, "},\"body\":");
+    char dep[7], domain[128];
+    const apigw__kv_join *ua = find_ci(hs, nh, "user-agent");
+    snprintf(domain, sizeof domain, "%s.execute-api.us-east-1.amazonaws.com", r->api_id);
+    if (!q->http_api)
+        apigw_v1_deployment_id(api, dep);
+    apigw_v1_context c = {
+        .resource_id = res ? res->id : NULL, .resource_path = resource, .method = r->method,
+        .extended_id = q->extended_id, .time_ms = r->time_ms, .path = q->context_path,
+        .path_len = q->context_path_len, .account_id = "123456789012", .stage = q->stage,
+        .domain_name = domain, .request_id = r->request_id, .source_ip = r->source_ip,
+        .user_agent = ua ? ua->v[ua->n - 1] : NULL, .user_agent_len = ua ? ua->vl[ua->n - 1] : 0,
+        .api_key = q->api_key, .api_key_id = q->api_key_id,
+        .authorizer = q->authorizer ? q->authorizer
+                    : q->http_api ? "{\"claims\":null,\"scopes\":null}" : NULL,
+        .deployment_id = q->http_api ? NULL : dep, .api_id = r->api_id};
+    jw_lit(&w, ",\"requestContext\":");
+    apigw_v1_write_context(&w, &c);
+    jw_lit(&w, ",\"body\":");
     int b64 = 0;
     if (r->body && r->body_len) {
         b64 = q->http_api ? !(ct && apigw__text_type(ct, ctl)) : binary_type(api, ct, ctl);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "apigw.h"
+#include "jsonw.h"
 #include "template.h"
 
 /* Resolves method and path (without the stage and the query) on REST API
@@ -54,6 +55,37 @@ typedef struct apigw_v1_request {
     const char *api_key;        /* identity.apiKey and apiKeyId, NULL = absent */
     const char *api_key_id;
 } apigw_v1_request;
+
+/* The requestContext of a payload 1.0 event, and of the REST REQUEST and
+ * HTTP API 1.0 authorizer events (az_event.c), in the captured order. */
+typedef struct apigw_v1_context {
+    const char *resource_id;    /* NULL: null */
+    const char *resource_path;
+    const char *method;
+    const char *extended_id;    /* extendedRequestId, NULL: left out */
+    long long time_ms;          /* requestTime and requestTimeEpoch */
+    const char *stage_prefix;   /* "path" is "/" stage_prefix path; NULL: path alone */
+    const char *path;           /* (not NUL-terminated) */
+    size_t path_len;
+    const char *account_id;
+    const char *stage;
+    const char *domain_name;    /* domainPrefix is its first label */
+    const char *request_id;
+    const char *source_ip;
+    const char *user_agent;     /* identity.userAgent (not NUL-terminated), NULL: null */
+    size_t user_agent_len;
+    const char *api_key;        /* identity.apiKey and apiKeyId (NULL: null), NULL: left out */
+    const char *api_key_id;
+    const char *authorizer;     /* a JSON object, NULL: left out */
+    const char *deployment_id;  /* NULL: left out */
+    const char *api_id;
+} apigw_v1_context;
+
+/* Appends c as a JSON object to w. */
+void apigw_v1_write_context(jw *w, const apigw_v1_context *c);
+
+/* REST API api's requestContext.deploymentId: 6 characters, stable. */
+void apigw_v1_deployment_id(const sam_api *api, char out[7]);
 
 /* Builds the payload format 1.0 event of q for template t: REST (header
  * names as received, stage variables, resource ids, binaryMediaTypes

@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "apigw_int.h"
+#include "apigw_v1.h"
 #include "runtime.h"
 
 enum { LAST, MULTI, JOIN };
@@ -147,13 +148,7 @@ void az__user_agent(jw *w, const az_request *r, int join, int nullable)
     free(v);
 }
 
-static void request_time(const az_request *r, char *buf, size_t cap)
-{
-    time_t secs = (time_t)(r->time_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(buf, cap, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-}
+static const char *s0(const char *s) { return s ? s : ""; }
 
 static void domain(const az_request *r, char *name, size_t cap, char *prefix, size_t pcap)
 {
@@ -165,46 +160,34 @@ static void domain(const az_request *r, char *name, size_t cap, char *prefix, si
     snprintf(prefix, pcap, "%.*s", (int)strcspn(name, "."), name);
 }
 
-/* requestContext of the 1.0 shape (REST REQUEST, HTTP 1.0), as the
- * captured REST event orders it. */
+/* requestContext of the 1.0 shape (REST REQUEST, HTTP 1.0): the 1.0
+ * event's (apigw_v1.c) without an authorizer; HTTP APIs' has no resourceId
+ * or deploymentId, and its $default stage is not in the path. */
 static void context_v1(jw *w, const az_request *r, int http)
 {
-    char t[64], dn[512], dp[256];
-    request_time(r, t, sizeof t);
+    char dn[512], dp[256];
     domain(r, dn, sizeof dn, dp, sizeof dp);
-    member(w, "{\"resourceId\":", http ? NULL : r->resource_id, 1);
-    member(w, ",\"resourcePath\":", r->resource ? r->resource : r->path, 0);
-    member(w, ",\"httpMethod\":", r->method, 0);
-    if (r->extended_request_id)
-        member(w, ",\"extendedRequestId\":", r->extended_request_id, 0);
-    member(w, ",\"requestTime\":", t, 0);
-    /* the path with the stage (HTTP APIs' $default stage has none) */
-    jw_lit(w, ",\"path\":");
-    jw_str_begin(w);
-    if (!(http && r->stage && !strcmp(r->stage, "$default"))) {
-        jw_lit(w, "/");
-        jw_str_part(w, r->stage ? r->stage : "", r->stage ? strlen(r->stage) : 0);
+    long ual = az__header(r, "user-agent", 0, NULL);
+    char *ua = ual >= 0 ? malloc((size_t)ual + 1) : NULL;
+    if (ual >= 0 && !ua) {
+        w->err = 1;
+        return;
     }
-    jw_str_part(w, r->path ? r->path : "", r->path ? strlen(r->path) : 0);
-    jw_str_end(w);
-    member(w, ",\"accountId\":", r->account_id ? r->account_id : "123456789012", 0);
-    member(w, ",\"protocol\":\"HTTP/1.1\",\"stage\":", r->stage, 0);
-    member(w, ",\"domainPrefix\":", dp, 0);
-    jw_lit(w, ",\"requestTimeEpoch\":");
-    jw_int(w, r->time_ms);
-    member(w, ",\"requestId\":", r->request_id, 0);
-    member(w,
-           ",\"identity\":{\"cognitoIdentityPoolId\":null,\"accountId\":null,"
-           "\"cognitoIdentityId\":null,\"caller\":null,\"sourceIp\":",
-           r->source_ip, 0);
-    jw_lit(w, ",\"principalOrgId\":null,\"accessKey\":null,\"cognitoAuthenticationType\":null,"
-              "\"cognitoAuthenticationProvider\":null,\"userArn\":null,\"userAgent\":");
-    az__user_agent(w, r, 0, 1);
-    member(w, ",\"user\":null},\"domainName\":", dn, 0);
-    if (r->deployment_id && !http)
-        member(w, ",\"deploymentId\":", r->deployment_id, 0);
-    member(w, ",\"apiId\":", r->api_id, 0);
-    jw_lit(w, "}");
+    if (ua)
+        az__header(r, "user-agent", 0, ua);
+    int bare = http && r->stage && !strcmp(r->stage, "$default");
+    apigw_v1_context c = {
+        .resource_id = http ? NULL : r->resource_id, .resource_path = s0(r->resource ? r->resource
+                                                                                      : r->path),
+        .method = s0(r->method), .extended_id = r->extended_request_id, .time_ms = r->time_ms,
+        .stage_prefix = bare ? NULL : s0(r->stage), .path = s0(r->path),
+        .path_len = strlen(s0(r->path)),
+        .account_id = r->account_id ? r->account_id : "123456789012", .stage = s0(r->stage),
+        .domain_name = dn, .request_id = s0(r->request_id), .source_ip = s0(r->source_ip),
+        .user_agent = ua, .user_agent_len = ua ? (size_t)ual : 0,
+        .deployment_id = http ? NULL : r->deployment_id, .api_id = s0(r->api_id)};
+    apigw_v1_write_context(w, &c);
+    free(ua);
 }
 
 /* The identity values joined with ',' (HTTP 1.0 identitySource). */
@@ -292,7 +275,7 @@ static void event_v2(jw *w, const az_request *r, const az_identity *id, const ch
 {
     const char *rk = r->route_key ? r->route_key : "$default";
     char t[64], dn[512], dp[256];
-    request_time(r, t, sizeof t);
+    apigw__clf_time(r->time_ms, t);
     domain(r, dn, sizeof dn, dp, sizeof dp);
     member(w, "{\"version\":\"2.0\",\"type\":\"REQUEST\",\"routeArn\":", arn, 0);
     jw_lit(w, ",\"identitySource\":[");

@@ -25,10 +25,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "clock.h"
 #include "conn.h"
-#include "crc32.h"
 #include "ddb_int.h"
 #include "loop.h"
 
@@ -106,7 +106,7 @@ static size_t head_of(char *head, int status, const char *ctype, const char *bod
     return (size_t)snprintf(head, HEAD_MAX, "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %s\r\n"
                             "x-amz-crc32: %u\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                             "Date: %s\r\n%s\r\n", status, http_reason(status), rid,
-                            crc32_update(0, body, bl), ctype, bl, date,
+                            (unsigned)crc32(0, (const Bytef *)body, (uInt)bl), ctype, bl, date,
                             keep ? "" : "Connection: close\r\n");
 }
 

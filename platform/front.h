@@ -54,7 +54,9 @@ struct gw {
     pool_set *pools;
     met *met;
     gw_bucket buckets[SAM_MAX_ROUTES];
+    struct up_store *usage;   /* API keys and usage plans (admit_keys.c), NULL = none */
     gw_async *async;
+    struct gw_authz *authz;   /* the template's authorizers (authz.h) */
     double head_timeout, client_timeout;
     volatile int stopping;
     atomic_uint next_worker;  /* connections dealt in turn (gateway.c) */

@@ -19,8 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admit_keys.h"
+#include "authz.h"
 #include "clock.h"
 #include "front.h"
+#include "langrt.h"
 
 #define GW_MAX_HEAD 10240                 /* HTTP API: request line + headers */
 #define GW_MAX_BODY (10u * 1024 * 1024)   /* HTTP API payload limit */
@@ -318,12 +321,18 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
     }
     for (size_t r = 0; r < SAM_MAX_ROUTES; r++)
         pthread_mutex_init(&g->buckets[r].mu, NULL);
+    if (gw_authz_new(t, o->jwks, o->n_jwks, o->log, &g->authz, err, errlen))
+        goto out;
     for (size_t i = 0; i < t->n_functions; i++) {
         char why[1400];
         if (lam_check_bootstrap(&t->functions[i], why, sizeof why) != 0)
             fprintf(o->log, "nerd: warning: function %s: %s; its invocations will fail with "
                     "Runtime.InvalidEntrypoint\n", t->functions[i].name, why);
+        else
+            lrt_warn(&t->functions[i], o->log); /* interpreter, version, layers */
     }
+    if (gw_keys_open(g, err, errlen)) /* API keys: printed before serving */
+        goto out;
     fflush(o->log);
     pool_prewarm(g->pools); /* provisioned environments, before serving */
     lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -382,7 +391,9 @@ out:
     if (lfd >= 0)
         close(lfd);
     pool_free(g->pools); /* every environment: SIGTERM, then SIGKILL */
+    gw_keys_close(g);    /* the last usage counts written */
     gw_async_free(g->async);
+    gw_authz_free(g->authz);
     met_free(g->met);
     for (int i = 0; i < g->n_workers; i++) {
         ev_free(g->workers[i].L);

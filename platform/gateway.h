@@ -28,6 +28,12 @@ typedef struct gw_options {
     int workers;              /* event loops; 0 = one per online CPU */
     int no_stage;             /* REST APIs at /path instead of /{stage}/path, as
                                * `sam local start-api` serves them */
+    const char *usage_db;     /* API keys' generated values and usage counts (SQLite);
+                               * NULL = .nerd/usage.sqlite3 under the working
+                               * directory; opened only when a method requires a key */
+    const char *const *jwks;  /* --jwks KEY=FILE|URL: keys of JWT and Cognito
+                               * authorizers (authz.h) */
+    size_t n_jwks;
 } gw_options;
 
 /* Serves t until *o->stop becomes non-zero, then lets running requests

@@ -220,6 +220,7 @@ static int serve(gw_req *r)
     k->adm.route = m.route;
     k->adm.resource = -1;
     k->adm.stage = "$default";
+    k->adm.path = r->path;
     k->adm.match = &h->m;
     k->adm.proceed = proceed;
     gw_admit(&k->adm);

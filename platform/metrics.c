@@ -26,8 +26,9 @@ typedef struct slot {
 
 typedef struct fn {
     char name[SAM_STR];
-    int provisioned;
+    int provisioned, reserved;
     int conc, pc_conc;
+    long long last_sec; /* the newest second with a slot */
     uint64_t inv, err, thr, cold, pc_inv;
     uint32_t conc_max;
     double dur_sum, dur_max, init_sum;
@@ -37,6 +38,7 @@ typedef struct fn {
 
 struct met {
     pthread_mutex_t mu;
+    long long started;
     size_t n;
     fn *f;
 };
@@ -66,6 +68,7 @@ met *met_new(const sam_template *t)
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
     pthread_mutex_init(&m->mu, &ma);
     pthread_mutexattr_destroy(&ma);
+    m->started = now_s();
     m->n = t->n_functions;
     m->f = calloc(m->n ? m->n : 1, sizeof *m->f);
     if (!m->f) {
@@ -75,6 +78,7 @@ met *met_new(const sam_template *t)
     for (size_t i = 0; i < m->n; i++) {
         snprintf(m->f[i].name, sizeof m->f[i].name, "%s", t->functions[i].name);
         m->f[i].provisioned = t->functions[i].provisioned;
+        m->f[i].reserved = t->functions[i].reserved;
         m->f[i].ring = calloc(MET_SECONDS, sizeof(slot));
         if (!m->f[i].ring) {
             met_free(m);
@@ -95,12 +99,32 @@ void met_free(met *m)
     free(m);
 }
 
+/* A slot begun for second s holds the concurrency carried into it.  No
+ * invocation began or ended in the seconds since f's newest slot, so the
+ * concurrency then was what it is now: they get slots holding it, and an
+ * invocation running for minutes is counted in every second it runs, as
+ * CloudWatch's ConcurrentExecutions (max per period) counts it. */
+static void begin_slot(fn *f, long long s)
+{
+    slot *x = &f->ring[s % MET_SECONDS];
+    memset(x, 0, sizeof *x);
+    x->sec = s;
+    x->conc_max = (uint32_t)f->conc;
+    x->pc_max = (uint32_t)f->pc_conc;
+}
+
 static slot *cur_slot(fn *f, long long s)
 {
     slot *x = &f->ring[s % MET_SECONDS];
     if (x->sec != s) {
-        memset(x, 0, sizeof *x);
-        x->sec = s;
+        if (f->conc > 0 && s > f->last_sec)
+            for (long long g = f->last_sec + 1 > s - MET_SECONDS + 1 ? f->last_sec + 1
+                                                                     : s - MET_SECONDS + 1;
+                 g < s; g++)
+                begin_slot(f, g);
+        begin_slot(f, s);
+        if (s > f->last_sec)
+            f->last_sec = s;
     }
     return x;
 }
@@ -173,7 +197,9 @@ void met_throttle(met *m, int fi)
     pthread_mutex_unlock(&m->mu);
 }
 
-static double pct64(const uint64_t *h, uint64_t n, double p)
+/* The p quantile of the n durations counted in h: the upper bound of its
+ * bucket, or max (the longest duration) where that is less. */
+static double pct64(const uint64_t *h, uint64_t n, double p, double max)
 {
     if (!n)
         return 0;
@@ -183,9 +209,9 @@ static double pct64(const uint64_t *h, uint64_t n, double p)
     for (int b = 0; b < NB; b++) {
         acc += h[b];
         if (acc >= rank)
-            return bucket_value(b);
+            return fmin(bucket_value(b), max);
     }
-    return bucket_value(NB - 1);
+    return fmin(bucket_value(NB - 1), max);
 }
 
 typedef struct buf {
@@ -253,7 +279,7 @@ char *met_prometheus(met *m, size_t *len)
         static const double q[] = {0.5, 0.95, 0.99};
         for (int k = 0; k < 3; k++)
             add(&b, "nerd_lambda_duration_ms{function=\"%s\",quantile=\"%g\"} %.3f\n", f->name,
-                q[k], pct64(f->hist, f->inv, q[k]));
+                q[k], pct64(f->hist, f->inv, q[k], f->dur_max));
         add(&b, "nerd_lambda_duration_ms_sum{function=\"%s\"} %.3f\n", f->name, f->dur_sum);
         add(&b, "nerd_lambda_duration_ms_count{function=\"%s\"} %llu\n", f->name,
             (unsigned long long)f->inv);
@@ -291,6 +317,19 @@ char *met_prometheus(met *m, size_t *len)
     return b.p;
 }
 
+/* What a series entry and a function's totals have in common. */
+static void add_stats(buf *b, uint64_t inv, uint64_t err, uint64_t thr, uint64_t cold,
+                      double isum, double dsum, double dmax, const uint64_t *h)
+{
+    add(b, "\"Invocations\":%llu,\"Errors\":%llu,\"Throttles\":%llu,"
+           "\"ColdStarts\":%llu,\"InitDurationAvg\":%.3f,\"DurationAvg\":%.3f,"
+           "\"DurationP50\":%.3f,\"DurationP95\":%.3f,\"DurationP99\":%.3f,"
+           "\"DurationMax\":%.3f,",
+        (unsigned long long)inv, (unsigned long long)err, (unsigned long long)thr,
+        (unsigned long long)cold, cold ? isum / (double)cold : 0, inv ? dsum / (double)inv : 0,
+        pct64(h, inv, 0.5, dmax), pct64(h, inv, 0.95, dmax), pct64(h, inv, 0.99, dmax), dmax);
+}
+
 char *met_json(met *m, long long from_s, long long to_s, int period, size_t *len)
 {
     buf b = {0};
@@ -303,7 +342,8 @@ char *met_json(met *m, long long from_s, long long to_s, int period, size_t *len
         from_s = now - MET_SECONDS + 1;
     from_s -= from_s % period;
     pthread_mutex_lock(&m->mu);
-    add(&b, "{\"period\":%d,\"from\":%lld,\"to\":%lld,\"functions\":{", period, from_s, to_s);
+    add(&b, "{\"period\":%d,\"from\":%lld,\"to\":%lld,\"started\":%lld,\"functions\":{", period,
+        from_s, to_s, m->started);
     for (size_t i = 0; i < m->n; i++) {
         fn *f = &m->f[i];
         add(&b, "%s\"%s\":[", i ? "," : "", f->name);
@@ -314,8 +354,15 @@ char *met_json(met *m, long long from_s, long long to_s, int period, size_t *len
             double dsum = 0, dmax = 0, isum = 0;
             for (long long s = t; s < t + period && s <= to_s; s++) {
                 const slot *x = &f->ring[s % MET_SECONDS];
-                if (x->sec != s)
+                if (x->sec != s) {
+                    if (s > f->last_sec) { /* nothing began or ended since */
+                        if ((uint32_t)f->conc > cmax)
+                            cmax = (uint32_t)f->conc;
+                        if ((uint32_t)f->pc_conc > pmax)
+                            pmax = (uint32_t)f->pc_conc;
+                    }
                     continue;
+                }
                 inv += x->inv;
                 err += x->err;
                 thr += x->thr;
@@ -332,20 +379,30 @@ char *met_json(met *m, long long from_s, long long to_s, int period, size_t *len
                 for (int k = 0; k < NB; k++)
                     h[k] += x->hist[k];
             }
-            add(&b, "%s{\"t\":%lld,\"Invocations\":%llu,\"Errors\":%llu,\"Throttles\":%llu,"
-                    "\"ColdStarts\":%llu,\"InitDurationAvg\":%.3f,\"DurationAvg\":%.3f,"
-                    "\"DurationP50\":%.3f,\"DurationP95\":%.3f,\"DurationP99\":%.3f,"
-                    "\"DurationMax\":%.3f,\"ConcurrentExecutions\":%u,"
-                    "\"ProvisionedConcurrencyInvocations\":%llu,"
+            add(&b, "%s{\"t\":%lld,", first ? "" : ",", t);
+            add_stats(&b, inv, err, thr, cold, isum, dsum, dmax, h);
+            add(&b, "\"ConcurrentExecutions\":%u,\"ProvisionedConcurrencyInvocations\":%llu,"
                     "\"ProvisionedConcurrencyUtilization\":%.3f}",
-                first ? "" : ",", t, (unsigned long long)inv, (unsigned long long)err,
-                (unsigned long long)thr, (unsigned long long)cold, cold ? isum / (double)cold : 0,
-                inv ? dsum / (double)inv : 0, pct64(h, inv, 0.5), pct64(h, inv, 0.95),
-                pct64(h, inv, 0.99), dmax, cmax, (unsigned long long)pc_inv,
+                cmax, (unsigned long long)pc_inv,
                 f->provisioned > 0 ? (double)pmax / f->provisioned : 0);
             first = 0;
         }
         add(&b, "]");
+    }
+    add(&b, "},\"totals\":{");
+    for (size_t i = 0; i < m->n; i++) {
+        fn *f = &m->f[i];
+        add(&b, "%s\"%s\":{", i ? "," : "", f->name);
+        add_stats(&b, f->inv, f->err, f->thr, f->cold, f->init_sum, f->dur_sum, f->dur_max,
+                  f->hist);
+        add(&b, "\"ConcurrentExecutions\":%d,\"ConcurrentExecutionsMax\":%u,"
+                "\"ProvisionedConcurrencyInvocations\":%llu,",
+            f->conc, f->conc_max, (unsigned long long)f->pc_inv);
+        if (f->reserved >= 0)
+            add(&b, "\"ReservedConcurrentExecutions\":%d,", f->reserved);
+        else
+            add(&b, "\"ReservedConcurrentExecutions\":null,");
+        add(&b, "\"ProvisionedConcurrentExecutions\":%d}", f->provisioned);
     }
     add(&b, "}}");
     pthread_mutex_unlock(&m->mu);

@@ -32,8 +32,18 @@ void met_throttle(met *m, int fi);
 /* Prometheus text exposition of the totals (malloc'd). */
 char *met_prometheus(met *m, size_t *len);
 
-/* JSON {"functions":{NAME:[{"t":EPOCH_S,...}, ...]}} for [from_s, to_s]
- * (epoch seconds, inclusive), period 1 or 60 seconds (malloc'd). */
+/* JSON for [from_s, to_s] (epoch seconds, inclusive, clipped to the last
+ * MET_SECONDS seconds), period 1 or 60 seconds (malloc'd):
+ *   {"period":P,"from":S,"to":S,"started":S,
+ *    "functions":{NAME:[{"t":S,"Invocations":N,...}, ...]},
+ *    "totals":{NAME:{"Invocations":N,...,"ConcurrentExecutions":NOW,...}}}
+ * "functions" holds a series entry per period (Invocations, Errors,
+ * Throttles, ColdStarts, InitDurationAvg, Duration Avg/P50/P95/P99/Max,
+ * ConcurrentExecutions: the most running at once, long invocations counted
+ * in every second they run, ProvisionedConcurrency*); "totals" the same
+ * statistics since "started" (when the platform started), the concurrency
+ * now and at most, ReservedConcurrentExecutions (null when not set) and
+ * ProvisionedConcurrentExecutions. */
 char *met_json(met *m, long long from_s, long long to_s, int period, size_t *len);
 
 #endif

@@ -213,6 +213,7 @@ static int serve(gw_req *r)
     k->adm.route = m.route;
     k->adm.resource = m.resource;
     k->adm.stage = h->stage;
+    k->adm.path = *path ? path : "/";
     k->adm.match = &h->m;
     k->adm.proceed = proceed;
     gw_admit(&k->adm);

@@ -10,10 +10,10 @@
  *
  * Usage is counted in memory on the hot path (a mutex per key-plan pair,
  * no I/O) and written to SQLite (WAL, synchronous=NORMAL) by a writer
- * thread of the store, woken by the first count after each write: a
- * write follows each request within about the time of one transaction,
- * so counts survive a restart and a kill -9 of the platform (but not a
- * power loss, for synchronous=NORMAL).  Two processes may share the
+ * thread of the store, woken by the first count after each write, its
+ * rounds at least 10 ms apart: a count reaches the file within about
+ * 10 ms, so counts survive a restart and a kill -9 of the platform (but
+ * not a power loss, for synchronous=NORMAL).  Two processes may share the
  * database file: the writer adds deltas and reads back the total, so each
  * sees the other's usage one write later; SQLITE_BUSY is waited out (busy
  * timeout) by the writer, never seen by a request.

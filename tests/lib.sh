@@ -8,6 +8,8 @@
 #   listening_url LOG (tools/listening.sh); start_gateway ARGS... runs
 #   `nerd local start-api ARGS --port 0` logging to $tmp/log and sets gw
 #   and url;
+#   req METHOD PATH [CURL ARGS...] asks $url+PATH: the status in $code, the
+#   headers in $tmp/h, the body in $tmp/b; hdr NAME: a header of that answer;
 #   group_alive PGID... succeeds while a live (not zombie) process is left
 #   in one of those process groups, groups_exit PGID... waits up to 5 s for
 #   them all to be gone (fails if not), logged_pids FILE... prints the PIDs
@@ -58,3 +60,9 @@ start_gateway() {
     pids="$pids $gw"
     url=$(listening_url "$tmp/log") || give_up "the gateway did not start: $(tail -5 "$tmp/log")"
 }
+req() {
+    local m=$1 p=$2
+    shift 2
+    code=$(curl -s -m 20 -X "$m" -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$@" "$url$p")
+}
+hdr() { grep -i "^$1:" "$tmp/h" | head -1 | cut -d' ' -f2- | tr -d '\r'; }

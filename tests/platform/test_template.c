@@ -1,7 +1,9 @@
 /* The SAM template reader: the study's stack (tests/data/templates/
  * study.yaml) with parameters, overrides, Globals, intrinsics, CORS and
  * throttling; REST APIs, authorizers, API keys and usage plans
- * (auth.yaml); and broken templates (errors.cases), each refused with a
+ * (auth.yaml); the repository's template.yaml and lab/template.yaml;
+ * runtimes and layers (layered.yaml); and broken templates (errors.cases),
+ * each refused with a
  * message naming file, line and key. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +158,14 @@ static void edges(void)
     free(t);
 }
 
+static const sam_route *route_at(const sam_template *t, const char *method, const char *path)
+{
+    for (size_t i = 0; i < t->n_routes; i++)
+        if (!strcmp(t->routes[i].method, method) && !strcmp(t->routes[i].path, path))
+            return &t->routes[i];
+    return NULL;
+}
+
 /* The repository's own template.yaml: Conditions and !If choose the
  * optional settings; AWS::NoValue leaves a property out. */
 static void repo_template(void)
@@ -183,15 +193,65 @@ static void repo_template(void)
               f->provisioned, f->arch);
         free(t);
     }
+    /* the API-key mode: the same function (Globals) behind a REST API
+     * whose /ner needs a key of SAM's PER_API plan */
+    const char *key_mode[] = {"RequireApiKey=true", "MemorySize=1024"};
+    t = NULL;
+    CHECK(sam_load("template.yaml", key_mode, 2, &t, err, sizeof err) == 0, "API-key mode: %s", err);
+    if (t) {
+        const sam_function *f = &t->functions[0];
+        CHECK(t->n_functions == 1 && !strcmp(f->name, "NerKeyFunction") && f->memory_mb == 1024 &&
+              !strcmp(f->alias, "live") && !strcmp(f->handler, "bootstrap"), "key mode: function");
+        CHECK(t->n_apis == 1 && t->apis[0].type == SAM_REST_API &&
+              !strcmp(t->apis[0].name, "NerRestApi") && !strcmp(t->apis[0].stage, "Prod"),
+              "key mode: the REST API");
+        const sam_route *ner = route_at(t, "ANY", "/ner"), *health = route_at(t, "GET", "/healthz"),
+                        *other = route_at(t, "ANY", "/{proxy+}");
+        CHECK(t->n_routes == 3 && ner && ner->api_key_required && health &&
+              !health->api_key_required && other && other->api_key_required, "key mode: routes");
+        CHECK(t->n_keys == 1 && !strcmp(t->keys[0].name, "NerRestApiApiKey") &&
+              !t->keys[0].value[0] && t->keys[0].enabled, "key mode: the key");
+        const sam_usage_plan *u = &t->plans[0];
+        CHECK(t->n_plans == 1 && !strcmp(u->name, "NerRestApiUsagePlan") && u->throttled &&
+              u->rate_limit == 10 && u->burst_limit == 20 && u->quota_limit == 10000 &&
+              u->quota_period == SAM_PERIOD_DAY && u->n_stages == 1 &&
+              !strcmp(u->stages[0].stage, "Prod") && t->n_plan_keys == 1, "key mode: the plan");
+        free(t);
+    }
 }
 
 
-static const sam_route *route_at(const sam_template *t, const char *method, const char *path)
+/* lab/template.yaml (docs/lab.md): the lab's tasks as parameter values, and
+ * a variable that !If leaves out with AWS::NoValue is absent, not empty. */
+static void lab_template(void)
 {
-    for (size_t i = 0; i < t->n_routes; i++)
-        if (!strcmp(t->routes[i].method, method) && !strcmp(t->routes[i].path, path))
-            return &t->routes[i];
-    return NULL;
+    char err[512] = "";
+    sam_template *t = NULL;
+    CHECK(sam_load("lab/template.yaml", NULL, 0, &t, err, sizeof err) == 0, "lab: %s", err);
+    if (t) {
+        const sam_function *f = &t->functions[0];
+        CHECK(t->n_functions == 1 && !strcmp(f->name, "ProductApiFunction"), "function");
+        CHECK(f->memory_mb == 128 && f->timeout_s == 10 && f->reserved == -1 &&
+              f->provisioned == 0 && !strcmp(f->alias, "live"), "task 2: %d %d %d %d",
+              f->memory_mb, f->timeout_s, f->reserved, f->provisioned);
+        CHECK(env(f, "TABLE_NAME") && !strcmp(env(f, "TABLE_NAME"), "ProductsTable"), "TABLE_NAME");
+        CHECK(!env(f, "AWS_ENDPOINT_URL_DYNAMODB") && f->n_env == 1,
+              "no endpoint variable unless given: %zu variables", f->n_env);
+        CHECK(t->n_routes == 2, "routes: %zu", t->n_routes);
+        free(t);
+    }
+    const char *ov[] = {"MemorySize=3008", "ProvisionedConcurrency=40", "ReservedConcurrency=100",
+                        "LocalDynamoDBEndpoint=http://127.0.0.1:8000"};
+    t = NULL;
+    CHECK(sam_load("lab/template.yaml", ov, 4, &t, err, sizeof err) == 0, "lab task 5: %s", err);
+    if (t) {
+        const sam_function *f = &t->functions[0];
+        CHECK(f->memory_mb == 3008 && f->provisioned == 40 && f->reserved == 100, "task 5: %d %d %d",
+              f->memory_mb, f->provisioned, f->reserved);
+        CHECK(env(f, "AWS_ENDPOINT_URL_DYNAMODB") &&
+              !strcmp(env(f, "AWS_ENDPOINT_URL_DYNAMODB"), "http://127.0.0.1:8000"), "endpoint");
+        free(t);
+    }
 }
 
 static int named(const sam_template *t, const char *kind, const char *name)
@@ -328,10 +388,38 @@ static void auth(void)
     free(t);
 }
 
+/* Managed runtimes and layers (tests/data/functions/layered.yaml): the
+ * Globals' layers first, ContentUri resolved, an ARN kept without a
+ * directory. */
+static void layers(void)
+{
+    char err[512] = "";
+    sam_template *t = NULL;
+    CHECK(sam_load("tests/data/functions/layered.yaml", NULL, 0, &t, err, sizeof err) == 0,
+          "layered.yaml: %s", err);
+    if (!t)
+        return;
+    const sam_function *py = &t->functions[0], *node = &t->functions[2];
+    CHECK(t->n_functions == 3 && !strcmp(py->runtime, "python3.11") &&
+          !strcmp(py->handler, "app.handler"), "functions %zu", t->n_functions);
+    CHECK(py->n_layers == 2 && !strcmp(py->layers[0].name, "LayerOne") &&
+          !strcmp(py->layers[0].dir, "tests/data/functions/../layers/one") &&
+          !strcmp(py->layers[1].name, "LayerTwo") &&
+          !strcmp(py->layers[1].dir, "tests/data/functions/../layers/two"),
+          "python layers %zu %s %s", py->n_layers, py->layers[0].dir, py->layers[1].dir);
+    CHECK(!strcmp(node->runtime, "nodejs20.x") && node->n_layers == 3 &&
+          !strcmp(node->layers[1].name, "NodeLayer") &&
+          !strncmp(node->layers[2].name, "arn:aws:lambda:us-east-1:017000801446:layer:", 44) &&
+          !node->layers[2].dir[0], "node layers %zu", node->n_layers);
+    free(t);
+}
+
 int main(void)
 {
     study();
+    layers();
     repo_template();
+    lab_template();
     edges();
     auth();
     errors("tests/data/templates/errors.cases");
