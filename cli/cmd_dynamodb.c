@@ -53,7 +53,9 @@ int cli_ddb_start(sam_template *t, int port, const char *dir, int force, ddb_ser
     *out = NULL;
     if (!t->n_tables && !force)
         return 0;
-    ddb_options o = {port, dir, 0, 0, stderr};
+    /* start-api's default port taken (say by DynamoDB Local the functions
+     * are pointed at): any other, the functions told which */
+    ddb_options o = {port, dir, 0, 0, stderr, !force};
     ddb_service *s;
     if (ddb_open(&o, &s, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
@@ -91,7 +93,7 @@ static void on_signal(int sig)
 
 int cmd_local_dynamodb(int argc, char **argv)
 {
-    ddb_options o = {8000, NULL, 0, 0, stderr};
+    ddb_options o = {8000, NULL, 0, 0, stderr, 0};
     const char *tpl = NULL, *ov[64];
     size_t nov = 0;
     for (int i = 1; i < argc; i++) {

@@ -7,7 +7,8 @@
  * the real service's (../shared/specs/dynamodb-contract.md).
  *
  * A service is opened (the store), then serves on its own threads (each
- * an event loop from platform/loop.h with its own SQLite connection);
+ * an event loop from platform/loop.h; they share one SQLite connection,
+ * one request at a time);
  * ddb_call() runs one request in the calling thread, for start-up work,
  * tests and fuzzing.  ddb_call() and ddb_ensure_table() may be called from
  * any thread (one at a time each); the rest from the owner's.
@@ -24,6 +25,7 @@ typedef struct ddb_options {
     int threads;            /* serving threads; 0 = one per CPU (at most 8) */
     int sync_full;          /* synchronous=FULL: writes survive a power cut too */
     FILE *log;              /* "dynamodb listening on ..." and errors; NULL = stderr */
+    int any_if_taken;       /* port in use: listen on a free one instead (said in the log) */
 } ddb_options;
 
 typedef struct ddb_service ddb_service;
@@ -31,9 +33,10 @@ typedef struct ddb_service ddb_service;
 /* Opens the store of o->dir.  0, or -1 with a message in err. */
 int ddb_open(const ddb_options *o, ddb_service **out, char *err, size_t errlen);
 
-/* Listens on 127.0.0.1:o->port and serves on the service's threads;
- * prints "dynamodb listening on http://127.0.0.1:PORT" to the log.  0,
- * or -1 with a message in err. */
+/* Listens on 127.0.0.1:o->port (o->any_if_taken: else, when that port is
+ * in use, on a free one) and serves on the service's threads; prints
+ * "dynamodb listening on http://127.0.0.1:PORT" to the log.  0, or -1
+ * with a message in err. */
 int ddb_listen(ddb_service *s, char *err, size_t errlen);
 
 /* The port served (0 before ddb_listen). */

@@ -319,8 +319,14 @@ int ddb_listen(ddb_service *s, char *err, size_t errlen)
     s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s->lfd >= 0)
         setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof a) || listen(s->lfd, BACKLOG) ||
-        getsockname(s->lfd, (struct sockaddr *)&a, &al)) {
+    int bound = s->lfd >= 0 && bind(s->lfd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (!bound && s->lfd >= 0 && errno == EADDRINUSE && s->o.any_if_taken && s->o.port) {
+        fprintf(s->log, "dynamodb: 127.0.0.1:%d is in use: listening on "
+                "another port\n", s->o.port);
+        a.sin_port = 0;
+        bound = bind(s->lfd, (struct sockaddr *)&a, sizeof a) == 0;
+    }
+    if (!bound || listen(s->lfd, BACKLOG) || getsockname(s->lfd, (struct sockaddr *)&a, &al)) {
         snprintf(err, errlen, "dynamodb: 127.0.0.1:%d: %s", s->o.port, strerror(errno));
         return -1;
     }

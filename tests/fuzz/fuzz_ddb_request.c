@@ -32,7 +32,7 @@ static void cleanup(void)
 static void setup(void)
 {
     char err[1600];
-    ddb_options o = {0, mkdtemp(dir), 1, 0, stderr};
+    ddb_options o = {0, mkdtemp(dir), 1, 0, stderr, 0};
     if (!o.dir || ddb_open(&o, &svc, err, sizeof err))
         abort();
     atexit(cleanup);

@@ -357,7 +357,7 @@ static void ops(void)
 {
     char dir[] = "/tmp/nerd-test-ddb-XXXXXX", err[1600];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    ddb_options o = {0, dir, 0, 0, stderr};
+    ddb_options o = {0, dir, 0, 0, stderr, 0};
     ddb_service *s;
     CHECK(ddb_open(&o, &s, err, sizeof err) == 0, "open: %s", err);
     run_ops(s);

@@ -7,7 +7,8 @@
 # Debian's boto3 in a custom runtime) writes and reads through it; Debian's
 # AWS CLI and boto3 (resource API, paginator, batch writer, waiter) talk to
 # it from outside; data survive a restart, a changed index is rebuilt with
-# the items kept; `nerd local dynamodb --template` alone; template errors
+# the items kept; the default port taken: another; `nerd local dynamodb
+# --template` alone; template errors
 # name file and line.  Usage: bash tests/platform/test_ddb_platform.sh NERD [SHARED]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -149,6 +150,33 @@ got=$(aws_ query --table-name nerd-orders --index-name byStatus --key-condition-
 case $got in *'The table does not have the specified index: byStatus'*) ok ;; *) bad "old index: $got" ;; esac
 stop
 grep -q '^dynamodb: stopped (.*, 0 SQLITE_BUSY waits)$' "$tmp/log" && ok || bad "stop line: $(tail -3 "$tmp/log")"
+
+# ---- start-api's default port 8000 taken: another one, the functions told ----
+# (held here when free; when something else holds it, it is taken anyway)
+/usr/bin/python3 -c 'import socket, time
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", 8000)); s.listen()
+except OSError:
+    pass
+print("held", flush=True); time.sleep(120)' > "$tmp/hold.log" 2>&1 &
+hold=$!
+pids="$pids $hold"
+for _ in $(seq 100); do grep -qs held "$tmp/hold.log" && break; sleep 0.05; done
+start_gateway --template $T --no-limits --dynamodb-dir "$tmp/d8000"
+grep -q '^dynamodb: 127.0.0.1:8000 is in use: listening on another port$' "$tmp/log" && ok ||
+    bad "no port-taken line: $(grep dynamodb "$tmp/log")"
+durl=$(sed -nE 's/^dynamodb listening on (http:[^ ]*).*/\1/p' "$tmp/log")
+case $durl in http://127.0.0.1:8000 | "") bad "listening on: '$durl'" ;; *) ok ;; esac
+got=$(curl -s -m 30 "$url/env" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["AWS_ENDPOINT_URL_DYNAMODB"])' 2>&1)
+[ "$got" = "$durl" ] && ok || bad "the function's endpoint: $got (want $durl)"
+stop
+# given explicitly, the port must be free
+out=$(timeout 30 "$NERD" local start-api --template $T --port 0 --dynamodb-port 8000 \
+      --dynamodb-dir "$tmp/d8000" 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q '^nerd local: dynamodb: 127.0.0.1:8000: Address already in use$' && ok ||
+    bad "--dynamodb-port 8000 taken: $out"
+kill $hold; wait $hold 2> /dev/null
 
 # ---- nerd local dynamodb alone, with the template's tables ----
 "$NERD" local dynamodb --port 0 --dir "$tmp/alone" --template $T > "$tmp/alone.log" 2>&1 &
