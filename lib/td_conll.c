@@ -339,8 +339,8 @@ static int row(td__rd *r, csent *s, const char *line, size_t n, long lineno, int
         if (id == 2)
             return 0; /* multiword range or empty node */
         if (!id) {
-            td__err(r, lineno, "expected \"id<TAB>word<TAB>TAG\" as the file's first row: %.80s",
-                    line);
+            td__err(r, lineno, "expected \"id<TAB>word<TAB>TAG\" as the file's first row: %.*s",
+                    (int)(n > 80 ? 80 : n), line);
             s->bad = 1;
             return 0;
         }

@@ -396,7 +396,8 @@ static int tags_doc(td__rd *r, const char *text, size_t tlen, json_t *tags, long
             rc = TD_ENOMEM;
             goto out;
         }
-        memcpy(r->tmp, nd.tokens, n * sizeof *r->tmp); /* the next call reuses nd */
+        if (n) /* the next call reuses nd */
+            memcpy(r->tmp, nd.tokens, n * sizeof *r->tmp);
     }
     if ((rc = td__runs(r, w, n, &rs, &nr)))
         goto out;

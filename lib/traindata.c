@@ -427,8 +427,10 @@ int td__doc_finish(td__rd *r)
     int rc = 0;
     if (r->abandoned)
         goto out;
-    qsort(d->spans, d->n_spans, sizeof *d->spans, span_cmp);
-    qsort(d->miss, d->n_miss, sizeof *d->miss, span_cmp);
+    if (d->n_spans)
+        qsort(d->spans, d->n_spans, sizeof *d->spans, span_cmp);
+    if (d->n_miss)
+        qsort(d->miss, d->n_miss, sizeof *d->miss, span_cmp);
     size_t k = 0;
     for (size_t i = 0; i < d->n_spans; i++) {
         ner_span *s = &d->spans[i];
@@ -503,7 +505,8 @@ int td__units_to_bytes(td__rd *r, const char *text, size_t len, size_t *off, siz
         o[i].v = off[i];
         o[i].at = &off[i];
     }
-    qsort(o, n, sizeof *o, offref_cmp);
+    if (n)
+        qsort(o, n, sizeof *o, offref_cmp);
     size_t b = 0, u = 0;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
