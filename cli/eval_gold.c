@@ -67,25 +67,18 @@ static void on_msg(void *ud, int level, const char *file, long line, const char 
         fprintf(stderr, "nerd eval: %s: %s\n", file, msg);
 }
 
-static int map_gold(const char *l)
+/* The PER/ORG/LOC mapping, the same on both sides: OntoNotes' names (the
+ * base model's) and the corpora's (UNER, CoNLL, WNUT-17). */
+static int map_label(const char *l)
 {
     if (!strcasecmp(l, "PER") || !strcasecmp(l, "person"))
         return 0;
     if (!strcasecmp(l, "ORG") || !strcasecmp(l, "corporation") || !strcasecmp(l, "group"))
         return 1;
-    if (!strcasecmp(l, "LOC") || !strcasecmp(l, "location"))
+    if (!strcasecmp(l, "LOC") || !strcasecmp(l, "location") || !strcmp(l, "GPE") ||
+        !strcmp(l, "FAC"))
         return 2;
     return -1;
-}
-
-/* A predicted label: OntoNotes' names, or the corpora's own. */
-static int map_pred(const char *l)
-{
-    if (!strcmp(l, "PERSON"))
-        return 0;
-    if (!strcmp(l, "GPE") || !strcmp(l, "FAC"))
-        return 2;
-    return map_gold(l);
 }
 
 static int find(const char *const *l, int n, const char *s)
@@ -173,10 +166,10 @@ static int score_file(const evg *e, const evg_opts *o, const ner_model *m, ner_c
         goto out;
     }
     for (int i = 0; i < nl; i++)
-        gmap[i] = e->mapped ? map_gold(td_label(g->c, i))
+        gmap[i] = e->mapped ? map_label(td_label(g->c, i))
                             : find(e->labels, e->n_labels, td_label(g->c, i));
     for (int i = 0; i < nm; i++)
-        pmap[i] = e->mapped ? map_pred(ner_model_label(m, i))
+        pmap[i] = e->mapped ? map_label(ner_model_label(m, i))
                             : find(e->labels, e->n_labels, ner_model_label(m, i));
     if ((rc = td_score_init(&g->sc, e->n_labels)))
         goto out;

@@ -13,8 +13,8 @@
 /* How gold and predicted labels meet. */
 enum {
     EVG_AUTO,   /* direct when every gold label is a model label, else mapped */
-    EVG_MAPPED, /* PERSON->PER, ORG->ORG, GPE/LOC/FAC->LOC; gold PER/person,
-                 * ORG/corporation/group, LOC/location; others not scored */
+    EVG_MAPPED, /* both sides: PER/PERSON/person->PER, ORG/corporation/
+                 * group->ORG, LOC/GPE/FAC/location->LOC; others not scored */
     EVG_DIRECT  /* the corpus's own labels; predictions of other labels are
                  * not scored */
 };
