@@ -477,17 +477,10 @@ int td__units_conll(const char *buf, size_t len, int by_doc, td_unit **out, size
         if (!by_doc && newdoc && !open)
             continue; /* the document mark of a sentence: dropped with the split */
         if (!open) {
-            if (k >= TD_MAX_DOCS) {
-                free(u);
-                return TD_ETOOBIG;
-            }
-            if (td__grow(&u, &cap, k + 1, sizeof *u)) {
-                free(u);
-                return TD_ENOMEM;
-            }
-            u[k].off = start;
-            u[k].line = lineno;
-            k++;
+            td_unit one = {start, 0, lineno};
+            int rc = td__unit_add(&u, &cap, &k, &one);
+            if (rc)
+                return rc;
             open = 1;
         }
         u[k - 1].len = pos - u[k - 1].off;

@@ -137,12 +137,6 @@ int td__runs(td__rd *r, const td__word *w, size_t n, td__run **out, size_t *nr);
  * Sets *move and the label's bytes; returns 0, or -1 if not a tag. */
 int td__tag(const char *s, size_t n, char *move, const char **lab, size_t *lab_n);
 
-/* Converts offsets in code points (utf16: UTF-16 code units) of
- * text[0..len) to byte offsets: off[i] for i < n, in place.  Returns 0,
- * -1 if an offset is past the end or inside a character, TD_ENOMEM. */
-int td__units_to_bytes(td__rd *r, const char *text, size_t len, size_t *off, size_t n,
-                       int utf16);
-
 /* The readers: buf[0..len) of r->file. */
 int td__read_conll(td__rd *r, const char *buf, size_t len);
 int td__read_json(td__rd *r, const char *buf, size_t len, int format);
@@ -150,6 +144,10 @@ int td__read_json(td__rd *r, const char *buf, size_t len, int format);
 /* Does buf look like JSON (its first non-blank byte opens an object or
  * array that is not a CoNLL row such as "[ O")? */
 int td__is_json(const char *buf, size_t len);
+
+/* Appends *one to the units u[0..*k) (capacity *cap): 0, or TD_ETOOBIG
+ * past TD_MAX_DOCS / TD_ENOMEM, after freeing *u. */
+int td__unit_add(td_unit **u, size_t *cap, size_t *k, const td_unit *one);
 
 /* Units of a CoNLL file and of a JSON file (see td_units). */
 int td__units_conll(const char *buf, size_t len, int by_doc, td_unit **out, size_t *n);

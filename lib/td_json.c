@@ -178,15 +178,8 @@ int td__units_json(const char *buf, size_t len, td_unit **out, size_t *n, int *a
     *array = it.array;
     while ((rc = jit_next(&it, &v, &one, err, sizeof err, &eline)) == 1) {
         json_decref(v);
-        if (k >= TD_MAX_DOCS) {
-            free(u);
-            return TD_ETOOBIG;
-        }
-        if (td__grow(&u, &cap, k + 1, sizeof *u)) {
-            free(u);
-            return TD_ENOMEM;
-        }
-        u[k++] = one;
+        if ((rc = td__unit_add(&u, &cap, &k, &one)))
+            return rc;
     }
     if (rc < 0) {
         free(u);
@@ -195,6 +188,52 @@ int td__units_json(const char *buf, size_t len, td_unit **out, size_t *n, int *a
     *out = u;
     *n = k;
     return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Offsets in characters -> bytes
+ */
+
+typedef struct offref {
+    size_t v;
+    size_t *at;
+} offref;
+
+static int offref_cmp(const void *a, const void *b)
+{
+    const offref *x = a, *y = b;
+    return (x->v > y->v) - (x->v < y->v);
+}
+
+/* Converts offsets in code points (utf16: UTF-16 code units) of
+ * text[0..len) to byte offsets: off[i] for i < n, in place.  Returns 0,
+ * -1 if an offset is past the end or inside a character, TD_ENOMEM. */
+static int units_to_bytes(const char *text, size_t len, size_t *off, size_t n, int utf16)
+{
+    offref *o = malloc((n ? n : 1) * sizeof *o);
+    if (!o)
+        return TD_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        o[i].v = off[i];
+        o[i].at = &off[i];
+    }
+    if (n)
+        qsort(o, n, sizeof *o, offref_cmp);
+    size_t b = 0, u = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        while (u < o[i].v && b < len) {
+            unsigned char ch = (unsigned char)text[b];
+            size_t l = ch < 0x80 ? 1 : ch < 0xe0 ? 2 : ch < 0xf0 ? 3 : 4;
+            u += utf16 && l == 4 ? 2 : 1;
+            b += l;
+        }
+        if (u != o[i].v)
+            rc = -1; /* past the end, or inside a surrogate pair */
+        *o[i].at = b > len ? len : b;
+    }
+    free(o);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------
@@ -297,7 +336,7 @@ static int spans_doc(td__rd *r, const char *text, size_t tlen, const jspan *sp, 
             b[2 * i] = sp[i].s;
             b[2 * i + 1] = sp[i].e;
         }
-        rc = td__units_to_bytes(r, text, tlen, b, 2 * n, utf16);
+        rc = units_to_bytes(text, tlen, b, 2 * n, utf16);
         if (rc > 0)
             goto out;
         size_t bad = rc ? 0 : text_mismatch(text, sp, b, n);

@@ -105,6 +105,18 @@ void td_score_get(const td_score *s, int label, td_prf *out)
  * Units and the split
  */
 
+int td__unit_add(td_unit **u, size_t *cap, size_t *k, const td_unit *one)
+{
+    int rc = *k >= TD_MAX_DOCS ? TD_ETOOBIG : td__grow(u, cap, *k + 1, sizeof **u);
+    if (rc) {
+        free(*u);
+        *u = NULL;
+        return rc;
+    }
+    (*u)[(*k)++] = *one;
+    return 0;
+}
+
 int td_units(const char *buf, size_t len, int format, int by_doc, td_unit **out, size_t *n,
              int *fmt, int *array)
 {
@@ -113,11 +125,17 @@ int td_units(const char *buf, size_t len, int format, int by_doc, td_unit **out,
     *array = 0;
     if ((!buf && len) || format < 0 || format >= TD_FMT_COUNT)
         return TD_EINVAL;
+    size_t bom = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+    buf += bom;
+    len -= bom;
     int f = format == TD_FMT_AUTO ? (td__is_json(buf, len) ? TD_FMT_JSON : TD_FMT_CONLL)
                                   : format == TD_FMT_CONLL ? TD_FMT_CONLL : TD_FMT_JSON;
     *fmt = f;
-    return f == TD_FMT_CONLL ? td__units_conll(buf, len, by_doc, out, n)
-                             : td__units_json(buf, len, out, n, array);
+    int rc = f == TD_FMT_CONLL ? td__units_conll(buf, len, by_doc, out, n)
+                               : td__units_json(buf, len, out, n, array);
+    for (size_t i = 0; !rc && i < *n; i++)
+        (*out)[i].off += bom; /* offsets into the caller's buffer */
+    return rc;
 }
 
 static uint64_t splitmix64(uint64_t *x)

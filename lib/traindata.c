@@ -480,51 +480,6 @@ out:
 }
 
 /* ---------------------------------------------------------------------------
- * Offsets in characters -> bytes
- */
-
-typedef struct offref {
-    size_t v;
-    size_t *at;
-} offref;
-
-static int offref_cmp(const void *a, const void *b)
-{
-    const offref *x = a, *y = b;
-    return (x->v > y->v) - (x->v < y->v);
-}
-
-int td__units_to_bytes(td__rd *r, const char *text, size_t len, size_t *off, size_t n,
-                       int utf16)
-{
-    (void)r;
-    offref *o = malloc((n ? n : 1) * sizeof *o);
-    if (!o)
-        return TD_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        o[i].v = off[i];
-        o[i].at = &off[i];
-    }
-    if (n)
-        qsort(o, n, sizeof *o, offref_cmp);
-    size_t b = 0, u = 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        while (u < o[i].v && b < len) {
-            unsigned char ch = (unsigned char)text[b];
-            size_t l = ch < 0x80 ? 1 : ch < 0xe0 ? 2 : ch < 0xf0 ? 3 : 4;
-            u += utf16 && l == 4 ? 2 : 1;
-            b += l;
-        }
-        if (u != o[i].v)
-            rc = -1; /* past the end, or inside a surrogate pair */
-        *o[i].at = b > len ? len : b;
-    }
-    free(o);
-    return rc;
-}
-
-/* ---------------------------------------------------------------------------
  * Corpus and entry points
  */
 
@@ -591,6 +546,10 @@ int td_read_mem(td_corpus *c, const char *name, const char *buf, size_t len,
     if (rc) {
         free(r.map);
         return rc < 0 ? TD_EINVAL : rc;
+    }
+    if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) { /* a UTF-8 byte order mark */
+        buf += 3;
+        len -= 3;
     }
     int fmt = r.o.format;
     if (fmt == TD_FMT_AUTO)

@@ -24,6 +24,9 @@
  * own offsets in "word start end tag" rows; else the words joined by single
  * spaces, as spaCy builds a Doc from words), then treated the same way.
  *
+ * Files are UTF-8 (a leading byte order mark is skipped), lines ending in
+ * LF or CRLF.
+ *
  * Thread safety: a corpus is built by one thread (the context passed to
  * the readers must not be used elsewhere meanwhile); once read it is not
  * changed and may be read from any number of threads.  No global state.
