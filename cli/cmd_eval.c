@@ -555,7 +555,8 @@ static void print_all(const opts *o, const ref_stats *rs, int nref, const evg *g
 
 /* Is path a spaCy reference file: its first line {"text", "tokens":
  * [[start,end],...], "entities"}?  A *.jsonl whose first line is no JSON
- * object counts as one (the reference reader reports it). */
+ * object (or over TD_MAX_LINE bytes) counts as one (the reference reader
+ * reports it). */
 static int is_reference(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -565,7 +566,7 @@ static int is_reference(const char *path)
     int ref = l >= 6 && !strcmp(path + l - 6, ".jsonl");
     if (!f)
         return ref;
-    while ((n = cli_read_line(f, &line, &cap, NER_MAX_TEXT)) >= 0 && strspn(line, " \t") == (size_t)n)
+    while ((n = cli_read_line(f, &line, &cap, TD_MAX_LINE)) >= 0 && strspn(line, " \t") == (size_t)n)
         ;
     fclose(f);
     json_error_t je;
