@@ -55,9 +55,9 @@ TEST_DEBS = clang libclang-rt-14-dev python3 python3-simplejson curl cmake autoc
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
-          lib/tokfuse.c
+          lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_score.c
 CONV_SRC = lib/convert.c
-CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
+CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c cli/eval_gold.c cli/cmd_split.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c cli/cmd_dynamodb.c
 PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_layer.c platform/langrt.c platform/layers.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/admit_keys.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
                platform/authorizer.c platform/az_event.c platform/az_policy.c \
@@ -71,7 +71,7 @@ DDB_SRC = platform/ddb_err.c platform/ddb_num.c platform/ddb_value.c platform/dd
           platform/ddb_batch.c platform/ddb_server.c
 PLATFORM_SRC += platform/template_ddb.c $(DDB_SRC)
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
-             test_tokfuse \
+             test_tokfuse test_traindata \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage platform/test_authz_setup \
              function/test_ddb_client function/test_products platform/test_ddb
