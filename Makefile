@@ -47,7 +47,8 @@ TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtoo
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
-          lib/tokfuse.c
+          lib/tokfuse.c lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c \
+          lib/train_net.c lib/train_parser.c lib/train_write.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
@@ -60,7 +61,7 @@ UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scor
              test_tokfuse \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage platform/test_authz_setup \
-             function/test_ddb_client function/test_products
+             function/test_ddb_client function/test_products test_train
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 # (with the monitor page at /__nerd/, web/monitor.html, that endpoints.c serves)

@@ -1,0 +1,544 @@
+/*
+ * One batch's gradients (what spaCy v2.2's Parser.update computes for the
+ * NER): the batch is flattened into rows (depth padding rows before,
+ * between and after the documents, all feature IDs 0), the embedding and
+ * mix layer run once per distinct ORTH (thinc's "uniqued", rows in
+ * ascending ORTH order), then the residual CNN over all rows, the parser's
+ * per-token precomputation and its transition steps (train_parser.c); the
+ * activations are kept and backpropagation runs through every layer into
+ * t->g (sums over the batch, as spaCy's).  The big products run on
+ * nn_gemm's kernels with the weights packed once per batch.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "train_int.h"
+#include "unicode.h"
+
+/* Hands out 64-byte aligned pieces of one block; with base NULL it only
+ * counts (the first pass sizes the block). */
+typedef struct carve {
+    char *base;
+    size_t off;
+} carve;
+
+static void *take(carve *c, size_t n, size_t size)
+{
+    size_t o = (c->off + 63) & ~(size_t)63;
+    c->off = o + n * size;
+    return c->base ? c->base + o : NULL;
+}
+
+static size_t max_z(size_t a, size_t b) { return a > b ? a : b; }
+
+/* Network buffers for N tokens in R rows (U <= R distinct ORTHs). */
+static void carve_net(tr_work *w, const tr_dims *d, carve *c, int drop)
+{
+    size_t W = (size_t)d->W, R = (size_t)w->R, U = R, N = (size_t)w->N,
+           L = (size_t)d->depth, F = (size_t)TR_NF * TR_HP * d->nH;
+    w->offs = take(c, (size_t)w->nd + 1, sizeof(int));
+    w->row_of = take(c, N, sizeof(int));
+    w->inv = take(c, R, sizeof(int));
+    w->orth = take(c, R, sizeof(uint64_t));
+    w->gold = take(c, N, sizeof(tr_gold));
+    w->space = take(c, N, 1);
+    w->keys = take(c, U * 16, sizeof(uint32_t));
+    w->X0 = take(c, U * 4 * W, sizeof(float));
+    w->T = take(c, R * 3 * W, sizeof(float));
+    w->mix_y = take(c, U * W, sizeof(float));
+    w->mix_wh = take(c, U * W, 1);
+    w->mix_xh = take(c, U * W, sizeof(float));
+    w->mix_rs = take(c, U, sizeof(float));
+    w->mk_emb = drop ? take(c, 4 * W, sizeof(float)) : NULL;
+    w->mk_mix = drop ? take(c, U * W, sizeof(float)) : NULL;
+    w->Xb = take(c, (L + 1) * (R + 2) * W, sizeof(float));
+    w->wh = take(c, L * R * W, 1);
+    w->xh = take(c, L * R * W, sizeof(float));
+    w->rs = take(c, L * R, sizeof(float));
+    w->mk = drop ? take(c, L * R * W, sizeof(float)) : NULL;
+    w->tok = take(c, N * W, sizeof(float));
+    w->Yf = take(c, N * F, sizeof(float));
+    w->dYf = take(c, N * F, sizeof(float));
+    w->dX = take(c, (R + 2) * W, sizeof(float));
+    w->dwin = take(c, max_z(R * 3 * W, U * 4 * W), sizeof(float));
+    w->dU = take(c, U * W, sizeof(float));
+    w->tmp = take(c, w->tmp_len, sizeof(float));
+}
+
+/* Grows *arena to the size carve says; 0 or TR_ENOMEM. */
+static int arena_fit(void **arena, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return TR_OK;
+    free(*arena);
+    *cap = 0;
+    *arena = aligned_alloc(64, (need + need / 4 + 63) & ~(size_t)63);
+    if (!*arena)
+        return TR_ENOMEM;
+    *cap = need + need / 4;
+    return TR_OK;
+}
+
+void tr__work_free(tr_work *w)
+{
+    if (!w)
+        return;
+    free(w->arena);
+    free(w->parena);
+    free(w->packs);
+    free(w->fscratch);
+    free(w);
+}
+
+/* The packed weights (forward and transposed) and the GEMM scratch size:
+ * fixed for a trainer. */
+static int packs_init(tr_trainer *t, tr_work *w)
+{
+    const tr_dims *d = &t->d;
+    int W = d->W, F = TR_NF * TR_HP * d->nH;
+    struct { int K, N; } fw[2 + TR_MAXDEPTH + 2];
+    int n = 0;
+    fw[n].K = 4 * W, fw[n++].N = 3 * W;
+    for (int k = 0; k < d->depth; k++)
+        fw[n].K = 3 * W, fw[n++].N = 3 * W;
+    fw[n].K = W, fw[n++].N = F;
+    fw[n].K = d->nH, fw[n++].N = d->C;
+    size_t total = 0, tmp = 0;
+    for (int i = 0; i < n; i++) {
+        total += nn_pack_floats(fw[i].K, fw[i].N) + nn_pack_floats(fw[i].N, fw[i].K) + 32;
+        tmp = max_z(tmp, nn_gemm_tn_floats(fw[i].K, fw[i].N));
+        tmp = max_z(tmp, nn_gemm_ex_floats(fw[i].N));
+        tmp = max_z(tmp, nn_gemm_ex_floats(fw[i].K));
+    }
+    w->tmp_len = tmp;
+    w->packs = aligned_alloc(64, total * sizeof(float));
+    if (!w->packs)
+        return TR_ENOMEM;
+    carve c = {w->packs, 0};
+    float **pk[2 + TR_MAXDEPTH + 2], **pt[2 + TR_MAXDEPTH + 2];
+    n = 0;
+    pk[n] = &w->pk_mix, pt[n++] = &w->pt_mix;
+    for (int k = 0; k < d->depth; k++)
+        pk[n] = &w->pk_cnn[k], pt[n++] = &w->pt_cnn[k];
+    pk[n] = &w->pk_low, pt[n++] = &w->pt_low;
+    pk[n] = &w->pk_up, pt[n++] = &w->pt_up;
+    for (int i = 0; i < n; i++) {
+        *pk[i] = take(&c, nn_pack_floats(fw[i].K, fw[i].N), sizeof(float));
+        *pt[i] = take(&c, nn_pack_floats(fw[i].N, fw[i].K), sizeof(float));
+    }
+    return TR_OK;
+}
+
+static void pack_weights(tr_trainer *t)
+{
+    tr_work *w = t->w;
+    const tr_dims *d = &t->d;
+    int W = d->W, F = TR_NF * TR_HP * d->nH;
+    nn_pack(t->P.mix_w, (size_t)3 * W, 0, 4 * W, 3 * W, w->pk_mix);
+    nn_pack(t->P.mix_w, (size_t)3 * W, 1, 3 * W, 4 * W, w->pt_mix);
+    for (int k = 0; k < d->depth; k++) {
+        nn_pack(t->P.cnn_w[k], (size_t)3 * W, 0, 3 * W, 3 * W, w->pk_cnn[k]);
+        nn_pack(t->P.cnn_w[k], (size_t)3 * W, 1, 3 * W, 3 * W, w->pt_cnn[k]);
+    }
+    nn_pack(t->P.low_w, (size_t)F, 0, W, F, w->pk_low);
+    nn_pack(t->P.low_w, (size_t)F, 1, F, W, w->pt_low);
+    nn_pack(t->P.up_w, (size_t)d->C, 0, d->nH, d->C, w->pk_up);
+    nn_pack(t->P.up_w, (size_t)d->C, 1, d->C, d->nH, w->pt_up);
+}
+
+/* ---- layers ---- */
+
+/* Maxout over 3 pieces (piece p of unit o at p*W + o; the first maximum
+ * wins) of t + b, then thinc 7's LayerNorm (population variance + 1e-8
+ * under the root): y = xh*g + beta.  Keeps the winners, xh and 1/sigma. */
+static void maxout_ln(int W, const float *t, const float *b, const float *g,
+                      const float *beta, unsigned char *wh, float *xh, float *rs,
+                      float *y)
+{
+    double s = 0, s2 = 0;
+    for (int o = 0; o < W; o++) {
+        float v = t[o] + b[o], v1 = t[W + o] + b[W + o], v2 = t[2 * W + o] + b[2 * W + o];
+        unsigned char k = 0;
+        if (v1 > v)
+            v = v1, k = 1;
+        if (v2 > v)
+            v = v2, k = 2;
+        xh[o] = v;
+        wh[o] = k;
+        s += v;
+    }
+    float mu = (float)(s / W);
+    for (int o = 0; o < W; o++) {
+        float c = xh[o] - mu;
+        s2 += (double)c * c;
+    }
+    float r = (float)(1.0 / sqrt(s2 / W + 1e-8));
+    *rs = r;
+    for (int o = 0; o < W; o++) {
+        xh[o] = (xh[o] - mu) * r;
+        y[o] = xh[o] * g[o] + beta[o];
+    }
+}
+
+/* Backward of maxout_ln for one row: dy in, dg and dbeta accumulated,
+ * dP (3W, the pieces) written. */
+static void maxout_ln_back(int W, const float *dy, const float *g, const unsigned char *wh,
+                           const float *xh, float rs, float *dg, float *dbeta, float *dP)
+{
+    double sq = 0, sqx = 0;
+    for (int o = 0; o < W; o++) {
+        float q = dy[o] * g[o];
+        dg[o] += dy[o] * xh[o];
+        dbeta[o] += dy[o];
+        sq += q;
+        sqx += (double)q * xh[o];
+    }
+    memset(dP, 0, sizeof(float) * 3 * (size_t)W);
+    float a = (float)(sq / W), bx = (float)(sqx / W);
+    for (int o = 0; o < W; o++)
+        dP[wh[o] * W + o] = rs * (dy[o] * g[o] - a - xh[o] * bx);
+}
+
+static void col_sums(const float *X, int rows, int n, float *out)
+{
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < n; j++)
+            out[j] += X[(size_t)r * n + j];
+}
+
+/* ---- batch input ---- */
+
+static int is_space(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        int l = uni_decode(s + i, n - i, &cp);
+        if (l <= 0 || !uni_isspace(cp))
+            return 0;
+        i += (size_t)l;
+    }
+    return n > 0;
+}
+
+typedef struct orow {
+    uint64_t orth;
+    int row;
+} orow;
+
+static int orow_cmp(const void *a, const void *b)
+{
+    const orow *x = a, *y = b;
+    if (x->orth != y->orth)
+        return x->orth < y->orth ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Counts, checks and lays out the batch; fills offs, gold, space. */
+static int batch_prepare(tr_trainer *t, const tr_doc *docs, size_t nd, int drop,
+                         tr_result *res)
+{
+    tr_work *w = t->w;
+    size_t N = 0;
+    for (size_t i = 0; i < nd; i++) {
+        if (docs[i].n && !docs[i].tokens)
+            return TR_EINVAL;
+        for (size_t k = 0; k < docs[i].n; k++) {
+            const tr_token *tk = &docs[i].tokens[k];
+            res->bad_doc = i;
+            res->bad_token = k;
+            if (tk->len > TR_MAX_TOKEN_BYTES || tk->norm_len > TR_MAX_TOKEN_BYTES)
+                return TR_EBIG;
+            if (!tk->text || !tk->len || !uni_valid(tk->text, tk->len) ||
+                (tk->norm && !uni_valid(tk->norm, tk->norm_len)))
+                return TR_EINVAL;
+        }
+        N += docs[i].n;
+        if (N > TR_MAX_TOKENS)
+            return TR_EBIG;
+    }
+    w->nd = (int)nd;
+    w->N = (int)N;
+    w->R = t->d.depth * ((int)nd + 1) + (int)N;
+    carve c = {NULL, 0};
+    carve_net(w, &t->d, &c, drop);
+    if (arena_fit(&w->arena, &w->arena_cap, c.off))
+        return TR_ENOMEM;
+    c = (carve){w->arena, 0};
+    carve_net(w, &t->d, &c, drop);
+    int n = 0;
+    for (size_t i = 0; i < nd; i++) {
+        w->offs[i] = n;
+        for (size_t k = 0; k < docs[i].n; k++, n++) {
+            const tr_token *tk = &docs[i].tokens[k];
+            w->space[n] = (unsigned char)is_space(tk->text, tk->len);
+            int rc = tr__parse_tag(t, docs[i].tags ? docs[i].tags[k] : NULL, &w->gold[n]);
+            if (rc) {
+                res->bad_doc = i;
+                res->bad_token = k;
+                return rc;
+            }
+        }
+    }
+    w->offs[nd] = n;
+    return TR_OK;
+}
+
+/* Rows, distinct ORTHs (ascending) and their hashed embedding rows. */
+static int batch_features(tr_trainer *t, const tr_doc *docs, size_t nd)
+{
+    tr_work *w = t->w;
+    const ner_model *m = t->base;
+    int pad = t->d.depth, r = 0, n = 0;
+    const tr_token **tok_of_row = (const tr_token **)(void *)w->dwin; /* scratch */
+    orow *o = (orow *)(void *)w->T;                                   /* scratch */
+    for (size_t i = 0; i <= nd; i++) {
+        for (int k = 0; k < pad; k++, r++)
+            w->orth[r] = 0, tok_of_row[r] = NULL;
+        if (i == nd)
+            break;
+        for (size_t k = 0; k < docs[i].n; k++, r++, n++) {
+            const tr_token *tk = &docs[i].tokens[k];
+            w->orth[r] = feat_string_id(m, tk->text, tk->len);
+            tok_of_row[r] = tk;
+            w->row_of[n] = r;
+        }
+    }
+    for (r = 0; r < w->R; r++)
+        o[r].orth = w->orth[r], o[r].row = r;
+    qsort(o, (size_t)w->R, sizeof *o, orow_cmp);
+    int U = 0;
+    for (r = 0; r < w->R; r++) {
+        if (r == 0 || o[r].orth != o[r - 1].orth) {
+            /* the first occurrence gives the features (spaCy: np.unique) */
+            const tr_token *tk = tok_of_row[o[r].row];
+            uint64_t ids[4] = {0, 0, 0, 0};
+            if (tk) {
+                size_t need = 3 * tk->len + 512;
+                if (need > w->fscratch_cap) {
+                    char *p = realloc(w->fscratch, need);
+                    if (!p)
+                        return TR_ENOMEM;
+                    w->fscratch = p;
+                    w->fscratch_cap = need;
+                }
+                feat_ids(m, tk->text, tk->len, tk->norm, tk->norm_len, w->fscratch, ids);
+            }
+            for (int f = 0; f < 4; f++) {
+                unsigned char key[8];
+                for (int b = 0; b < 8; b++)
+                    key[b] = (unsigned char)(ids[f] >> (8 * b));
+                uint32_t *k4 = w->keys + (size_t)U * 16 + f * 4;
+                hash_murmur3_128(key, 8, t->d.seeds[f], k4);
+                for (int j = 0; j < 4; j++)
+                    k4[j] %= t->d.rows[f];
+            }
+            U++;
+        }
+        w->inv[o[r].row] = U - 1;
+    }
+    w->U = U;
+    return TR_OK;
+}
+
+/* ---- forward ---- */
+
+static void tok2vec_forward(tr_trainer *t, float drop)
+{
+    tr_work *w = t->w;
+    const tr_dims *d = &t->d;
+    const tr_tensors *P = &t->P;
+    size_t W = (size_t)d->W, R = (size_t)w->R, U = (size_t)w->U;
+    static const char *const names[4] = {"embed_norm", "embed_prefix", "embed_suffix",
+                                         "embed_shape"};
+    if (drop > 0)
+        for (int f = 0; f < 4; f++)
+            tr__mask(t, names[f], drop, w->mk_emb + f * W, W);
+    for (size_t u = 0; u < U; u++)
+        for (int f = 0; f < 4; f++) {
+            const uint32_t *k4 = w->keys + u * 16 + f * 4;
+            const float *r0 = P->emb[f] + k4[0] * W, *r1 = P->emb[f] + k4[1] * W,
+                        *r2 = P->emb[f] + k4[2] * W, *r3 = P->emb[f] + k4[3] * W;
+            float *x = w->X0 + u * 4 * W + f * W;
+            for (size_t j = 0; j < W; j++)
+                x[j] = ((r0[j] + r1[j]) + r2[j]) + r3[j];
+            if (drop > 0)
+                for (size_t j = 0; j < W; j++)
+                    x[j] *= w->mk_emb[f * W + j];
+        }
+    nn_gemm_ex(t->avx2, w->X0, 4 * W, (int)U, w->pk_mix, (int)(4 * W), (int)(3 * W), w->T,
+               3 * W, 0, w->tmp);
+    for (size_t u = 0; u < U; u++)
+        maxout_ln((int)W, w->T + u * 3 * W, P->mix_b, P->mix_g, P->mix_beta,
+                  w->mix_wh + u * W, w->mix_xh + u * W, w->mix_rs + u, w->mix_y + u * W);
+    if (drop > 0) {
+        tr__mask(t, "mix_ln", drop, w->mk_mix, U * W);
+        for (size_t i = 0; i < U * W; i++)
+            w->mix_y[i] *= w->mk_mix[i];
+    }
+    float *X = w->Xb;
+    memset(X, 0, sizeof(float) * W);
+    for (size_t r = 0; r < R; r++)
+        memcpy(X + (r + 1) * W, w->mix_y + (size_t)w->inv[r] * W, sizeof(float) * W);
+    memset(X + (R + 1) * W, 0, sizeof(float) * W);
+    for (int k = 0; k < d->depth; k++) {
+        float *Xn = X + (R + 2) * W, *mk = drop > 0 ? w->mk + k * R * W : NULL;
+        nn_gemm_ex(t->avx2, X, W, (int)R, w->pk_cnn[k], (int)(3 * W), (int)(3 * W), w->T,
+                   3 * W, 0, w->tmp);
+        if (mk) {
+            char name[16];
+            snprintf(name, sizeof name, "conv%d_ln", k);
+            tr__mask(t, name, drop, mk, R * W);
+        }
+        memset(Xn, 0, sizeof(float) * W);
+        memset(Xn + (R + 1) * W, 0, sizeof(float) * W);
+        for (size_t r = 0; r < R; r++) {
+            float *y = Xn + (r + 1) * W;
+            const float *x = X + (r + 1) * W;
+            maxout_ln((int)W, w->T + r * 3 * W, P->cnn_b[k], P->cnn_g[k], P->cnn_beta[k],
+                      w->wh + (k * R + r) * W, w->xh + (k * R + r) * W, w->rs + k * R + r, y);
+            for (size_t j = 0; j < W; j++)
+                y[j] = x[j] + (mk ? y[j] * mk[r * W + j] : y[j]);
+        }
+        X = Xn;
+    }
+    for (int i = 0; i < w->N; i++)
+        memcpy(w->tok + (size_t)i * W, X + (size_t)(w->row_of[i] + 1) * W, sizeof(float) * W);
+}
+
+/* ---- backward ---- */
+
+/* d_tok (N x W) -> gradients of the CNN, mix and embedding blocks. */
+static void tok2vec_backward(tr_trainer *t, const float *d_tok)
+{
+    tr_work *w = t->w;
+    const tr_dims *d = &t->d;
+    const tr_tensors *P = &t->P, *G = &t->G;
+    size_t W = (size_t)d->W, R = (size_t)w->R, U = (size_t)w->U;
+    float *dX = w->dX, *dP = w->T;
+    memset(dX, 0, sizeof(float) * (R + 2) * W);
+    for (int i = 0; i < w->N; i++)
+        memcpy(dX + (size_t)(w->row_of[i] + 1) * W, d_tok + (size_t)i * W, sizeof(float) * W);
+    float *g = w->dU; /* one row of scratch (dU is filled later) */
+    for (int k = d->depth - 1; k >= 0; k--) {
+        const float *X = w->Xb + (size_t)k * (R + 2) * W;
+        const float *mk = w->mk ? w->mk + k * R * W : NULL;
+        for (size_t r = 0; r < R; r++) {
+            const float *dy = dX + (r + 1) * W;
+            if (mk) {
+                for (size_t j = 0; j < W; j++)
+                    g[j] = dy[j] * mk[r * W + j];
+                dy = g;
+            }
+            maxout_ln_back((int)W, dy, P->cnn_g[k], w->wh + (k * R + r) * W,
+                           w->xh + (k * R + r) * W, w->rs[k * R + r], G->cnn_g[k],
+                           G->cnn_beta[k], dP + r * 3 * W);
+        }
+        col_sums(dP, (int)R, (int)(3 * W), G->cnn_b[k]);
+        nn_gemm_tn(t->avx2, X, W, (int)R, (int)(3 * W), dP, 3 * W, (int)(3 * W), G->cnn_w[k],
+                   3 * W, w->tmp);
+        nn_gemm_ex(t->avx2, dP, 3 * W, (int)R, w->pt_cnn[k], (int)(3 * W), (int)(3 * W),
+                   w->dwin, 3 * W, 0, w->tmp);
+        /* ExtractWindow backward: row i's window is rows i-1, i, i+1 */
+        for (size_t r = 0; r < R; r++) {
+            float *dx = dX + (r + 1) * W;
+            const float *c = w->dwin + r * 3 * W + W;
+            const float *nx = r + 1 < R ? w->dwin + (r + 1) * 3 * W : NULL;
+            const float *pv = r > 0 ? w->dwin + (r - 1) * 3 * W + 2 * W : NULL;
+            for (size_t j = 0; j < W; j++)
+                dx[j] += c[j] + (nx ? nx[j] : 0) + (pv ? pv[j] : 0);
+        }
+    }
+    float *dU = w->dU;
+    memset(dU, 0, sizeof(float) * U * W);
+    for (size_t r = 0; r < R; r++) {
+        float *du = dU + (size_t)w->inv[r] * W;
+        const float *dx = dX + (r + 1) * W;
+        for (size_t j = 0; j < W; j++)
+            du[j] += dx[j];
+    }
+    for (size_t u = 0; u < U; u++) {
+        float *dy = dU + u * W;
+        if (w->mk_mix)
+            for (size_t j = 0; j < W; j++)
+                dy[j] *= w->mk_mix[u * W + j];
+        maxout_ln_back((int)W, dy, P->mix_g, w->mix_wh + u * W, w->mix_xh + u * W,
+                       w->mix_rs[u], G->mix_g, G->mix_beta, dP + u * 3 * W);
+    }
+    col_sums(dP, (int)U, (int)(3 * W), G->mix_b);
+    nn_gemm_tn(t->avx2, w->X0, 4 * W, (int)U, (int)(4 * W), dP, 3 * W, (int)(3 * W), G->mix_w,
+               3 * W, w->tmp);
+    float *dX0 = w->dwin;
+    nn_gemm_ex(t->avx2, dP, 3 * W, (int)U, w->pt_mix, (int)(3 * W), (int)(4 * W), dX0, 4 * W, 0,
+               w->tmp);
+    for (size_t u = 0; u < U; u++)
+        for (int f = 0; f < 4; f++) {
+            float *gx = dX0 + u * 4 * W + f * W;
+            if (w->mk_emb)
+                for (size_t j = 0; j < W; j++)
+                    gx[j] *= w->mk_emb[f * W + j];
+            const uint32_t *k4 = w->keys + u * 16 + f * 4;
+            for (int k = 0; k < 4; k++) {
+                float *row = G->emb[f] + (size_t)k4[k] * W;
+                for (size_t j = 0; j < W; j++)
+                    row[j] += gx[j];
+            }
+        }
+}
+
+int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result *res)
+{
+    int rc;
+    if (!t || (nd && !docs) || !(drop >= 0 && drop < 1))
+        return TR_EINVAL;
+    memset(res, 0, sizeof *res);
+    if (!t->w) {
+        t->w = calloc(1, sizeof *t->w);
+        if (!t->w)
+            return TR_ENOMEM;
+        if ((rc = packs_init(t, t->w))) {
+            tr__work_free(t->w);
+            t->w = NULL;
+            return rc;
+        }
+    }
+    tr_work *w = t->w;
+    if ((rc = batch_prepare(t, docs, nd, drop > 0, res)))
+        return rc;
+    res->bad_doc = res->bad_token = 0;
+    res->tokens = (size_t)w->N;
+    int cut = t->fixed_cut >= 0 ? t->fixed_cut : 20 + (int)(tr__uniform(t) * 80);
+    if (cut > 99)
+        cut = 99;
+    int max_steps = 0;
+    /* the chunk states go first into the network arena's dwin (sized for
+     * more than N + nd states), before the parser arena exists */
+    tr_state *st = (tr_state *)(void *)w->dwin;
+    int ns = tr__chunks(t, w->offs, w->nd, w->gold, w->space, cut, st, &max_steps);
+    if (ns < 0) {
+        res->bad_doc = (size_t)(-1 - ns);
+        return TR_EORACLE;
+    }
+    if ((rc = tr__parse_alloc(t, st, ns, max_steps)))
+        return rc;
+    if ((rc = batch_features(t, docs, nd)))
+        return rc;
+    pack_weights(t);
+    tok2vec_forward(t, drop);
+    int F = TR_NF * TR_HP * t->d.nH;
+    nn_gemm_ex(t->avx2, w->tok, (size_t)t->d.W, w->N, w->pk_low, t->d.W, F, w->Yf, (size_t)F,
+               0, w->tmp);
+    tr__parse(t, ns, max_steps, drop, res);
+    /* the parser's gradient -> lower layer -> token vectors */
+    memset(w->dYf, 0, sizeof(float) * (size_t)w->N * F);
+    tr__parse_back(t);
+    nn_gemm_tn(t->avx2, w->tok, (size_t)t->d.W, w->N, t->d.W, w->dYf, (size_t)F, F,
+               t->G.low_w, (size_t)F, w->tmp);
+    nn_gemm_ex(t->avx2, w->dYf, (size_t)F, w->N, w->pt_low, F, t->d.W, w->tok,
+               (size_t)t->d.W, 0, w->tmp);
+    tok2vec_backward(t, w->tok);
+    return TR_OK;
+}
