@@ -48,7 +48,7 @@ TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtoo
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
           lib/tokfuse.c lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c \
-          lib/train_net.c lib/train_parser.c lib/train_write.c
+          lib/train_net.c lib/train_tok2vec.c lib/train_parser.c lib/train_write.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
@@ -367,6 +367,11 @@ $(BUILD)/coldstart: bench/coldstart.c
 # (docs/auth.md): `make build/admission && build/admission 2`
 $(BUILD)/admission: bench/admission.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(SQLITE_LIBS) $(LIBS)
+
+# training against inference speed on the same words (docs/training.md):
+# `make build/train_speed && build/train_speed MODEL CONLL [EPOCHS] [WORDS]`
+$(BUILD)/train_speed: bench/train_speed.c $(BUILD)/libnerd.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libnerd.a -o $@ -lpthread $(LIBS)
 
 $(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lpthread $(LIBS)

@@ -60,8 +60,8 @@ void nn_gemm_ex(int use_avx2, const float *A, size_t lda, int M, const float *Bp
         int mr = M - i0 < GX_ROWS ? M - i0 : GX_ROWS;
         nn_gemm(use_avx2, A + (size_t)i0 * lda, lda, mr, Bp, K, np, tmp, (size_t)np);
         for (int i = 0; i < mr; i++) {
-            float *c = C + (size_t)(i0 + i) * ldc;
-            const float *t = tmp + (size_t)i * np;
+            float *restrict c = C + (size_t)(i0 + i) * ldc;
+            const float *restrict t = tmp + (size_t)i * np;
             if (accumulate)
                 for (int j = 0; j < N; j++)
                     c[j] += t[j];
@@ -84,17 +84,23 @@ void nn_gemm_tn(int use_avx2, const float *A, size_t lda, int rows, int K,
     float *At = tmp, *Bp = At + (size_t)TN_ROWS * K, *T = Bp + nn_pack_floats(TN_ROWS, N);
     for (int r0 = 0; r0 < rows; r0 += TN_ROWS) {
         int nr = rows - r0 < TN_ROWS ? rows - r0 : TN_ROWS;
-        /* At (K x nr) = rows [r0, r0 + nr) of A, transposed */
-        for (int r = 0; r < nr; r++) {
-            const float *a = A + (size_t)(r0 + r) * lda;
-            for (int k = 0; k < K; k++)
-                At[(size_t)k * nr + r] = a[k];
-        }
+        /* At (K x nr) = rows [r0, r0 + nr) of A, transposed, in 16 x 16
+         * tiles (a strided store per element costs more than the product) */
+        for (int rb = 0; rb < nr; rb += 16)
+            for (int kb = 0; kb < K; kb += 16) {
+                int re = rb + 16 < nr ? rb + 16 : nr, ke = kb + 16 < K ? kb + 16 : K;
+                for (int k = kb; k < ke; k++) {
+                    float *restrict at = At + (size_t)k * nr;
+                    const float *restrict a = A + (size_t)r0 * lda + k;
+                    for (int r = rb; r < re; r++)
+                        at[r] = a[(size_t)r * lda];
+                }
+            }
         nn_pack(B + (size_t)r0 * ldb, ldb, 0, nr, N, Bp);
         nn_gemm(use_avx2, At, (size_t)nr, K, Bp, nr, np, T, (size_t)np);
         for (int k = 0; k < K; k++) {
-            float *c = C + (size_t)k * ldc;
-            const float *t = T + (size_t)k * np;
+            float *restrict c = C + (size_t)k * ldc;
+            const float *restrict t = T + (size_t)k * np;
             for (int j = 0; j < N; j++)
                 c[j] += t[j];
         }

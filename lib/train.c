@@ -497,34 +497,118 @@ fail:
 
 /* ---- optimizer ---- */
 
+/* One block's Adam update after L2 and clipping (scale), the averages,
+ * and the gradient cleared.  The AVX2 version does the same per element
+ * (fused multiply-adds round a little differently). */
+typedef struct adam_k {
+    float b1, b2, eps, lr, scale, keep, l2;
+} adam_k;
+
+static double l2_norm2_ref(const adam_k *k, const float *w, float *g, size_t n)
+{
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k->l2 != 0)
+            g[i] += k->l2 * w[i];
+        ss += (double)g[i] * g[i];
+    }
+    return ss;
+}
+
+static void adam_ref(const adam_k *k, float *w, float *g, float *m, float *v, float *a,
+                     size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] * k->scale;
+        m[i] = k->b1 * m[i] + (1 - k->b1) * gi;
+        v[i] = k->b2 * v[i] + (1 - k->b2) * gi * gi;
+        w[i] -= k->lr * (m[i] / (sqrtf(v[i]) + k->eps));
+        g[i] = 0;
+        a[i] -= k->keep * (a[i] - w[i]);
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+__attribute__((target("avx2,fma"))) static double l2_norm2_avx2(const adam_k *k,
+                                                                 const float *w, float *g,
+                                                                 size_t n)
+{
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+    __m256 l2 = _mm256_set1_ps(k->l2);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_fmadd_ps(l2, _mm256_loadu_ps(w + i), _mm256_loadu_ps(g + i));
+        _mm256_storeu_ps(g + i, x);
+        __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x)),
+                hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+        s0 = _mm256_fmadd_pd(lo, lo, s0);
+        s1 = _mm256_fmadd_pd(hi, hi, s1);
+    }
+    double l[4], ss;
+    _mm256_storeu_pd(l, _mm256_add_pd(s0, s1));
+    ss = (l[0] + l[2]) + (l[1] + l[3]);
+    return ss + l2_norm2_ref(k, w + i, g + i, n - i);
+}
+
+__attribute__((target("avx2,fma"))) static void adam_avx2(const adam_k *k, float *w, float *g,
+                                                          float *m, float *v, float *a,
+                                                          size_t n)
+{
+    __m256 b1 = _mm256_set1_ps(k->b1), b2 = _mm256_set1_ps(k->b2),
+           c1 = _mm256_set1_ps(1 - k->b1), c2 = _mm256_set1_ps(1 - k->b2),
+           sc = _mm256_set1_ps(k->scale), lr = _mm256_set1_ps(k->lr),
+           eps = _mm256_set1_ps(k->eps), keep = _mm256_set1_ps(k->keep),
+           zero = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), sc);
+        __m256 mi = _mm256_fmadd_ps(b1, _mm256_loadu_ps(m + i), _mm256_mul_ps(c1, gi));
+        __m256 vi = _mm256_fmadd_ps(b2, _mm256_loadu_ps(v + i),
+                                    _mm256_mul_ps(c2, _mm256_mul_ps(gi, gi)));
+        __m256 wi = _mm256_sub_ps(
+            _mm256_loadu_ps(w + i),
+            _mm256_mul_ps(lr, _mm256_div_ps(mi, _mm256_add_ps(_mm256_sqrt_ps(vi), eps))));
+        __m256 ai = _mm256_loadu_ps(a + i);
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(w + i, wi);
+        _mm256_storeu_ps(g + i, zero);
+        _mm256_storeu_ps(a + i, _mm256_sub_ps(ai, _mm256_mul_ps(keep, _mm256_sub_ps(ai, wi))));
+    }
+    adam_ref(k, w + i, g + i, m + i, v + i, a + i, n - i);
+}
+#define HAVE_AVX2_ADAM 1
+#endif
+
 void tr__step(tr_trainer *t, float learn_rate)
 {
     const tr_config *c = &t->cfg;
-    float b1 = c->beta1, b2 = c->beta2, eps = c->eps, l2 = c->l2;
     for (int b = 0; b < t->nblk; b++) {
         size_t off = t->blk_off[b], n = t->blk_len[b];
         float *w = t->p + off, *g = t->g + off, *m = t->m + off, *v = t->v + off,
               *a = t->avg + off;
         uint32_t step = ++t->blk_t[b];
-        double ss = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (l2 != 0)
-                g[i] += l2 * w[i];
-            ss += (double)g[i] * g[i];
-        }
+        adam_k k = {.b1 = c->beta1, .b2 = c->beta2, .eps = c->eps, .l2 = c->l2, .scale = 1};
+        double ss;
+#ifdef HAVE_AVX2_ADAM
+        if (t->avx2)
+            ss = l2_norm2_avx2(&k, w, g, n);
+        else
+#endif
+            ss = l2_norm2_ref(&k, w, g, n);
         double norm = sqrt(ss);
-        float scale = c->grad_clip > 0 && norm >= c->grad_clip ? (float)(c->grad_clip / norm) : 1;
-        float lr = (float)(learn_rate * sqrt(1.0 - pow(b2, step)) / (1.0 - pow(b1, step)));
+        if (c->grad_clip > 0 && norm >= c->grad_clip)
+            k.scale = (float)(c->grad_clip / norm);
+        k.lr = (float)(learn_rate * sqrt(1.0 - pow(c->beta2, step)) / (1.0 - pow(c->beta1, step)));
         double dec = (1.0 + step) / (10.0 + step);
-        float keep = (float)(1.0 - (dec < 0.9999 ? dec : 0.9999));
-        for (size_t i = 0; i < n; i++) {
-            float gi = g[i] * scale;
-            m[i] = b1 * m[i] + (1 - b1) * gi;
-            v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-            w[i] -= lr * (m[i] / (sqrtf(v[i]) + eps));
-            g[i] = 0;
-            a[i] -= keep * (a[i] - w[i]);
-        }
+        k.keep = (float)(1.0 - (dec < 0.9999 ? dec : 0.9999));
+#ifdef HAVE_AVX2_ADAM
+        if (t->avx2)
+            adam_avx2(&k, w, g, m, v, a, n);
+        else
+#endif
+            adam_ref(&k, w, g, m, v, a, n);
     }
 }
 

@@ -173,6 +173,11 @@ int tr__chunks(const tr_trainer *t, const int *offs, int nd, const tr_gold *gold
 int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result *res);
 void tr__work_free(tr_work *w);
 
+/* train_tok2vec.c: embedding, mix and CNN forward on t->w's batch (the
+ * activations kept), and backward from d_tok (N x W) into t->g. */
+void tr__tok2vec_forward(tr_trainer *t, float drop);
+void tr__tok2vec_backward(tr_trainer *t, const float *d_tok);
+
 /* train_parser.c: the transition steps of a batch.  parse_alloc sizes the
  * parser arena for ns chunk states (copied in) of max_steps steps;
  * parse runs them on t->w->Yf (fills the step records, the loss in res,

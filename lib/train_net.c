@@ -1,13 +1,13 @@
 /*
  * One batch's gradients (what spaCy v2.2's Parser.update computes for the
- * NER): the batch is flattened into rows (depth padding rows before,
- * between and after the documents, all feature IDs 0), the embedding and
- * mix layer run once per distinct ORTH (thinc's "uniqued", rows in
- * ascending ORTH order), then the residual CNN over all rows, the parser's
- * per-token precomputation and its transition steps (train_parser.c); the
- * activations are kept and backpropagation runs through every layer into
- * t->g (sums over the batch, as spaCy's).  The big products run on
- * nn_gemm's kernels with the weights packed once per batch.
+ * NER): the batch is laid out (its buffers in one arena), flattened into
+ * rows (depth padding rows before, between and after the documents, all
+ * feature IDs 0) and the distinct ORTHs found (thinc's "uniqued": their
+ * embedding rows hashed once); then tok2vec forward (train_tok2vec.c), the
+ * parser's per-token precomputation, its transition steps
+ * (train_parser.c), and backpropagation through every layer into t->g
+ * (sums over the batch, as spaCy's).  The big products run on nn_gemm's
+ * kernels with the weights packed once per batch.
  */
 #include <math.h>
 #include <stdio.h>
@@ -149,66 +149,6 @@ static void pack_weights(tr_trainer *t)
     nn_pack(t->P.up_w, (size_t)d->C, 1, d->C, d->nH, w->pt_up);
 }
 
-/* ---- layers ---- */
-
-/* Maxout over 3 pieces (piece p of unit o at p*W + o; the first maximum
- * wins) of t + b, then thinc 7's LayerNorm (population variance + 1e-8
- * under the root): y = xh*g + beta.  Keeps the winners, xh and 1/sigma. */
-static void maxout_ln(int W, const float *t, const float *b, const float *g,
-                      const float *beta, unsigned char *wh, float *xh, float *rs,
-                      float *y)
-{
-    double s = 0, s2 = 0;
-    for (int o = 0; o < W; o++) {
-        float v = t[o] + b[o], v1 = t[W + o] + b[W + o], v2 = t[2 * W + o] + b[2 * W + o];
-        unsigned char k = 0;
-        if (v1 > v)
-            v = v1, k = 1;
-        if (v2 > v)
-            v = v2, k = 2;
-        xh[o] = v;
-        wh[o] = k;
-        s += v;
-    }
-    float mu = (float)(s / W);
-    for (int o = 0; o < W; o++) {
-        float c = xh[o] - mu;
-        s2 += (double)c * c;
-    }
-    float r = (float)(1.0 / sqrt(s2 / W + 1e-8));
-    *rs = r;
-    for (int o = 0; o < W; o++) {
-        xh[o] = (xh[o] - mu) * r;
-        y[o] = xh[o] * g[o] + beta[o];
-    }
-}
-
-/* Backward of maxout_ln for one row: dy in, dg and dbeta accumulated,
- * dP (3W, the pieces) written. */
-static void maxout_ln_back(int W, const float *dy, const float *g, const unsigned char *wh,
-                           const float *xh, float rs, float *dg, float *dbeta, float *dP)
-{
-    double sq = 0, sqx = 0;
-    for (int o = 0; o < W; o++) {
-        float q = dy[o] * g[o];
-        dg[o] += dy[o] * xh[o];
-        dbeta[o] += dy[o];
-        sq += q;
-        sqx += (double)q * xh[o];
-    }
-    memset(dP, 0, sizeof(float) * 3 * (size_t)W);
-    float a = (float)(sq / W), bx = (float)(sqx / W);
-    for (int o = 0; o < W; o++)
-        dP[wh[o] * W + o] = rs * (dy[o] * g[o] - a - xh[o] * bx);
-}
-
-static void col_sums(const float *X, int rows, int n, float *out)
-{
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < n; j++)
-            out[j] += X[(size_t)r * n + j];
-}
-
 /* ---- batch input ---- */
 
 static int is_space(const char *s, size_t n)
@@ -344,151 +284,6 @@ static int batch_features(tr_trainer *t, const tr_doc *docs, size_t nd)
     return TR_OK;
 }
 
-/* ---- forward ---- */
-
-static void tok2vec_forward(tr_trainer *t, float drop)
-{
-    tr_work *w = t->w;
-    const tr_dims *d = &t->d;
-    const tr_tensors *P = &t->P;
-    size_t W = (size_t)d->W, R = (size_t)w->R, U = (size_t)w->U;
-    static const char *const names[4] = {"embed_norm", "embed_prefix", "embed_suffix",
-                                         "embed_shape"};
-    if (drop > 0)
-        for (int f = 0; f < 4; f++)
-            tr__mask(t, names[f], drop, w->mk_emb + f * W, W);
-    for (size_t u = 0; u < U; u++)
-        for (int f = 0; f < 4; f++) {
-            const uint32_t *k4 = w->keys + u * 16 + f * 4;
-            const float *r0 = P->emb[f] + k4[0] * W, *r1 = P->emb[f] + k4[1] * W,
-                        *r2 = P->emb[f] + k4[2] * W, *r3 = P->emb[f] + k4[3] * W;
-            float *x = w->X0 + u * 4 * W + f * W;
-            for (size_t j = 0; j < W; j++)
-                x[j] = ((r0[j] + r1[j]) + r2[j]) + r3[j];
-            if (drop > 0)
-                for (size_t j = 0; j < W; j++)
-                    x[j] *= w->mk_emb[f * W + j];
-        }
-    nn_gemm_ex(t->avx2, w->X0, 4 * W, (int)U, w->pk_mix, (int)(4 * W), (int)(3 * W), w->T,
-               3 * W, 0, w->tmp);
-    for (size_t u = 0; u < U; u++)
-        maxout_ln((int)W, w->T + u * 3 * W, P->mix_b, P->mix_g, P->mix_beta,
-                  w->mix_wh + u * W, w->mix_xh + u * W, w->mix_rs + u, w->mix_y + u * W);
-    if (drop > 0) {
-        tr__mask(t, "mix_ln", drop, w->mk_mix, U * W);
-        for (size_t i = 0; i < U * W; i++)
-            w->mix_y[i] *= w->mk_mix[i];
-    }
-    float *X = w->Xb;
-    memset(X, 0, sizeof(float) * W);
-    for (size_t r = 0; r < R; r++)
-        memcpy(X + (r + 1) * W, w->mix_y + (size_t)w->inv[r] * W, sizeof(float) * W);
-    memset(X + (R + 1) * W, 0, sizeof(float) * W);
-    for (int k = 0; k < d->depth; k++) {
-        float *Xn = X + (R + 2) * W, *mk = drop > 0 ? w->mk + k * R * W : NULL;
-        nn_gemm_ex(t->avx2, X, W, (int)R, w->pk_cnn[k], (int)(3 * W), (int)(3 * W), w->T,
-                   3 * W, 0, w->tmp);
-        if (mk) {
-            char name[16];
-            snprintf(name, sizeof name, "conv%d_ln", k);
-            tr__mask(t, name, drop, mk, R * W);
-        }
-        memset(Xn, 0, sizeof(float) * W);
-        memset(Xn + (R + 1) * W, 0, sizeof(float) * W);
-        for (size_t r = 0; r < R; r++) {
-            float *y = Xn + (r + 1) * W;
-            const float *x = X + (r + 1) * W;
-            maxout_ln((int)W, w->T + r * 3 * W, P->cnn_b[k], P->cnn_g[k], P->cnn_beta[k],
-                      w->wh + (k * R + r) * W, w->xh + (k * R + r) * W, w->rs + k * R + r, y);
-            for (size_t j = 0; j < W; j++)
-                y[j] = x[j] + (mk ? y[j] * mk[r * W + j] : y[j]);
-        }
-        X = Xn;
-    }
-    for (int i = 0; i < w->N; i++)
-        memcpy(w->tok + (size_t)i * W, X + (size_t)(w->row_of[i] + 1) * W, sizeof(float) * W);
-}
-
-/* ---- backward ---- */
-
-/* d_tok (N x W) -> gradients of the CNN, mix and embedding blocks. */
-static void tok2vec_backward(tr_trainer *t, const float *d_tok)
-{
-    tr_work *w = t->w;
-    const tr_dims *d = &t->d;
-    const tr_tensors *P = &t->P, *G = &t->G;
-    size_t W = (size_t)d->W, R = (size_t)w->R, U = (size_t)w->U;
-    float *dX = w->dX, *dP = w->T;
-    memset(dX, 0, sizeof(float) * (R + 2) * W);
-    for (int i = 0; i < w->N; i++)
-        memcpy(dX + (size_t)(w->row_of[i] + 1) * W, d_tok + (size_t)i * W, sizeof(float) * W);
-    float *g = w->dU; /* one row of scratch (dU is filled later) */
-    for (int k = d->depth - 1; k >= 0; k--) {
-        const float *X = w->Xb + (size_t)k * (R + 2) * W;
-        const float *mk = w->mk ? w->mk + k * R * W : NULL;
-        for (size_t r = 0; r < R; r++) {
-            const float *dy = dX + (r + 1) * W;
-            if (mk) {
-                for (size_t j = 0; j < W; j++)
-                    g[j] = dy[j] * mk[r * W + j];
-                dy = g;
-            }
-            maxout_ln_back((int)W, dy, P->cnn_g[k], w->wh + (k * R + r) * W,
-                           w->xh + (k * R + r) * W, w->rs[k * R + r], G->cnn_g[k],
-                           G->cnn_beta[k], dP + r * 3 * W);
-        }
-        col_sums(dP, (int)R, (int)(3 * W), G->cnn_b[k]);
-        nn_gemm_tn(t->avx2, X, W, (int)R, (int)(3 * W), dP, 3 * W, (int)(3 * W), G->cnn_w[k],
-                   3 * W, w->tmp);
-        nn_gemm_ex(t->avx2, dP, 3 * W, (int)R, w->pt_cnn[k], (int)(3 * W), (int)(3 * W),
-                   w->dwin, 3 * W, 0, w->tmp);
-        /* ExtractWindow backward: row i's window is rows i-1, i, i+1 */
-        for (size_t r = 0; r < R; r++) {
-            float *dx = dX + (r + 1) * W;
-            const float *c = w->dwin + r * 3 * W + W;
-            const float *nx = r + 1 < R ? w->dwin + (r + 1) * 3 * W : NULL;
-            const float *pv = r > 0 ? w->dwin + (r - 1) * 3 * W + 2 * W : NULL;
-            for (size_t j = 0; j < W; j++)
-                dx[j] += c[j] + (nx ? nx[j] : 0) + (pv ? pv[j] : 0);
-        }
-    }
-    float *dU = w->dU;
-    memset(dU, 0, sizeof(float) * U * W);
-    for (size_t r = 0; r < R; r++) {
-        float *du = dU + (size_t)w->inv[r] * W;
-        const float *dx = dX + (r + 1) * W;
-        for (size_t j = 0; j < W; j++)
-            du[j] += dx[j];
-    }
-    for (size_t u = 0; u < U; u++) {
-        float *dy = dU + u * W;
-        if (w->mk_mix)
-            for (size_t j = 0; j < W; j++)
-                dy[j] *= w->mk_mix[u * W + j];
-        maxout_ln_back((int)W, dy, P->mix_g, w->mix_wh + u * W, w->mix_xh + u * W,
-                       w->mix_rs[u], G->mix_g, G->mix_beta, dP + u * 3 * W);
-    }
-    col_sums(dP, (int)U, (int)(3 * W), G->mix_b);
-    nn_gemm_tn(t->avx2, w->X0, 4 * W, (int)U, (int)(4 * W), dP, 3 * W, (int)(3 * W), G->mix_w,
-               3 * W, w->tmp);
-    float *dX0 = w->dwin;
-    nn_gemm_ex(t->avx2, dP, 3 * W, (int)U, w->pt_mix, (int)(3 * W), (int)(4 * W), dX0, 4 * W, 0,
-               w->tmp);
-    for (size_t u = 0; u < U; u++)
-        for (int f = 0; f < 4; f++) {
-            float *gx = dX0 + u * 4 * W + f * W;
-            if (w->mk_emb)
-                for (size_t j = 0; j < W; j++)
-                    gx[j] *= w->mk_emb[f * W + j];
-            const uint32_t *k4 = w->keys + u * 16 + f * 4;
-            for (int k = 0; k < 4; k++) {
-                float *row = G->emb[f] + (size_t)k4[k] * W;
-                for (size_t j = 0; j < W; j++)
-                    row[j] += gx[j];
-            }
-        }
-}
-
 int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result *res)
 {
     int rc;
@@ -527,7 +322,7 @@ int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result
     if ((rc = batch_features(t, docs, nd)))
         return rc;
     pack_weights(t);
-    tok2vec_forward(t, drop);
+    tr__tok2vec_forward(t, drop);
     int F = TR_NF * TR_HP * t->d.nH;
     nn_gemm_ex(t->avx2, w->tok, (size_t)t->d.W, w->N, w->pk_low, t->d.W, F, w->Yf, (size_t)F,
                0, w->tmp);
@@ -539,6 +334,6 @@ int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result
                t->G.low_w, (size_t)F, w->tmp);
     nn_gemm_ex(t->avx2, w->dYf, (size_t)F, w->N, w->pt_low, F, t->d.W, w->tok,
                (size_t)t->d.W, 0, w->tmp);
-    tok2vec_backward(t, w->tok);
+    tr__tok2vec_backward(t, w->tok);
     return TR_OK;
 }
