@@ -23,8 +23,7 @@ const char *tr_strerror(int err)
         [TR_ELABELS] = "too many labels for the model format (at most 19 labels, 80 classes)",
         [TR_ETAG] = "malformed BILUO tag",
         [TR_ELABEL] = "tag names a label the trainer does not have",
-        [TR_EORACLE] = "the tags admit no zero-cost action sequence (e.g. an entity on a "
-                       "whitespace token, or an entity tag after B- that does not continue it)",
+        [TR_EORACLE] = "the tags admit no zero-cost action sequence (e.g. an entity on a whitespace token)",
         [TR_EBIG] = "batch or token too large",
         [TR_EIO] = "cannot write the model file",
         [TR_EMODEL] = "the base model's network sizes are not the engine's",

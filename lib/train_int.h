@@ -162,6 +162,10 @@ int tr__valid(const tr_state *s, model_class c, const unsigned char *space);
 int tr__cost(const tr_state *s, model_class c, const tr_gold *gold);
 void tr__apply(tr_state *s, model_class c);
 void tr__context(const tr_state *s, int ids[TR_NF]);
+/* The static oracle's move: the first class, in class order, valid and
+ * free in s; -1 if none. */
+int tr__oracle(const tr_trainer *t, const tr_state *s, const tr_gold *gold,
+               const unsigned char *space);
 /* The chunk states of a batch (spaCy's _init_gold_batch): docs given by
  * offs[0..nd] (token ranges), gold over the batch's tokens; cut 0: none.
  * Fills states (room for the batch's token count + nd) and *max_steps;

@@ -154,9 +154,7 @@ void tr__context(const tr_state *s, int ids[TR_NF])
         ids[f] = loc[f] >= 0 ? loc[f] + s->off : -1;
 }
 
-/* The static oracle's move: the first class, in class order, that is
- * valid and costs nothing; -1 if none. */
-static int oracle(const tr_trainer *t, const tr_state *s, const tr_gold *gold,
+int tr__oracle(const tr_trainer *t, const tr_state *s, const tr_gold *gold,
                   const unsigned char *space)
 {
     for (int k = 0; k < t->d.C; k++)
@@ -194,7 +192,7 @@ int tr__chunks(const tr_trainer *t, const int *offs, int nd, const tr_gold *gold
         for (int start = 0; start < n;) {
             int moves = 0;
             while (s.i < start && s.i < n) {
-                int k = oracle(t, &s, gold, space);
+                int k = tr__oracle(t, &s, gold, space);
                 if (k < 0)
                     return -1 - d;
                 tr__apply(&s, t->classes[k]);
@@ -212,7 +210,7 @@ int tr__chunks(const tr_trainer *t, const int *offs, int nd, const tr_gold *gold
             most = n - s.i;
         /* the rest of the oracle must exist too (spaCy computes it all) */
         for (tr_state r = s; r.i < n;) {
-            int k = oracle(t, &r, gold, space);
+            int k = tr__oracle(t, &r, gold, space);
             if (k < 0)
                 return -1 - d;
             tr__apply(&r, t->classes[k]);

@@ -236,8 +236,8 @@ AI void forward_body(tr_trainer *t, float drop, int avx2)
         nn_gemm_ex(t->avx2, X, W, (int)R, w->pk_cnn[k], (int)(3 * W), (int)(3 * W), w->T,
                    3 * W, 0, w->tmp);
         if (mk) {
-            char name[16];
-            snprintf(name, sizeof name, "conv%d_ln", k);
+            char name[32];
+            snprintf(name, sizeof name, "conv%d_ln", k % 100);
             tr__mask(t, name, drop, mk, R * W);
         }
         memset(Xn, 0, sizeof(float) * W);
