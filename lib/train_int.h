@@ -173,6 +173,14 @@ int tr__oracle(const tr_trainer *t, const tr_state *s, const tr_gold *gold,
 int tr__chunks(const tr_trainer *t, const int *offs, int nd, const tr_gold *gold,
                const unsigned char *space, int cut, tr_state *states, int *max_steps);
 
+/* Hands out 64-byte aligned pieces of one block; with base NULL it only
+ * counts, so a first pass sizes the block (train_net.c). */
+typedef struct tr_carve {
+    char *base;
+    size_t off;
+} tr_carve;
+void *tr__take(tr_carve *c, size_t n, size_t size);
+
 /* train_net.c: one batch's gradients (added to t->g) */
 int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result *res);
 void tr__work_free(tr_work *w);

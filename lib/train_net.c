@@ -18,14 +18,7 @@
 #include "train_int.h"
 #include "unicode.h"
 
-/* Hands out 64-byte aligned pieces of one block; with base NULL it only
- * counts (the first pass sizes the block). */
-typedef struct carve {
-    char *base;
-    size_t off;
-} carve;
-
-static void *take(carve *c, size_t n, size_t size)
+void *tr__take(tr_carve *c, size_t n, size_t size)
 {
     size_t o = (c->off + 63) & ~(size_t)63;
     c->off = o + n * size;
@@ -35,37 +28,37 @@ static void *take(carve *c, size_t n, size_t size)
 static size_t max_z(size_t a, size_t b) { return a > b ? a : b; }
 
 /* Network buffers for N tokens in R rows (U <= R distinct ORTHs). */
-static void carve_net(tr_work *w, const tr_dims *d, carve *c, int drop)
+static void carve_net(tr_work *w, const tr_dims *d, tr_carve *c, int drop)
 {
     size_t W = (size_t)d->W, R = (size_t)w->R, U = R, N = (size_t)w->N,
            L = (size_t)d->depth, F = (size_t)TR_NF * TR_HP * d->nH;
-    w->offs = take(c, (size_t)w->nd + 1, sizeof(int));
-    w->row_of = take(c, N, sizeof(int));
-    w->inv = take(c, R, sizeof(int));
-    w->orth = take(c, R, sizeof(uint64_t));
-    w->gold = take(c, N, sizeof(tr_gold));
-    w->space = take(c, N, 1);
-    w->keys = take(c, U * 16, sizeof(uint32_t));
-    w->X0 = take(c, U * 4 * W, sizeof(float));
-    w->T = take(c, R * 3 * W, sizeof(float));
-    w->mix_y = take(c, U * W, sizeof(float));
-    w->mix_wh = take(c, U * W, 1);
-    w->mix_xh = take(c, U * W, sizeof(float));
-    w->mix_rs = take(c, U, sizeof(float));
-    w->mk_emb = drop ? take(c, 4 * W, sizeof(float)) : NULL;
-    w->mk_mix = drop ? take(c, U * W, sizeof(float)) : NULL;
-    w->Xb = take(c, (L + 1) * (R + 2) * W, sizeof(float));
-    w->wh = take(c, L * R * W, 1);
-    w->xh = take(c, L * R * W, sizeof(float));
-    w->rs = take(c, L * R, sizeof(float));
-    w->mk = drop ? take(c, L * R * W, sizeof(float)) : NULL;
-    w->tok = take(c, N * W, sizeof(float));
-    w->Yf = take(c, N * F, sizeof(float));
-    w->dYf = take(c, N * F, sizeof(float));
-    w->dX = take(c, (R + 2) * W, sizeof(float));
-    w->dwin = take(c, max_z(R * 3 * W, U * 4 * W), sizeof(float));
-    w->dU = take(c, U * W, sizeof(float));
-    w->tmp = take(c, w->tmp_len, sizeof(float));
+    w->offs = tr__take(c, (size_t)w->nd + 1, sizeof(int));
+    w->row_of = tr__take(c, N, sizeof(int));
+    w->inv = tr__take(c, R, sizeof(int));
+    w->orth = tr__take(c, R, sizeof(uint64_t));
+    w->gold = tr__take(c, N, sizeof(tr_gold));
+    w->space = tr__take(c, N, 1);
+    w->keys = tr__take(c, U * 16, sizeof(uint32_t));
+    w->X0 = tr__take(c, U * 4 * W, sizeof(float));
+    w->T = tr__take(c, R * 3 * W, sizeof(float));
+    w->mix_y = tr__take(c, U * W, sizeof(float));
+    w->mix_wh = tr__take(c, U * W, 1);
+    w->mix_xh = tr__take(c, U * W, sizeof(float));
+    w->mix_rs = tr__take(c, U, sizeof(float));
+    w->mk_emb = drop ? tr__take(c, 4 * W, sizeof(float)) : NULL;
+    w->mk_mix = drop ? tr__take(c, U * W, sizeof(float)) : NULL;
+    w->Xb = tr__take(c, (L + 1) * (R + 2) * W, sizeof(float));
+    w->wh = tr__take(c, L * R * W, 1);
+    w->xh = tr__take(c, L * R * W, sizeof(float));
+    w->rs = tr__take(c, L * R, sizeof(float));
+    w->mk = drop ? tr__take(c, L * R * W, sizeof(float)) : NULL;
+    w->tok = tr__take(c, N * W, sizeof(float));
+    w->Yf = tr__take(c, N * F, sizeof(float));
+    w->dYf = tr__take(c, N * F, sizeof(float));
+    w->dX = tr__take(c, (R + 2) * W, sizeof(float));
+    w->dwin = tr__take(c, max_z(R * 3 * W, U * 4 * W), sizeof(float));
+    w->dU = tr__take(c, U * W, sizeof(float));
+    w->tmp = tr__take(c, w->tmp_len, sizeof(float));
 }
 
 /* Grows *arena to the size carve says; 0 or TR_ENOMEM. */
@@ -117,7 +110,7 @@ static int packs_init(tr_trainer *t, tr_work *w)
     w->packs = aligned_alloc(64, total * sizeof(float));
     if (!w->packs)
         return TR_ENOMEM;
-    carve c = {w->packs, 0};
+    tr_carve c = {w->packs, 0};
     float **pk[2 + TR_MAXDEPTH + 2], **pt[2 + TR_MAXDEPTH + 2];
     n = 0;
     pk[n] = &w->pk_mix, pt[n++] = &w->pt_mix;
@@ -126,8 +119,8 @@ static int packs_init(tr_trainer *t, tr_work *w)
     pk[n] = &w->pk_low, pt[n++] = &w->pt_low;
     pk[n] = &w->pk_up, pt[n++] = &w->pt_up;
     for (int i = 0; i < n; i++) {
-        *pk[i] = take(&c, nn_pack_floats(fw[i].K, fw[i].N), sizeof(float));
-        *pt[i] = take(&c, nn_pack_floats(fw[i].N, fw[i].K), sizeof(float));
+        *pk[i] = tr__take(&c, nn_pack_floats(fw[i].K, fw[i].N), sizeof(float));
+        *pt[i] = tr__take(&c, nn_pack_floats(fw[i].N, fw[i].K), sizeof(float));
     }
     return TR_OK;
 }
@@ -203,11 +196,11 @@ static int batch_prepare(tr_trainer *t, const tr_doc *docs, size_t nd, int drop,
     w->nd = (int)nd;
     w->N = (int)N;
     w->R = t->d.depth * ((int)nd + 1) + (int)N;
-    carve c = {NULL, 0};
+    tr_carve c = {NULL, 0};
     carve_net(w, &t->d, &c, drop);
     if (arena_fit(&w->arena, &w->arena_cap, c.off))
         return TR_ENOMEM;
-    c = (carve){w->arena, 0};
+    c = (tr_carve){w->arena, 0};
     carve_net(w, &t->d, &c, drop);
     int n = 0;
     for (size_t i = 0; i < nd; i++) {

@@ -16,37 +16,25 @@
 
 #include "train_int.h"
 
-typedef struct carve {
-    char *base;
-    size_t off;
-} carve;
-
-static void *take(carve *c, size_t n, size_t size)
-{
-    size_t o = (c->off + 63) & ~(size_t)63;
-    c->off = o + n * size;
-    return c->base ? c->base + o : NULL;
-}
-
-static void carve_parser(tr_work *w, const tr_dims *d, int ns, carve *c)
+static void carve_parser(tr_work *w, const tr_dims *d, int ns, tr_carve *c)
 {
     size_t S = (size_t)w->S, nH = (size_t)d->nH, C = (size_t)d->C;
-    w->st = take(c, (size_t)ns + 1, sizeof(tr_state));
-    w->act = take(c, (size_t)ns + 1, sizeof(int));
-    w->ids = take(c, S * TR_NF, sizeof(int));
-    w->H = take(c, S * nH, sizeof(float));
-    w->hwh = take(c, S * nH, 1);
-    w->hmk = take(c, S * nH, sizeof(float));
-    w->D = take(c, S * C, sizeof(float));
-    w->dH = take(c, S * nH, sizeof(float));
-    w->sc = take(c, ((size_t)ns + 1) * C, sizeof(float));
+    w->st = tr__take(c, (size_t)ns + 1, sizeof(tr_state));
+    w->act = tr__take(c, (size_t)ns + 1, sizeof(int));
+    w->ids = tr__take(c, S * TR_NF, sizeof(int));
+    w->H = tr__take(c, S * nH, sizeof(float));
+    w->hwh = tr__take(c, S * nH, 1);
+    w->hmk = tr__take(c, S * nH, sizeof(float));
+    w->D = tr__take(c, S * C, sizeof(float));
+    w->dH = tr__take(c, S * nH, sizeof(float));
+    w->sc = tr__take(c, ((size_t)ns + 1) * C, sizeof(float));
 }
 
 int tr__parse_alloc(tr_trainer *t, const tr_state *st, int ns, int max_steps)
 {
     tr_work *w = t->w;
     w->S = ns * max_steps;
-    carve c = {NULL, 0};
+    tr_carve c = {NULL, 0};
     carve_parser(w, &t->d, ns, &c);
     if (c.off > w->parena_cap) {
         free(w->parena);
@@ -57,7 +45,7 @@ int tr__parse_alloc(tr_trainer *t, const tr_state *st, int ns, int max_steps)
             return TR_ENOMEM;
         w->parena_cap = cap;
     }
-    c = (carve){w->parena, 0};
+    c = (tr_carve){w->parena, 0};
     carve_parser(w, &t->d, ns, &c);
     memcpy(w->st, st, sizeof *st * (size_t)ns);
     return TR_OK;
