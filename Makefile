@@ -42,23 +42,26 @@ DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsql
 # Debian's Node 18 has none; another vendor's Node ships its own and
 # conflicts with it): the headers node-gyp builds aws-lambda-ric's native
 # client against, as nodejs.org may not be reachable.
-TEST_DEBS = clang libclang-rt-14-dev python3 curl cmake autoconf automake libtool g++ chromium \
-            python3-locust procps awscli openjdk-17-jre-headless
+# python3-simplejson: the platform's python3.x runtime client writes JSON
+# as AWS's does with it (Decimal, NaN; the stdlib stands in without it).
+TEST_DEBS = clang libclang-rt-14-dev python3 python3-simplejson curl cmake autoconf automake \
+            libtool g++ chromium python3-locust procps awscli openjdk-17-jre-headless
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
-          lib/tokfuse.c lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c \
+          lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_score.c \
+          lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c \
           lib/train_net.c lib/train_tok2vec.c lib/train_parser.c lib/train_write.c
 CONV_SRC = lib/convert.c
-CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c \
+CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c cli/eval_gold.c cli/cmd_split.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
-PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/admit_keys.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
+PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_layer.c platform/langrt.c platform/layers.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/admit_keys.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
                platform/authorizer.c platform/az_event.c platform/az_policy.c \
                platform/admit_authz.c platform/authz_setup.c \
                platform/usage.c platform/usage_db.c \
                platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jwt_cache.c
 UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
-             test_tokfuse \
+             test_tokfuse test_traindata \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage platform/test_authz_setup \
              function/test_ddb_client function/test_products test_train
@@ -82,7 +85,7 @@ UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
 .PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction \
-        build-NerKeyFunction experiments run-lab build-ProductApiFunction
+        build-NerKeyFunction experiments run-lab build-ProductApiFunction node-ric node-ric-install install
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap \
      $(BUILD)/functions/products/bootstrap
@@ -206,6 +209,32 @@ test-deps: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	@[ -e /usr/include/node/common.gypi ] || { echo "installing: libnode-dev"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnode-dev; }
+	@$(MAKE) --no-print-directory node-ric-install
+
+# ---- managed runtimes (docs/runtimes.md) ---------------------------------
+# AWS's own Node.js runtime interface client (npm aws-lambda-ric, pinned in
+# runtimes/node/package-lock.json), which nerd then runs for nodejs*.x
+# functions instead of its own client: npm builds its native part (cmake,
+# autoconf, automake, libtool, g++; node-gyp against the installed Node's
+# headers, Debian's libnode-dev where that Node has none).
+# (test-deps installs it too, for tests/platform/test_nodejs.sh, which then
+# runs its assertions through both clients; where npm cannot, a note, and
+# that test's second pass is skipped.)
+RIC = runtimes/node/node_modules/aws-lambda-ric/dist/rapid-client.node
+node-ric: test-deps
+	@test -e $(RIC) || { echo "node-ric: npm ci failed" >&2; exit 1; }
+node-ric-install:
+	@[ -e $(RIC) ] || { echo "installing: npm aws-lambda-ric (runtimes/node)"; \
+	  [ -e /usr/include/node/common.gypi ] && export npm_config_nodedir=/usr; \
+	  (cd runtimes/node && timeout 900 npm ci --no-audit --no-fund) > .nerd-npm-ric.log 2>&1 || \
+	  echo "note: npm ci of aws-lambda-ric failed (.nerd-npm-ric.log): nerd runs its own Node client"; }
+
+# An installed nerd finds its runtime clients in PREFIX/share/nerd/runtimes.
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 $(BUILD)/nerd $(DESTDIR)$(PREFIX)/bin/nerd
+	mkdir -p $(DESTDIR)$(PREFIX)/share/nerd/runtimes
+	cp -R runtimes/python runtimes/node $(DESTDIR)$(PREFIX)/share/nerd/runtimes/
 
 # ---- main job ------------------------------------------------------------
 # `make run`: the NER API and its page on the local platform, from the same

@@ -4,18 +4,14 @@
  *    point offsets, written by real spaCy 2.2.4 + en_core_web_sm 2.2.5):
  *    agreement of our tokens and entities with spaCy's, per file and in
  *    total; --strict makes any disagreement an exit status of 1.
- *  - gold CoNLL/IOB corpora in three layouts: "word TAG" (wikigold, IOB1,
- *    -DOCSTART- lines), "word<TAB>TAG" (WNUT, BIO), and CoNLL-U-like rows
- *    "id<TAB>word<TAB>TAG..." with "# text = ..." lines (UNER).  The text
- *    is the "# text =" line (gold tokens aligned in it) or the words joined
- *    by single spaces.  Predictions are mapped from OntoNotes (PERSON->PER,
- *    ORG->ORG, GPE/LOC/FAC->LOC, others dropped), gold labels likewise
- *    (PER/person->PER, ORG/corporation/group->ORG, LOC/location->LOC, MISC
- *    and the rest dropped); a span is correct when its character offsets
- *    and mapped label are equal.  Prints P/R/F1 per label and micro-averaged.
- * Malformed input is reported as FILE:LINE on stderr, the offending line or
- * sentence is skipped, and the exit status is 1.  Output is a table, or one
- * JSON object with --json.
+ *  - gold corpora in any format the training-data readers take (CoNLL/IOB,
+ *    spaCy's JSON and tuples, annotation tools' JSON): strict entity-level
+ *    P/R/F1 per label and micro-averaged (cli/eval_gold.c), on the
+ *    corpus's own labels when the model has them all, else after mapping
+ *    both sides to PER/ORG/LOC.
+ * Malformed input is reported as FILE:LINE on stderr, the offending line,
+ * sentence or record is skipped, and the exit status is 1.  Output is a
+ * table, or one JSON object with --json.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -23,27 +19,21 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "cli.h"
+#include "eval_gold.h"
+#include "nerd/traindata.h"
 
-#define MAX_TOKENS 20000          /* gold tokens per sentence */
-#define MAX_CONLL_LINE (1u << 20) /* bytes per corpus line */
-#define MAX_TAG 64                /* bytes of a gold entity type */
 #define MAX_ERRORS_SHOWN 10       /* error messages per file */
 #define MAX_VERBOSE 10            /* differing texts shown per file */
 #define MAX_DIFFS 8               /* differences listed per text */
-
-enum { L_PER, L_ORG, L_LOC, L_N };
-static const char *const LNAMES[L_N] = {"PER", "ORG", "LOC"};
-
-enum { F_AUTO, F_CONLL, F_REF };
+#define F_REF (-2)                /* --format reference; else a td_format */
 
 typedef struct opts {
     const char *model;
     int format, strict, verbose, json;
     long pipe_batch; /* reference files: nlp.pipe's batch_size, 0 = each text alone */
+    evg_opts gold;
 } opts;
 
 /* Counters of one reference file (or the total). */
@@ -52,13 +42,6 @@ typedef struct ref_stats {
     long texts, texts_tok_ok, tok_ref, tok_pred, tok_ok;
     long ent_ref, ent_pred, ent_ok, ent_extra, errors;
 } ref_stats;
-
-/* Counters of one gold corpus (or the total). */
-typedef struct gold_stats {
-    const char *file;
-    long sents, tokens, tp[L_N], fp[L_N], fn[L_N], errors;
-    double secs; /* time spent in ner_extract */
-} gold_stats;
 
 /* What one file run needs: model, context, options, error budget. */
 typedef struct evalr {
@@ -71,26 +54,37 @@ typedef struct evalr {
 
 static void usage(FILE *f)
 {
-    fputs("usage: nerd eval [--model FILE] [--format auto|conll|reference] [--strict]\n"
-          "                 [--verbose] [--json] FILE...\n"
+    fputs("usage: nerd eval [--model FILE] [--format F] [--labels auto|mapped|direct]\n"
+          "                 [--label-map MAP] [--sents N] [--strict] [--verbose] [--json]\n"
+          "                 FILE...\n"
           "\n"
           "Measures the engine on each FILE:\n"
-          "  reference JSONL (*.jsonl, or --format reference): one line per text,\n"
-          "    {\"text\":...,\"tokens\":[[start,end],...],\"entities\":[[start,end,\"LABEL\"],...]}\n"
-          "    with code point offsets, as written by spaCy.  Prints the share of\n"
-          "    reference tokens and entities reproduced exactly, the share of texts\n"
-          "    with identical tokens, and the extra entities predicted.\n"
-          "  gold CoNLL/IOB corpus (anything else): \"word TAG\", \"word<TAB>TAG\" or\n"
-          "    CoNLL-U-like \"id<TAB>word<TAB>TAG...\" rows, a blank line between\n"
-          "    sentences, IOB1 or BIO tags; the text is the \"# text = \" comment when\n"
-          "    present, else the words joined by spaces.  Prints precision, recall\n"
-          "    and F1 per label (PER, ORG, LOC) and micro-averaged, with tp/fp/fn,\n"
-          "    after mapping predictions PERSON->PER, ORG->ORG, GPE/LOC/FAC->LOC and\n"
-          "    gold labels PER/person->PER, ORG/corporation/group->ORG,\n"
-          "    LOC/location->LOC (other labels are ignored on both sides).\n"
+          "  reference JSONL (lines {\"text\",\"tokens\":[[start,end],...],\"entities\"},\n"
+          "    or --format reference): {\"text\":...,\"tokens\":[[start,end],...],\n"
+          "    \"entities\":[[start,end,\"LABEL\"],...]} with code point offsets, as\n"
+          "    written by spaCy.  Prints the share of reference tokens and entities\n"
+          "    reproduced exactly, the share of texts with identical tokens, and the\n"
+          "    extra entities predicted.\n"
+          "  gold corpus (anything else): CoNLL/IOB columns (\"word TAG\", \"word ...\n"
+          "    TAG\", \"id<TAB>word<TAB>TAG...\", \"word start end TAG\"; IOB1, IOB2,\n"
+          "    BILOU/BIOES; -DOCSTART-, \"# text =\"), spaCy's JSON training format,\n"
+          "    [\"text\", {\"entities\": [...]}] lines, or annotation tools' JSON\n"
+          "    ({\"text\", \"spans\"|\"label\"|\"entities\"}, Label Studio tasks); see\n"
+          "    docs/training.md.  Prints precision, recall and F1 per label and\n"
+          "    micro-averaged, with tp/fp/fn, an entity being right when its offsets\n"
+          "    and label equal a gold one's (conlleval).  Labels: the corpus's own\n"
+          "    when the model has every one of them, else mapped on both sides:\n"
+          "    PER/PERSON/person->PER, ORG/corporation/group->ORG,\n"
+          "    LOC/GPE/FAC/location->LOC (other labels are not scored).\n"
           "\n"
           "  --model FILE     model file (default: $NERD_MODEL or the bundled model)\n"
-          "  --format F       auto (default: by file name), conll or reference\n"
+          "  --format F       auto (default: by content), reference, conll, json,\n"
+          "                   spacy, tuples or spans\n"
+          "  --labels L       auto (default), mapped (PER/ORG/LOC) or direct (the\n"
+          "                   corpus's labels; other predicted labels not scored)\n"
+          "  --label-map MAP  rename gold labels first: FROM=TO,... (TO empty:\n"
+          "                   drop the entity; TO \"-\": not scored either way)\n"
+          "  --sents N        CoNLL: N sentences per document (default 1)\n"
           "  --pipe-batch N   reference files: run the texts as spaCy's\n"
           "                   nlp.pipe(texts, batch_size=N) did (default 1000,\n"
           "                   spaCy's; a word's NORM then depends on the texts\n"
@@ -104,13 +98,6 @@ static void usage(FILE *f)
           "Exit status: 0 when every file was processed, 1 on malformed input or a\n"
           "failed --strict, 2 on a usage error.\n",
           f);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Reports malformed input at path:line (the first few per file). */
@@ -146,28 +133,6 @@ static int grow(void *pp, size_t *cap, size_t n, size_t sz)
     *(void **)pp = q;
     *cap = nc;
     return 0;
-}
-
-static int map_pred(const char *l)
-{
-    if (!strcmp(l, "PERSON"))
-        return L_PER;
-    if (!strcmp(l, "ORG"))
-        return L_ORG;
-    if (!strcmp(l, "GPE") || !strcmp(l, "LOC") || !strcmp(l, "FAC"))
-        return L_LOC;
-    return -1;
-}
-
-static int map_gold(const char *l)
-{
-    if (!strcasecmp(l, "PER") || !strcasecmp(l, "person"))
-        return L_PER;
-    if (!strcasecmp(l, "ORG") || !strcasecmp(l, "corporation") || !strcasecmp(l, "group"))
-        return L_ORG;
-    if (!strcasecmp(l, "LOC") || !strcasecmp(l, "location"))
-        return L_LOC;
-    return -1;
 }
 
 /* Byte offset of code point cp in s[0..n) (n if past the end). */
@@ -493,350 +458,6 @@ out:
 }
 
 /* ---------------------------------------------------------------------------
- * Gold CoNLL/IOB corpora
- */
-
-typedef struct gtok {
-    size_t word, tag; /* offsets of NUL-terminated strings in the pool */
-    size_t b0, b1;    /* byte span in the sentence text */
-    long line;
-} gtok;
-
-typedef struct gspan {
-    size_t b0, b1;
-    int label;
-} gspan;
-
-/* One sentence being read, and scratch reused across sentences. */
-typedef struct sent {
-    char *text; /* "# text =" line, or NULL */
-    long text_line, first_line;
-    int bad;    /* a malformed row: skip the sentence */
-    gtok *tok;
-    size_t n, tok_cap;
-    char *pool;
-    size_t pool_len, pool_cap;
-    char *joined;
-    size_t joined_cap;
-    gspan *gold;
-    size_t gold_cap;
-} sent;
-
-static void sent_reset(sent *s)
-{
-    free(s->text);
-    s->text = NULL;
-    s->n = s->pool_len = 0;
-    s->bad = 0;
-    s->first_line = 0;
-}
-
-static void sent_free(sent *s)
-{
-    sent_reset(s);
-    free(s->tok);
-    free(s->pool);
-    free(s->joined);
-    free(s->gold);
-}
-
-static int pool_add(sent *s, const char *str, size_t *off)
-{
-    size_t l = strlen(str) + 1;
-    if (s->pool_len + l > NER_MAX_TEXT)
-        return NER_ETOOBIG;
-    if (grow(&s->pool, &s->pool_cap, s->pool_len + l, 1))
-        return NER_ENOMEM;
-    memcpy(s->pool + s->pool_len, str, l);
-    *off = s->pool_len;
-    s->pool_len += l;
-    return 0;
-}
-
-/* Is t an IOB tag: "O", or one of B I E S L U, '-', a type? */
-static int is_tag(const char *t)
-{
-    if (!strcmp(t, "O"))
-        return 1;
-    return t[0] && strchr("BIESLU", t[0]) && t[1] == '-' && t[2];
-}
-
-/* Splits line in place into at most max fields (by tab when the line has
- * one, else by spaces; *tabs tells which).  Returns the number of fields. */
-static int split(char *line, char **fields, int max, int *tabs)
-{
-    *tabs = strchr(line, '\t') != NULL;
-    const char *sep = *tabs ? "\t" : " ";
-    int nf = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(line, sep, &save); t && nf < max; t = strtok_r(NULL, sep, &save))
-        fields[nf++] = t;
-    return nf;
-}
-
-/* CoNLL-U row id: "1" (a word), "1-2" or "1.1" (ranges, empty nodes). */
-static int conllu_id(const char *s)
-{
-    size_t d = strspn(s, "0123456789");
-    if (!d)
-        return 0;
-    if (!s[d])
-        return 1;
-    if ((s[d] == '-' || s[d] == '.') && s[d + 1] && !s[d + 1 + strspn(s + d + 1, "0123456789")])
-        return 2;
-    return 0;
-}
-
-/* Lays out the gold tokens in the sentence text.  Returns 0, or -1 after
- * reporting a token not found. */
-static int sent_layout(evalr *ev, sent *s, const char **text, size_t *tlen)
-{
-    if (s->text) {
-        const char *t = s->text;
-        size_t n = strlen(t), cur = 0;
-        for (size_t i = 0; i < s->n; i++) {
-            const char *w = s->pool + s->tok[i].word;
-            size_t wl = strlen(w);
-            while (cur < n && (t[cur] == ' ' || t[cur] == '\t'))
-                cur++;
-            if (n - cur < wl || memcmp(t + cur, w, wl) != 0) {
-                bad_input(ev, s->tok[i].line, "word not found in the \"# text =\" line: ", w);
-                return -1;
-            }
-            s->tok[i].b0 = cur;
-            s->tok[i].b1 = cur + wl;
-            cur += wl;
-        }
-        *text = t;
-        *tlen = n;
-        return 0;
-    }
-    size_t need = 1;
-    for (size_t i = 0; i < s->n; i++)
-        need += strlen(s->pool + s->tok[i].word) + 1;
-    if (grow(&s->joined, &s->joined_cap, need, 1))
-        return NER_ENOMEM;
-    size_t o = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        const char *w = s->pool + s->tok[i].word;
-        size_t wl = strlen(w);
-        if (i)
-            s->joined[o++] = ' ';
-        s->tok[i].b0 = o;
-        memcpy(s->joined + o, w, wl);
-        o += wl;
-        s->tok[i].b1 = o;
-    }
-    s->joined[o] = 0;
-    *text = s->joined;
-    *tlen = o;
-    return 0;
-}
-
-/* Gold spans from IOB1/IOB2/BIOES tags.  Returns the count. */
-static size_t sent_gold(sent *s)
-{
-    size_t ng = 0;
-    const char *cur = NULL; /* type of the open span */
-    for (size_t i = 0; i < s->n; i++) {
-        const char *t = s->pool + s->tok[i].tag;
-        if (t[0] == 'O') {
-            cur = NULL;
-            continue;
-        }
-        const char *type = t + 2;
-        if (strchr("BSU", t[0]) || !cur || strcmp(cur, type)) {
-            s->gold[ng].b0 = s->tok[i].b0;
-            s->gold[ng].label = map_gold(type);
-            ng++;
-            cur = type;
-        }
-        s->gold[ng - 1].b1 = s->tok[i].b1;
-        if (strchr("SUEL", t[0]))
-            cur = NULL;
-    }
-    return ng;
-}
-
-static void show_span(const char *what, int l, const char *text, size_t b0, size_t b1)
-{
-    fprintf(stderr, "  %s %s ", what, LNAMES[l]);
-    cli_json_str(stderr, text + b0, b1 - b0);
-    fputc('\n', stderr);
-}
-
-/* Scores the sentence read so far. */
-static int sent_score(evalr *ev, sent *s, gold_stats *st)
-{
-    if (!s->n || s->bad)
-        return 0;
-    const char *text;
-    size_t tlen;
-    int rc = sent_layout(ev, s, &text, &tlen);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (grow(&s->gold, &s->gold_cap, s->n, sizeof *s->gold))
-        return NER_ENOMEM;
-    size_t ng = sent_gold(s);
-    ner_doc d;
-    double t0 = now();
-    int e = ner_extract(ev->c, text, tlen, &d);
-    st->secs += now() - t0;
-    if (e) {
-        bad_input(ev, s->first_line, ner_strerror(e), NULL);
-        return 0;
-    }
-    st->sents++;
-    st->tokens += (long)s->n;
-    int show = ev->o->verbose && ev->shown < MAX_VERBOSE, head = 0;
-    for (size_t i = 0; i < ng; i++) {
-        int l = s->gold[i].label, hit = 0;
-        if (l < 0)
-            continue;
-        for (size_t q = 0; q < d.n_ents && !hit; q++)
-            hit = d.ents[q].byte_start == s->gold[i].b0 &&
-                  d.ents[q].byte_end == s->gold[i].b1 &&
-                  map_pred(ner_model_label(ev->m, d.ents[q].label)) == l;
-        if (hit) {
-            st->tp[l]++;
-            continue;
-        }
-        st->fn[l]++;
-        if (show && !head++)
-            fprintf(stderr, "%s:%ld: %.300s\n", ev->path, s->first_line, text);
-        if (show)
-            show_span("missed  ", l, text, s->gold[i].b0, s->gold[i].b1);
-    }
-    for (size_t q = 0; q < d.n_ents; q++) {
-        int l = map_pred(ner_model_label(ev->m, d.ents[q].label)), hit = 0;
-        if (l < 0)
-            continue;
-        for (size_t i = 0; i < ng && !hit; i++)
-            hit = s->gold[i].label == l && s->gold[i].b0 == d.ents[q].byte_start &&
-                  s->gold[i].b1 == d.ents[q].byte_end;
-        if (hit)
-            continue;
-        st->fp[l]++;
-        if (show && !head++)
-            fprintf(stderr, "%s:%ld: %.300s\n", ev->path, s->first_line, text);
-        if (show)
-            show_span("spurious", l, text, d.ents[q].byte_start, d.ents[q].byte_end);
-    }
-    ev->shown += head > 0;
-    return 0;
-}
-
-/* Reads one non-blank corpus line into the sentence. */
-static int conll_line(evalr *ev, sent *s, char *line, size_t n, long lineno)
-{
-    if (memchr(line, 0, n)) {
-        bad_input(ev, lineno, "NUL byte in line", NULL);
-        s->bad = 1;
-        return 0;
-    }
-    if (!strncmp(line, "# text = ", 9) || !strncmp(line, "# text=", 7)) {
-        const char *t = line + (line[6] == '=' ? 7 : 9);
-        free(s->text);
-        s->text = strdup(t);
-        s->text_line = lineno;
-        return s->text ? 0 : NER_ENOMEM;
-    }
-    char *fields[16];
-    int tabs, nf = split(line, fields, 16, &tabs);
-    if (line[0] == '#' && !(nf == 2 && is_tag(fields[1])))
-        return 0; /* a comment, not the token "#" */
-    if (!s->first_line)
-        s->first_line = lineno;
-    const char *word, *tag;
-    int id = tabs && nf >= 3 ? conllu_id(fields[0]) : 0;
-    if (id == 2)
-        return 0; /* CoNLL-U multiword range or empty node */
-    if (id == 1) {
-        word = fields[1];
-        tag = fields[2];
-    } else if (nf >= 2) {
-        word = fields[0];
-        tag = fields[nf - 1];
-    } else {
-        bad_input(ev, lineno, "expected \"word TAG\" or \"id<TAB>word<TAB>TAG\": ", line);
-        s->bad = 1;
-        return 0;
-    }
-    if (!is_tag(tag) || strlen(tag) >= MAX_TAG) {
-        bad_input(ev, lineno, "not an IOB tag (O, B-X, I-X): ", tag);
-        s->bad = 1;
-        return 0;
-    }
-    if (s->n >= MAX_TOKENS) {
-        if (!s->bad)
-            bad_input(ev, lineno, "sentence too long (tokens)", NULL);
-        s->bad = 1;
-        return 0;
-    }
-    if (grow(&s->tok, &s->tok_cap, s->n + 1, sizeof *s->tok))
-        return NER_ENOMEM;
-    gtok *t = &s->tok[s->n];
-    int rc = pool_add(s, word, &t->word);
-    if (!rc)
-        rc = pool_add(s, tag, &t->tag);
-    if (rc == NER_ETOOBIG) {
-        bad_input(ev, lineno, "sentence too long (bytes)", NULL);
-        s->bad = 1;
-        return 0;
-    }
-    if (rc)
-        return rc;
-    t->line = lineno;
-    s->n++;
-    return 0;
-}
-
-static int eval_conll(evalr *ev, gold_stats *st)
-{
-    FILE *f = fopen(ev->path, "rb");
-    char *line = NULL;
-    size_t cap = 0;
-    long n, lineno = 0;
-    sent s = {0};
-    int rc = 0;
-    if (!f) {
-        fprintf(stderr, "nerd eval: %s: cannot open\n", ev->path);
-        st->errors = ++ev->errors;
-        return 0;
-    }
-    while ((n = cli_read_line(f, &line, &cap, MAX_CONLL_LINE)) != -1) {
-        lineno++;
-        if (n == -2) {
-            bad_input(ev, lineno, "line too long", NULL);
-            s.bad = 1;
-            continue;
-        }
-        if (strspn(line, " \t") == (size_t)n || !strncmp(line, "-DOCSTART-", 10)) {
-            rc = sent_score(ev, &s, st);
-            if (rc)
-                goto out;
-            sent_reset(&s);
-            continue;
-        }
-        rc = conll_line(ev, &s, line, (size_t)n, lineno);
-        if (rc)
-            goto out;
-    }
-    if (ferror(f))
-        bad_input(ev, lineno, "read error", NULL);
-    rc = sent_score(ev, &s, st);
-    if (!rc && !st->sents && !ev->errors)
-        fprintf(stderr, "nerd eval: %s: warning: no sentences\n", ev->path);
-out:
-    errors_done(ev);
-    st->errors = ev->errors;
-    sent_free(&s);
-    free(line);
-    fclose(f);
-    return rc;
-}
-
-/* ---------------------------------------------------------------------------
  * Output
  */
 
@@ -860,26 +481,6 @@ static int ref_perfect(const ref_stats *s)
 {
     return !s->errors && s->tok_ok == s->tok_ref && s->texts_tok_ok == s->texts &&
            s->ent_ok == s->ent_ref && !s->ent_extra;
-}
-
-static void gold_add(gold_stats *t, const gold_stats *s)
-{
-    t->sents += s->sents;
-    t->tokens += s->tokens;
-    for (int l = 0; l < L_N; l++) {
-        t->tp[l] += s->tp[l];
-        t->fp[l] += s->fp[l];
-        t->fn[l] += s->fn[l];
-    }
-    t->errors += s->errors;
-    t->secs += s->secs;
-}
-
-static void prf(long tp, long fp, long fn, double *p, double *r, double *f1)
-{
-    *p = tp + fp ? (double)tp / (double)(tp + fp) : 0;
-    *r = tp + fn ? (double)tp / (double)(tp + fn) : 0;
-    *f1 = *p + *r > 0 ? 2 * *p * *r / (*p + *r) : 0;
 }
 
 static void ref_text(const ref_stats *s, const char *name)
@@ -913,67 +514,12 @@ static void ref_json(const ref_stats *s, const char *name)
            ref_perfect(s) ? "true" : "false");
 }
 
-static void gold_text(const gold_stats *s, const char *name)
-{
-    long tp = 0, fp = 0, fn = 0;
-    double p, r, f1;
-    printf("%s: %ld sentences, %ld tokens, %.2f s, %.0f tokens/s%s", name, s->sents,
-           s->tokens, s->secs, s->secs > 0 ? (double)s->tokens / s->secs : 0.0,
-           s->errors ? "" : "\n");
-    if (s->errors)
-        printf(", errors: %ld (skipped)\n", s->errors);
-    printf("  label       P       R      F1      tp      fp      fn\n");
-    for (int l = 0; l <= L_N; l++) {
-        if (l < L_N) {
-            tp += s->tp[l];
-            fp += s->fp[l];
-            fn += s->fn[l];
-            prf(s->tp[l], s->fp[l], s->fn[l], &p, &r, &f1);
-            printf("  %-5s  %6.4f  %6.4f  %6.4f  %6ld  %6ld  %6ld\n", LNAMES[l], p, r, f1,
-                   s->tp[l], s->fp[l], s->fn[l]);
-        } else {
-            prf(tp, fp, fn, &p, &r, &f1);
-            printf("  micro  %6.4f  %6.4f  %6.4f  %6ld  %6ld  %6ld\n", p, r, f1, tp, fp, fn);
-        }
-    }
-}
-
-static void gold_json(const gold_stats *s, const char *name)
-{
-    long tp = 0, fp = 0, fn = 0;
-    double p, r, f1;
-    if (name) {
-        fputs("{\"file\":", stdout);
-        cli_json_str(stdout, name, strlen(name));
-        putchar(',');
-    } else {
-        putchar('{');
-    }
-    printf("\"sentences\":%ld,\"tokens\":%ld,\"seconds\":%.4f,\"tokens_per_s\":%.0f,"
-           "\"errors\":%ld,\"labels\":{", s->sents, s->tokens, s->secs,
-           s->secs > 0 ? (double)s->tokens / s->secs : 0.0, s->errors);
-    for (int l = 0; l < L_N; l++) {
-        prf(s->tp[l], s->fp[l], s->fn[l], &p, &r, &f1);
-        tp += s->tp[l];
-        fp += s->fp[l];
-        fn += s->fn[l];
-        printf("%s\"%s\":{\"p\":%.4f,\"r\":%.4f,\"f1\":%.4f,\"tp\":%ld,\"fp\":%ld,\"fn\":%ld}",
-               l ? "," : "", LNAMES[l], p, r, f1, s->tp[l], s->fp[l], s->fn[l]);
-    }
-    prf(tp, fp, fn, &p, &r, &f1);
-    printf("},\"micro\":{\"p\":%.4f,\"r\":%.4f,\"f1\":%.4f,\"tp\":%ld,\"fp\":%ld,\"fn\":%ld}}",
-           p, r, f1, tp, fp, fn);
-}
-
-static void print_all(const opts *o, const ref_stats *rs, int nref, const gold_stats *gs,
-                      int ngold, int status)
+static void print_all(const opts *o, const ref_stats *rs, int nref, const evg *gold,
+                      int status)
 {
     ref_stats rt = {0};
-    gold_stats gt = {0};
     for (int i = 0; i < nref; i++)
         ref_add(&rt, &rs[i]);
-    for (int i = 0; i < ngold; i++)
-        gold_add(&gt, &gs[i]);
     if (o->json) {
         printf("{\"status\":%d", status);
         if (nref) {
@@ -987,16 +533,9 @@ static void print_all(const opts *o, const ref_stats *rs, int nref, const gold_s
             ref_json(&rt, NULL);
             putchar('}');
         }
-        if (ngold) {
-            fputs(",\"gold\":{\"files\":[", stdout);
-            for (int i = 0; i < ngold; i++) {
-                if (i)
-                    putchar(',');
-                gold_json(&gs[i], gs[i].file);
-            }
-            fputs("],\"total\":", stdout);
-            gold_json(&gt, NULL);
-            putchar('}');
+        if (gold) {
+            putchar(',');
+            evg_print_json(gold);
         }
         fputs("}\n", stdout);
         return;
@@ -1010,15 +549,48 @@ static void print_all(const opts *o, const ref_stats *rs, int nref, const gold_s
         if (nref > 1)
             ref_text(&rt, "total");
     }
-    for (int i = 0; i < ngold; i++) {
-        if (i || nref)
-            putchar('\n');
-        gold_text(&gs[i], gs[i].file);
+    if (gold)
+        evg_print_text(gold, !nref);
+}
+
+/* Is path a spaCy reference file: its first line {"text", "tokens":
+ * [[start,end],...], "entities"}?  A *.jsonl whose first line is no JSON
+ * object (or over TD_MAX_LINE bytes) counts as one (the reference reader
+ * reports it). */
+static int is_reference(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *line = NULL;
+    size_t cap = 0, l = strlen(path);
+    long n;
+    int ref = l >= 6 && !strcmp(path + l - 6, ".jsonl");
+    if (!f)
+        return ref;
+    while ((n = cli_read_line(f, &line, &cap, TD_MAX_LINE)) >= 0 && strspn(line, " \t") == (size_t)n)
+        ;
+    fclose(f);
+    json_error_t je;
+    json_t *j = n >= 0 ? json_loadb(line, (size_t)n, 0, &je) : NULL;
+    free(line);
+    if (j) {
+        json_t *t = json_object_get(j, "tokens");
+        ref = json_is_array(t) && json_is_array(json_object_get(j, "entities")) &&
+              json_is_string(json_object_get(j, "text")) &&
+              (!json_array_size(t) || json_is_array(json_array_get(t, 0)));
+        json_decref(j);
     }
-    if (ngold > 1) {
-        putchar('\n');
-        gold_text(&gt, "total");
-    }
+    return ref;
+}
+
+/* Options taking an argument. */
+static int has_arg(const char *a)
+{
+    static const char *const with[] = {"--model", "--format", "--pipe-batch", "--labels",
+                                       "--label-map", "--sents"};
+    for (size_t i = 0; i < sizeof with / sizeof *with; i++)
+        if (!strcmp(a, with[i]))
+            return 1;
+    return 0;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -1026,60 +598,85 @@ int cmd_eval(int argc, char **argv)
     opts o = {0};
     o.pipe_batch = EVAL_PIPE_BATCH;
     int i, nfiles = 0, nref = 0, ngold = 0, status = 0, rc = 0;
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    if (!files)
+        return 1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            free(files);
             return 0;
-        } else if (!strcmp(a, "--model") && i + 1 < argc) {
-            o.model = argv[++i];
-        } else if (!strcmp(a, "--format") && i + 1 < argc) {
-            const char *fm = argv[++i];
-            if (!strcmp(fm, "auto"))
-                o.format = F_AUTO;
-            else if (!strcmp(fm, "conll"))
-                o.format = F_CONLL;
-            else if (!strcmp(fm, "reference"))
-                o.format = F_REF;
-            else {
-                fprintf(stderr, "nerd eval: unknown format %s (auto, conll, reference)\n", fm);
-                return 2;
+        } else if (has_arg(a) && i + 1 < argc) {
+            const char *v = argv[++i];
+            char *end;
+            errno = 0;
+            long x = strtol(v, &end, 10);
+            int bad = errno || *end || end == v;
+            if (!strcmp(a, "--model")) {
+                o.model = v;
+            } else if (!strcmp(a, "--format")) {
+                o.format = !strcmp(v, "reference") ? F_REF : td_format_parse(v);
+                if (o.format == -1) {
+                    fprintf(stderr, "nerd eval: unknown format %s (auto, reference, conll, "
+                                    "json, spacy, tuples, spans)\n", v);
+                    goto usage_error;
+                }
+            } else if (!strcmp(a, "--labels")) {
+                o.gold.labels = !strcmp(v, "auto")     ? EVG_AUTO
+                                : !strcmp(v, "mapped") ? EVG_MAPPED
+                                : !strcmp(v, "direct") ? EVG_DIRECT
+                                                       : -1;
+                if (o.gold.labels < 0) {
+                    fprintf(stderr, "nerd eval: --labels wants auto, mapped or direct\n");
+                    goto usage_error;
+                }
+            } else if (!strcmp(a, "--label-map")) {
+                o.gold.label_map = v;
+            } else if (!strcmp(a, "--sents")) {
+                if (bad || x < 1 || x > 100000) {
+                    fprintf(stderr, "nerd eval: --sents wants 1..100000, not %s\n", v);
+                    goto usage_error;
+                }
+                o.gold.sents_per_doc = (unsigned)x;
+            } else { /* --pipe-batch */
+                if (bad || x < 0 || x > 1000000) {
+                    fprintf(stderr, "nerd eval: --pipe-batch wants 0..1000000, not %s\n", v);
+                    goto usage_error;
+                }
+                o.pipe_batch = x;
             }
         } else if (!strcmp(a, "--strict")) {
             o.strict = 1;
-        } else if (!strcmp(a, "--pipe-batch") && i + 1 < argc) {
-            char *end;
-            errno = 0;
-            o.pipe_batch = strtol(argv[++i], &end, 10);
-            if (errno || *end || end == argv[i] || o.pipe_batch < 0 || o.pipe_batch > 1000000) {
-                fprintf(stderr, "nerd eval: --pipe-batch wants 0..1000000, not %s\n", argv[i]);
-                return 2;
-            }
         } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-            o.verbose = 1;
+            o.verbose = o.gold.verbose = 1;
         } else if (!strcmp(a, "--json")) {
             o.json = 1;
         } else if (!strcmp(a, "--")) {
-            nfiles += argc - i - 1;
-            break;
+            while (++i < argc)
+                files[nfiles++] = argv[i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "nerd eval: unknown option or missing argument: %s\n", a);
             usage(stderr);
+            free(files);
             return 2;
         } else {
-            nfiles++;
+            files[nfiles++] = argv[i];
         }
     }
     if (!nfiles) {
         fputs("nerd eval: no input file\n", stderr);
         usage(stderr);
+        free(files);
         return 2;
     }
+    o.gold.format = o.format == F_REF ? TD_FMT_AUTO : o.format;
     ner_model *m = NULL;
     ner_ctx *c = NULL;
+    evg *gold = NULL;
+    char **gfiles = calloc((size_t)nfiles + 1, sizeof *gfiles);
     ref_stats *rs = calloc((size_t)nfiles, sizeof *rs);
-    gold_stats *gs = calloc((size_t)nfiles, sizeof *gs);
-    if (!rs || !gs) {
+    if (!rs || !gfiles) {
         rc = NER_ENOMEM;
         goto fail;
     }
@@ -1087,47 +684,42 @@ int cmd_eval(int argc, char **argv)
         goto out; /* reported */
     if ((rc = ner_ctx_new(m, &c)))
         goto fail;
-    int opts_done = 0;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!opts_done && !strcmp(a, "--")) {
-            opts_done = 1;
-            continue;
-        }
-        if (!opts_done && a[0] == '-' && a[1]) {
-            if (!strcmp(a, "--model") || !strcmp(a, "--format") || !strcmp(a, "--pipe-batch"))
-                i++;
-            continue;
-        }
-        size_t l = strlen(a);
-        int is_ref = o.format == F_REF ||
-                     (o.format == F_AUTO && l >= 6 && !strcmp(a + l - 6, ".jsonl"));
-        evalr ev = {&o, m, c, a, 0, 0};
-        if (is_ref) {
+    for (i = 0; i < nfiles; i++) {
+        const char *a = files[i];
+        if (o.format == F_REF || (o.format == TD_FMT_AUTO && is_reference(a))) {
+            evalr ev = {&o, m, c, a, 0, 0};
             ref_stats *s = &rs[nref++];
             s->file = a;
-            rc = eval_reference(&ev, s);
-            if (o.strict && !ref_perfect(s) && !status)
+            if ((rc = eval_reference(&ev, s)))
+                goto fail;
+            if ((o.strict && !ref_perfect(s)) || ev.errors)
                 status = 1;
         } else {
-            gold_stats *s = &gs[ngold++];
-            s->file = a;
-            rc = eval_conll(&ev, s);
+            gfiles[ngold++] = files[i];
         }
-        if (rc)
-            goto fail;
-        if (ev.errors)
+    }
+    if (ngold) {
+        if ((rc = evg_run(&o.gold, m, c, gfiles, ngold, &gold))) {
+            fprintf(stderr, "nerd eval: %s\n", td_strerror(rc));
+            goto out;
+        }
+        if (evg_failed(gold))
             status = 1;
     }
-    print_all(&o, rs, nref, gs, ngold, status);
+    print_all(&o, rs, nref, gold, status);
     goto out;
 fail:
     fprintf(stderr, "nerd eval: %s\n", ner_strerror(rc));
 out:
     fflush(stdout);
+    evg_free(gold);
+    free(gfiles);
+    free(files);
     free(rs);
-    free(gs);
     ner_ctx_free(c);
     ner_model_free(m);
     return rc ? 1 : status;
+usage_error:
+    free(files);
+    return 2;
 }

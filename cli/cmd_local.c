@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "envlimit.h"
 #include "gateway.h"
+#include "langrt.h"
 #include "runtime.h"
 #include "template.h"
 
@@ -190,9 +191,15 @@ int cmd_local(int argc, char **argv)
     if (!strcmp(sub, "validate")) {
         for (size_t i = 0; i < t->n_functions; i++) {
             const sam_function *f = &t->functions[i];
-            printf("function %s: %s/bootstrap, %s, %s, %d MB, %d s timeout, reserved %d, "
-                   "provisioned %d\n", f->name, f->code_uri, f->runtime, f->arch, f->memory_mb,
-                   f->timeout_s, f->reserved, f->provisioned);
+            const lrt_runtime *r = lrt_find(f->runtime);
+            int managed = r && r->lang != LRT_PROVIDED;
+            printf("function %s: %s%s%s, %s, %s, %d MB, %d s timeout, reserved %d, "
+                   "provisioned %d", f->name, f->code_uri, managed ? " handler " : "/bootstrap",
+                   managed ? f->handler : "", f->runtime, f->arch, f->memory_mb, f->timeout_s,
+                   f->reserved, f->provisioned);
+            for (size_t k = 0; k < f->n_layers; k++)
+                printf("%s%s", k ? ", " : ", layers ", f->layers[k].name);
+            printf("\n");
         }
         for (size_t i = 0; i < t->n_routes; i++) {
             const sam_api *a = &t->apis[t->routes[i].api];
@@ -223,6 +230,7 @@ int cmd_local(int argc, char **argv)
     }
     lam_env *e;
     int status = 1;
+    lrt_warn(f, stderr); /* interpreter, version, layers */
     if (lam_env_start(NULL, f, stderr, -1, &e, err, sizeof err)) {
         fprintf(stderr, "nerd local: %s\n", err);
     } else {

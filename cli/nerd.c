@@ -11,7 +11,8 @@ static const struct {
     const char *help;
 } CMDS[] = {
     {"extract", cmd_extract, "named entities of text (argument or stdin lines) as JSON"},
-    {"eval", cmd_eval, "accuracy on gold CoNLL/IOB corpora or spaCy reference JSONL"},
+    {"eval", cmd_eval, "accuracy on gold corpora (CoNLL, spaCy JSON...) or spaCy reference JSONL"},
+    {"split", cmd_split, "split a training file into train/dev/test parts (seeded)"},
     {"bench", cmd_bench, "speed: bulk tokens/s, per-call latency, load time, memory"},
     {"convert", cmd_convert, "convert a spaCy en_core_web_sm directory to a model file"},
     {"local", cmd_local, "local serverless platform: invoke a SAM function (like sam local)"},

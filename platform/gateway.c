@@ -23,6 +23,7 @@
 #include "authz.h"
 #include "clock.h"
 #include "front.h"
+#include "langrt.h"
 
 #define GW_MAX_HEAD 10240                 /* HTTP API: request line + headers */
 #define GW_MAX_BODY (10u * 1024 * 1024)   /* HTTP API payload limit */
@@ -327,6 +328,8 @@ int gw_serve(const sam_template *t, const gw_options *o, char *err, size_t errle
         if (lam_check_bootstrap(&t->functions[i], why, sizeof why) != 0)
             fprintf(o->log, "nerd: warning: function %s: %s; its invocations will fail with "
                     "Runtime.InvalidEntrypoint\n", t->functions[i].name, why);
+        else
+            lrt_warn(&t->functions[i], o->log); /* interpreter, version, layers */
     }
     if (gw_keys_open(g, err, errlen)) /* API keys: printed before serving */
         goto out;

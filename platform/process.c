@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "langrt.h"
 #include "runtime_int.h"
 
 long lam__max_memory_mb(pid_t pid)
@@ -117,15 +118,26 @@ static void on_exit_fd(ev_loop *L, ev_io *w, uint32_t revents)
     lam__advance(e);
 }
 
-const char lam__init_start[] = "INIT_START Runtime Version: provided:al2023.v1\tRuntime "
-                                 "Version ARN: arn:aws:lambda:us-east-1::runtime:nerd-local\n";
+void lam__log_init_start(lam_env *e)
+{
+    /* Lambda names its runtime version (python:3.11.v29, nodejs:20.v22) */
+    const lrt_runtime *r = lrt_find(e->f.runtime);
+    char v[32] = "provided:al2023";
+    if (r && r->lang == LRT_PYTHON)
+        snprintf(v, sizeof v, "python:%d.%d", r->major, r->minor);
+    else if (r && r->lang == LRT_NODE)
+        snprintf(v, sizeof v, "nodejs:%d", r->major);
+    lam__logf(e, "INIT_START Runtime Version: %s.v1\tRuntime Version ARN: "
+              "arn:aws:lambda:us-east-1::runtime:nerd-local\n", v);
+}
 
 #define CHILD_STACK (64 * 1024)
 
 /* What the child of lam__spawn() needs; t0 is written by it. */
 typedef struct child_args {
     lam_env *e;
-    char *exe;
+    const lrt_launch *l;   /* executable, argv, layers to mount */
+    char **argv;
     char **envp;
     int out_fd;
     sigset_t mask; /* the platform thread's, restored for the runtime */
@@ -171,10 +183,21 @@ static int child_main(void *arg)
         dup2(nul, 0);
     if (chdir(e->f.code_uri) != 0)
         _exit(126);
-    char *argv[] = {ca->exe, NULL};
+    if (ca->l->fail[0]) { /* as AWS's bootstrap: a wrapper that is not there */
+        if (write(1, ca->l->fail, strlen(ca->l->fail)) < 0)
+            _exit(ca->l->fail_status);
+        _exit(ca->l->fail_status);
+    }
+    if (lyr_enter(&ca->l->mnt) != 0) {
+        static const char m[] = "nerd: layers: mounting them on /opt failed "
+                                "(NERD_LAYERS=paths puts them on the search paths)\n";
+        if (write(1, m, sizeof m - 1) < 0)
+            _exit(126);
+        _exit(126);
+    }
     sigprocmask(SIG_SETMASK, &ca->mask, NULL);
     ca->t0 = clk_mono_ms();
-    execve(ca->exe, argv, ca->envp);
+    execve(ca->l->exe, ca->argv, ca->envp);
     ca->t0 = 0;
     _exit(127);
 }
@@ -183,30 +206,38 @@ static int child_main(void *arg)
  * log_start: write INIT_START first (a cold start, not Lambda's retry). */
 int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
 {
-    char exe[1200];
-    snprintf(exe, sizeof exe, "%s/bootstrap", e->f.code_uri);
+    lrt_launch *l = malloc(sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (lrt_prepare(&e->f, getenv("PATH"), l, err, errlen) != LRT_OK) {
+        free(l);
+        return -1;
+    }
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
+        free(l);
         return -1;
     }
     char (*envs)[2200] = malloc(sizeof(char[2200]) * (SAM_MAX_ENV + 32));
-    char *envp[SAM_MAX_ENV + 33];
+    char *envp[SAM_MAX_ENV + 33 + LRT_MAX_ENV];
+    char *argv[LRT_MAX_ARGS + 1];
     if (!envs) {
         close(pfd[0]);
         close(pfd[1]);
+        free(l);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     int k = 0;
-    const char *path = getenv("PATH");
 #define ENV(...) snprintf(envs[k], sizeof envs[k], __VA_ARGS__), envp[k] = envs[k], k++
     for (size_t i = 0; i < e->f.n_env; i++)
         ENV("%s=%s", e->f.env[i].key, e->f.env[i].value);
     ENV("AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", e->port);
     ENV("_HANDLER=%s", e->f.handler);
     ENV("LAMBDA_TASK_ROOT=%s", e->f.code_uri);
-    ENV("LAMBDA_RUNTIME_DIR=%s", e->f.code_uri);
     ENV("AWS_LAMBDA_FUNCTION_NAME=%s", e->f.name);
     ENV("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", e->f.memory_mb);
     ENV("AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
@@ -221,10 +252,13 @@ int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
     ENV("AWS_SESSION_TOKEN=local");
     ENV("TZ=:UTC");
     ENV("LANG=en_US.UTF-8");
-    ENV("PATH=%s", path && strlen(path) < 1000 ? path : "/usr/local/bin:/usr/bin:/bin");
-    ENV("LD_LIBRARY_PATH=%s:%s/lib", e->f.code_uri, e->f.code_uri);
 #undef ENV
+    for (int i = 0; i < l->n_env; i++) /* PATH, LD_LIBRARY_PATH, LAMBDA_RUNTIME_DIR, the runtime's */
+        envp[k++] = l->env[i];
     envp[k] = NULL;
+    for (int i = 0; i < l->n_args; i++)
+        argv[i] = l->args[i];
+    argv[l->n_args] = NULL;
     char lerr[256] = "";
     e->lim = lim_env_new(e->f.memory_mb, lerr, sizeof lerr);
     if (!e->lim && lerr[0])
@@ -235,7 +269,7 @@ int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
      * runtime has exec'd.  Signals are blocked meanwhile, and the child
      * sets the platform's handlers back to the default before it unblocks
      * them for the runtime. */
-    child_args ca = {.e = e, .exe = exe, .envp = envp, .out_fd = pfd[1]};
+    child_args ca = {.e = e, .l = l, .argv = argv, .envp = envp, .out_fd = pfd[1]};
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &ca.mask);
@@ -243,12 +277,14 @@ int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     pid_t pid = stack == MAP_FAILED ? -1
                                     : clone(child_main, (char *)stack + CHILD_STACK,
-                                            CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
+                                            CLONE_VM | CLONE_VFORK | SIGCHLD |
+                                                (l->mnt.kind ? CLONE_NEWNS : 0), &ca);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &ca.mask, NULL);
     if (stack != MAP_FAILED)
         munmap(stack, CHILD_STACK);
     free(envs);
+    free(l);
     if (pid < 0) {
         close(pfd[0]);
         close(pfd[1]);
@@ -271,7 +307,7 @@ int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen)
         ev_io_start(e->L, &e->pio, e->pidfd, EPOLLIN, on_exit_fd, e);
     if (log_start) {
         e->tail_len = 0; /* an environment's log starts here */
-        lam__log_write(e, lam__init_start, strlen(lam__init_start));
+        lam__log_init_start(e);
     }
     return 0;
 }
@@ -280,6 +316,9 @@ int lam_check_bootstrap(const sam_function *f, char *msg, size_t cap)
 {
     char exe[1200];
     struct stat st;
+    const lrt_runtime *r = lrt_find(f->runtime);
+    if (r && r->lang != LRT_PROVIDED) /* an interpreter and the platform's client */
+        return lrt_check(f, msg, cap);
     snprintf(exe, sizeof exe, "%s/bootstrap", f->code_uri);
     if (stat(f->code_uri, &st) != 0 || !S_ISDIR(st.st_mode))
         snprintf(msg, cap, "CodeUri %s does not exist", f->code_uri);
@@ -300,9 +339,12 @@ void lam__no_bootstrap(lam_env *e)
     char exe[1200], m[1400];
     struct stat st;
     snprintf(exe, sizeof exe, "%s/bootstrap", e->f.code_uri);
-    int n = stat(exe, &st) == 0 ? snprintf(m, sizeof m, "fork/exec %s: permission denied", exe)
-                                : snprintf(m, sizeof m, "Couldn't find valid bootstrap(s): [%s]",
-                                           exe);
+    const lrt_runtime *r = lrt_find(e->f.runtime);
+    int n = r && r->lang != LRT_PROVIDED && lrt_check(&e->f, m, sizeof m) != 0
+                ? (int)strlen(m)
+            : stat(exe, &st) == 0 ? snprintf(m, sizeof m, "fork/exec %s: permission denied", exe)
+                                  : snprintf(m, sizeof m, "Couldn't find valid bootstrap(s): [%s]",
+                                             exe);
     e->inited = -2;
     e->alive = 0;
     e->spawn_t = clk_mono_ms();

@@ -495,7 +495,7 @@ int lam_env_start(ev_loop *L, const sam_function *f, FILE *log, int cpu, lam_env
     char why[1400];
     if (lam_check_bootstrap(&e->f, why, sizeof why) != 0) {
         /* as Lambda: the environment starts, its init fails */
-        lam__log_write(e, lam__init_start, strlen(lam__init_start));
+        lam__log_init_start(e);
         lam__no_bootstrap(e);
         *out = e;
         return 0;

@@ -108,7 +108,7 @@ void lam__drain_output(lam_env *e);
 void lam__out_close(lam_env *e);
 
 /* process.c */
-extern const char lam__init_start[];
+void lam__log_init_start(lam_env *e); /* INIT_START, naming e's runtime */
 int lam__spawn(lam_env *e, int log_start, char *err, size_t errlen);
 void lam__no_bootstrap(lam_env *e);
 int lam__respawn(lam_env *e);

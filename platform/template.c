@@ -14,6 +14,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "langrt.h"
 #include "template_int.h"
 
 #define MAX_TEMPLATE (1u << 20)
@@ -23,9 +24,9 @@
 static const char *const FUNCTION_KEYS[] = {
     "CodeUri", "Handler", "Runtime", "MemorySize", "Timeout", "Environment",
     "Architectures", "ReservedConcurrentExecutions", "AutoPublishAlias",
-    "ProvisionedConcurrencyConfig", "Events",
+    "ProvisionedConcurrencyConfig", "Events", "Layers",
     /* valid SAM properties the local platform accepts and does not emulate */
-    "Description", "FunctionName", "Role", "Policies", "Tracing", "Layers", "Tags",
+    "Description", "FunctionName", "Role", "Policies", "Tracing", "Tags",
     "VpcConfig", "DeadLetterQueue", "DeploymentPreference", "EventInvokeConfig",
     "KmsKeyArn", "PermissionsBoundary", "AutoPublishCodeSha256",
     "AutoPublishAliasAllProperties", "CodeSigningConfigArn", "EphemeralStorage",
@@ -87,38 +88,21 @@ static int event_invoke_config(ctx *c, yaml_node_t *n, sam_function *f)
 static int apply_function_props(ctx *c, yaml_node_t *props, sam_function *f, const char *where)
 {
     yaml_node_t *n;
-    char s[1024];
     if (!props)
         return 0;
     if (sam__check_keys(c, props, where, FUNCTION_KEYS))
         return -1;
-    if ((n = sam__map_get(c, props, "CodeUri"))) {
-        if (sam__scalar(c, n, "CodeUri", s, sizeof s))
-            return -1;
-        if (s[0] == '/') {
-            snprintf(f->code_uri, sizeof f->code_uri, "%s", s);
-        } else {
-            char dir[1024];
-            snprintf(dir, sizeof dir, "%s", c->t->path);
-            char *slash = strrchr(dir, '/');
-            if (slash)
-                *slash = 0;
-            else
-                snprintf(dir, sizeof dir, ".");
-            if (snprintf(f->code_uri, sizeof f->code_uri, "%s/%s", dir, s) >=
-                (int)sizeof f->code_uri)
-                return sam__fail(c, n, "CodeUri", "path too long");
-        }
-    }
+    if ((n = sam__map_get(c, props, "CodeUri")) &&
+        sam__path(c, n, "CodeUri", f->code_uri, sizeof f->code_uri))
+        return -1;
     if ((n = sam__map_get(c, props, "Handler")) && sam__scalar(c, n, "Handler", f->handler, sizeof f->handler))
         return -1;
     if ((n = sam__map_get(c, props, "Runtime"))) {
         if (sam__scalar(c, n, "Runtime", f->runtime, sizeof f->runtime))
             return -1;
-        if (strcmp(f->runtime, "provided.al2023") && strcmp(f->runtime, "provided.al2") &&
-            strcmp(f->runtime, "provided"))
-            return sam__fail(c, n, "Runtime", "'%s' is not supported locally: use provided.al2023 "
-                        "or provided.al2 (the platform runs CodeUri/bootstrap)", f->runtime);
+        if (!lrt_find(f->runtime))
+            return sam__fail(c, n, "Runtime", "'%s' is not supported locally: use one of %s",
+                             f->runtime, lrt_ids());
     }
     if ((n = sam__map_get(c, props, "MemorySize")) &&
         sam__integer(c, n, "MemorySize", 128, 10240, &f->memory_mb))
@@ -153,6 +137,8 @@ static int apply_function_props(ctx *c, yaml_node_t *props, sam_function *f, con
             return -1;
     }
     if ((n = sam__map_get(c, props, "EventInvokeConfig")) && event_invoke_config(c, n, f))
+        return -1;
+    if ((n = sam__map_get(c, props, "Layers")) && sam__function_layers(c, n, f))
         return -1;
     if ((n = sam__map_get(c, props, "Environment"))) {
         static const char *const ek[] = {"Variables", NULL};
@@ -219,7 +205,7 @@ static int load_function(ctx *c, yaml_node_t *kn, yaml_node_t *res, yaml_node_t 
         apply_function_props(c, props, f, name))
         return -1;
     if (!f->runtime[0])
-        return sam__fail(c, kn, name, "Runtime is required (provided.al2023 or provided.al2)");
+        return sam__fail(c, kn, name, "Runtime is required (one of %s)", lrt_ids());
     if (!f->code_uri[0])
         return sam__fail(c, kn, name, "CodeUri is required");
     if (f->provisioned && !f->alias[0])

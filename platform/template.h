@@ -29,17 +29,27 @@
 #define SAM_MAX_PLANS 16
 #define SAM_MAX_PLAN_KEYS 32
 #define SAM_STAGE 129              /* a stage name: [A-Za-z0-9_-], at most 128 */
+#define SAM_MAX_LAYERS 5           /* a function's Layers, as Lambda allows */
 
 typedef struct sam_kv {
     char key[SAM_STR];
     char value[1024];
 } sam_kv;
 
+/* One of a function's Layers: an AWS::Serverless::LayerVersion of the
+ * template (its ContentUri), or a published layer's ARN (not available
+ * locally: dir is ""). */
+typedef struct sam_layer {
+    char name[SAM_STR];         /* the layer's logical id, or the ARN as written */
+    char dir[1024];             /* ContentUri resolved against the template's directory */
+} sam_layer;
+
 typedef struct sam_function {
     char name[SAM_STR];         /* logical id */
     char code_uri[1024];        /* resolved against the template's directory */
     char handler[SAM_STR];
-    char runtime[64];
+    char runtime[64];           /* provided.al2023 | provided.al2 | provided | python3.N |
+                                 * nodejsN.x (platform/langrt.h) */
     char arch[16];              /* x86_64 | arm64 */
     int memory_mb;              /* default 128 */
     int timeout_s;              /* default 3 */
@@ -53,6 +63,8 @@ typedef struct sam_function {
     int max_event_age_s;        /* MaximumEventAgeInSeconds, default 21600 */
     char on_failure[SAM_STR];   /* DestinationConfig.OnFailure: "Type Destination", "" = none */
     char on_success[SAM_STR];   /* DestinationConfig.OnSuccess */
+    size_t n_layers;            /* Layers (Globals' first), in order: later ones win */
+    sam_layer layers[SAM_MAX_LAYERS];
     int line;                   /* where it is defined */
 } sam_function;
 

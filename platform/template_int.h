@@ -3,7 +3,8 @@
  * and the whole load), template_eval.c (values: scalars, intrinsics,
  * Parameters, Conditions), template_api.c (HTTP and REST APIs, their
  * events, REST resource trees) and template_auth.c (Auth blocks,
- * authorizers, API keys and usage plans).  Not a public interface.
+ * authorizers, API keys and usage plans), template_layer.c (layers).
+ * Not a public interface.
  */
 #ifndef NERD_TEMPLATE_INT_H
 #define NERD_TEMPLATE_INT_H
@@ -87,5 +88,12 @@ int sam__gateway_resource(ctx *c, const char *type, yaml_node_t *kn, yaml_node_t
 /* After every resource: authorizers' functions, each route's Auth, SAM's
  * usage plans. */
 int sam__finish_auth(ctx *c);
+
+/* template_layer.c */
+/* A path property (CodeUri, ContentUri) resolved against the template's
+ * directory into out. */
+int sam__path(ctx *c, yaml_node_t *n, const char *key, char *out, size_t cap);
+/* A function's Layers list, appended to f's. */
+int sam__function_layers(ctx *c, yaml_node_t *n, sam_function *f);
 
 #endif

@@ -96,7 +96,9 @@ start_api() { # EVENTS-JSON -> sets api (pid) and AWS_LAMBDA_RUNTIME_API
     printf '%s' "$1" > "$tmp/events.json"; : > "$tmp/calls.jsonl"
     "$PY" "$tmp/api.py" "$tmp/events.json" "$tmp/calls.jsonl" > "$tmp/port" &
     api=$!; pids="$pids $api"
-    for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+    # (up to 30 s: a loaded machine has taken over 5 s to start python3)
+    for _ in $(seq 600); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+    [ -s "$tmp/port" ] || give_up "the stand-in Runtime API did not start in 30 s"
     export AWS_LAMBDA_RUNTIME_API=127.0.0.1:$(cat "$tmp/port")
 }
 stop_api() { kill $api 2>/dev/null; wait $api 2>/dev/null; api=; }

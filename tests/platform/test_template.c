@@ -1,8 +1,9 @@
 /* The SAM template reader: the study's stack (tests/data/templates/
  * study.yaml) with parameters, overrides, Globals, intrinsics, CORS and
  * throttling; REST APIs, authorizers, API keys and usage plans
- * (auth.yaml); the repository's template.yaml and lab/template.yaml; and
- * broken templates (errors.cases), each refused with a
+ * (auth.yaml); the repository's template.yaml and lab/template.yaml;
+ * runtimes and layers (layered.yaml); and broken templates (errors.cases),
+ * each refused with a
  * message naming file, line and key. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,9 +388,36 @@ static void auth(void)
     free(t);
 }
 
+/* Managed runtimes and layers (tests/data/functions/layered.yaml): the
+ * Globals' layers first, ContentUri resolved, an ARN kept without a
+ * directory. */
+static void layers(void)
+{
+    char err[512] = "";
+    sam_template *t = NULL;
+    CHECK(sam_load("tests/data/functions/layered.yaml", NULL, 0, &t, err, sizeof err) == 0,
+          "layered.yaml: %s", err);
+    if (!t)
+        return;
+    const sam_function *py = &t->functions[0], *node = &t->functions[2];
+    CHECK(t->n_functions == 3 && !strcmp(py->runtime, "python3.11") &&
+          !strcmp(py->handler, "app.handler"), "functions %zu", t->n_functions);
+    CHECK(py->n_layers == 2 && !strcmp(py->layers[0].name, "LayerOne") &&
+          !strcmp(py->layers[0].dir, "tests/data/functions/../layers/one") &&
+          !strcmp(py->layers[1].name, "LayerTwo") &&
+          !strcmp(py->layers[1].dir, "tests/data/functions/../layers/two"),
+          "python layers %zu %s %s", py->n_layers, py->layers[0].dir, py->layers[1].dir);
+    CHECK(!strcmp(node->runtime, "nodejs20.x") && node->n_layers == 3 &&
+          !strcmp(node->layers[1].name, "NodeLayer") &&
+          !strncmp(node->layers[2].name, "arn:aws:lambda:us-east-1:017000801446:layer:", 44) &&
+          !node->layers[2].dir[0], "node layers %zu", node->n_layers);
+    free(t);
+}
+
 int main(void)
 {
     study();
+    layers();
     repo_template();
     lab_template();
     edges();

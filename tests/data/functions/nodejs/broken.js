@@ -1,0 +1,4 @@
+// a syntax error
+exports.handler = async () => {
+  return {;
+};

@@ -1,0 +1,2 @@
+// A CommonJS handler (.cjs)
+module.exports.handler = async () => ({ kind: 'cjs' });

@@ -1,0 +1,6 @@
+CONFIG = {}
+REGION = CONFIG["missing"]  # fails at import: KeyError
+
+
+def handler(event, context):
+    return None

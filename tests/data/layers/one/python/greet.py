@@ -1,0 +1,1 @@
+WHO = "layer one"  # layer two's greet.py replaces this file

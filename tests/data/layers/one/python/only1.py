@@ -1,0 +1,1 @@
+X = "only in layer one"

@@ -1,0 +1,1 @@
+ORIGIN = "layer one python/"
