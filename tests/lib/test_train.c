@@ -1,6 +1,6 @@
 /* The trainer's numerics against the numpy reference
  * (../shared/specs/ner-training-ref.py):
- * - tiny model (tests/data/train/tiny.json, from `ner-training-ref.py dump`,
+ * - tiny model (tests/data/trainer/tiny.json, from `ner-training-ref.py dump`,
  *   see make_vectors.sh): the loss, spaCy's sum of d^2, states, steps and
  *   actions, and every parameter's gradient, at dropout 0 and 0.25 (the
  *   reference's masks fed in draw order), each to 1e-4 relative in
@@ -11,7 +11,7 @@
  *   section 6): loss, sum of d^2, states, steps, the 16 blocks' gradient
  *   norms, the upper layer after one Adam step; add_label's unseen classes
  *   (no gradient in the first batch, then only for the classes seen);
- * - the oracle's costs on hand-made states (tests/data/train/oracle.cases);
+ * - the oracle's costs on hand-made states (tests/data/trainer/oracle.cases);
  * - the written model: an ordinary model file (loads, extracts), the base
  *   model's weights unchanged when written without an update, the same
  *   seed giving the same bytes and another seed other bytes, training
@@ -898,11 +898,11 @@ int main(void)
     check_model_ctx(&m, &c);
     if (!m)
         return check_done("test_train");
-    test_tiny(m, "tests/data/train/tiny.json");
-    test_real(m, "tests/data/train/sm225_batch.json");
-    test_oracle(m, "tests/data/train/oracle.cases");
-    test_write(m, "tests/data/train/sm225_batch.json");
-    test_scratch(m, "tests/data/train/tiny.json");
+    test_tiny(m, "tests/data/trainer/tiny.json");
+    test_real(m, "tests/data/trainer/sm225_batch.json");
+    test_oracle(m, "tests/data/trainer/oracle.cases");
+    test_write(m, "tests/data/trainer/sm225_batch.json");
+    test_scratch(m, "tests/data/trainer/tiny.json");
     test_errors(m);
     ner_ctx_free(c);
     ner_model_free(m);
