@@ -193,7 +193,7 @@ int main(int argc, char **argv)
         while (i < ns) {
             size_t nd = 0, w = 0;
             while (i < ns && w <= batch_words) {
-                docs[nd++] = (tr_doc){s[i].tok, s[i].n, (const char *const *)s[i].tags};
+                docs[nd++] = (tr_doc){s[i].tok, s[i].n, (const char *const *)s[i].tags, NULL};
                 w += s[i].n;
                 i++;
             }

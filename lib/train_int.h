@@ -158,6 +158,7 @@ void tr__mask(tr_trainer *t, const char *name, float drop, float *out, size_t n)
 
 /* train_oracle.c: tags, validity, costs, moves, chunks */
 int tr__parse_tag(const tr_trainer *t, const char *tag, tr_gold *out);
+int tr__gold_tag(const tr_trainer *t, tr_tag tag, tr_gold *out);
 int tr__valid(const tr_state *s, model_class c, const unsigned char *space);
 int tr__cost(const tr_state *s, model_class c, const tr_gold *gold);
 void tr__apply(tr_state *s, model_class c);

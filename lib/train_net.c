@@ -208,7 +208,9 @@ static int batch_prepare(tr_trainer *t, const tr_doc *docs, size_t nd, int drop,
         for (size_t k = 0; k < docs[i].n; k++, n++) {
             const tr_token *tk = &docs[i].tokens[k];
             w->space[n] = (unsigned char)is_space(tk->text, tk->len);
-            int rc = tr__parse_tag(t, docs[i].tags ? docs[i].tags[k] : NULL, &w->gold[n]);
+            int rc = docs[i].gold ? tr__gold_tag(t, docs[i].gold[k], &w->gold[n])
+                                  : tr__parse_tag(t, docs[i].tags ? docs[i].tags[k] : NULL,
+                                                  &w->gold[n]);
             if (rc) {
                 res->bad_doc = i;
                 res->bad_token = k;

@@ -10,12 +10,27 @@
 
 #include "train_int.h"
 
-static int label_index(const tr_trainer *t, const char *s)
+int tr_label_find(const tr_trainer *t, const char *name)
 {
-    for (int i = 0; i < t->n_labels; i++)
-        if (strcmp(t->labels[i], s) == 0)
+    for (int i = 0; t && name && i < t->n_labels; i++)
+        if (strcmp(t->labels[i], name) == 0)
             return i;
     return -1;
+}
+
+int tr__gold_tag(const tr_trainer *t, tr_tag tag, tr_gold *out)
+{
+    out->move = TR_MISSING;
+    out->label = -1;
+    if (tag.move > TR_OUT)
+        return TR_ETAG;
+    out->move = tag.move;
+    if (tag.move >= TR_BEGIN && tag.move <= TR_UNIT) {
+        if (tag.label < 0 || tag.label >= t->n_labels)
+            return TR_ELABEL;
+        out->label = tag.label;
+    }
+    return TR_OK;
 }
 
 int tr__parse_tag(const tr_trainer *t, const char *tag, tr_gold *out)
@@ -44,7 +59,7 @@ int tr__parse_tag(const tr_trainer *t, const char *tag, tr_gold *out)
         if (!name[0])
             return TR_ETAG;
     }
-    int li = label_index(t, name);
+    int li = tr_label_find(t, name);
     if (li < 0)
         return TR_ELABEL;
     out->label = (int16_t)li;

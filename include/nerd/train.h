@@ -90,9 +90,11 @@ int tr_new(const ner_model *base, const tr_config *cfg, const char *const *label
 /* Frees a trainer; tr_free(NULL) is a no-op. */
 void tr_free(tr_trainer *t);
 
-/* The trainer's labels (index order of its classes and model file). */
+/* The trainer's labels (index order of its classes and model file);
+ * tr_label_find: the index of name, or -1. */
 int tr_nlabels(const tr_trainer *t);
 const char *tr_label(const tr_trainer *t, int i);
+int tr_label_find(const tr_trainer *t, const char *name);
 
 /* One token of a training document: its text (ORTH, UTF-8) and, for a
  * tokenizer special case that sets one, its NORM (else NULL). */
@@ -103,14 +105,25 @@ typedef struct tr_token {
     size_t norm_len;
 } tr_token;
 
-/* A training document: n tokens and n BILUO tags ("B-ORG", "I-ORG",
- * "L-ORG", "U-ORG", "O", "-" missing; also "!O", "U-!ORG": not outside,
- * not ORG).  tags NULL: no NER annotation (all missing: the document
- * still goes through the network, with no gradient of its own). */
+/* A gold tag in numbers: move 0 missing, 1 B, 2 I, 3 L, 4 U, 5 O (as the
+ * model's classes number them, and as td_tag of nerd/traindata.h does);
+ * label, for B I L U: the trainer's label index (tr_label_find()). */
+typedef struct tr_tag {
+    uint8_t move;
+    int16_t label;
+} tr_tag;
+
+/* A training document: n tokens and their gold tags, either as strings
+ * in tags ("B-ORG", "I-ORG", "L-ORG", "U-ORG", "O", "-" missing; also
+ * "!O", "U-!ORG": not outside, not ORG) or as numbers in gold (which wins
+ * when both are set).  Both NULL: no NER annotation (all missing: the
+ * document still goes through the network, with no gradient of its
+ * own). */
 typedef struct tr_doc {
     const tr_token *tokens;
     size_t n;
     const char *const *tags;
+    const tr_tag *gold;
 } tr_doc;
 
 /* What one update saw. */

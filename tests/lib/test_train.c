@@ -242,7 +242,7 @@ static void batch_from_json(batch *b, const json_t *docs, const json_t *tags)
             b->toks[i][k] = (tr_token){json_string_value(w), json_string_length(w), NULL, 0};
             b->tags[i][k] = json_string_value(json_array_get(json_array_get(tags, i), k));
         }
-        b->docs[i] = (tr_doc){b->toks[i], json_array_size(d), b->tags[i]};
+        b->docs[i] = (tr_doc){b->toks[i], json_array_size(d), b->tags[i], NULL};
         b->n++;
     }
 }
@@ -470,6 +470,38 @@ static void test_real(const ner_model *m, const char *path)
           "%zu states, %zu steps", res.states, res.steps);
     printf("real weights: loss %.6f (ref %.6f), sum d^2 %.6f (ref %.6f), %zu states, %zu steps\n",
            res.loss, loss, res.d2, d2, res.states, res.steps);
+    {
+        /* the same batch with numeric tags: the same loss and gradient */
+        tr_tag gold[8][64];
+        batch bn = b;
+        for (size_t i = 0; i < b.n; i++) {
+            for (size_t k = 0; k < b.docs[i].n; k++) {
+                tr_gold g;
+                CHECK(tr__parse_tag(t, b.tags[i][k], &g) == 0, "tag");
+                gold[i][k] = (tr_tag){(uint8_t)g.move, g.label};
+            }
+            bn.docs[i].tags = NULL;
+            bn.docs[i].gold = gold[i];
+        }
+        float *g0 = malloc(sizeof(float) * t->np);
+        memcpy(g0, t->g, sizeof(float) * t->np);
+        memset(t->g, 0, sizeof(float) * t->np);
+        tr_result rn;
+        rc = tr__grad(t, bn.docs, bn.n, 0, &rn);
+        CHECK(rc == 0 && rn.loss == res.loss && !memcmp(g0, t->g, sizeof(float) * t->np),
+              "numeric tags: loss %.9g, want %.9g", rn.loss, res.loss);
+        gold[0][0] = (tr_tag){6, 0};
+        CHECK(tr__grad(t, bn.docs, bn.n, 0, &rn) == TR_ETAG, "numeric tag move 6");
+        gold[0][0] = (tr_tag){TR_UNIT, 18};
+        CHECK(tr__grad(t, bn.docs, bn.n, 0, &rn) == TR_ELABEL && rn.bad_doc == 0 &&
+                  rn.bad_token == 0,
+              "numeric tag label 18 of 18");
+        CHECK(tr_label_find(t, "ORG") >= 0 && tr_label_find(t, "PER") == -1 &&
+                  !strcmp(tr_label(t, tr_label_find(t, "GPE")), "GPE"),
+              "tr_label_find");
+        memcpy(t->g, g0, sizeof(float) * t->np);
+        free(g0);
+    }
     json_t *norms = json_object_get(j, "grad_norms");
     CHECK(t->nblk == 16 && json_object_size(norms) == 16, "%d blocks", t->nblk);
     double worst = 0;
@@ -839,7 +871,7 @@ static void test_errors(const ner_model *m)
         return;
     tr_token tk[3] = {{"Ann", 3, NULL, 0}, {" ", 1, NULL, 0}, {"Lee", 3, NULL, 0}};
     const char *tags[3] = {"U-PERSON", "O", "U-PERSON"};
-    tr_doc doc = {tk, 3, tags};
+    tr_doc doc = {tk, 3, tags, NULL};
     tr_result r;
     struct { const char *tag; int tok; int rc; } bad[] = {
         {"X-PERSON", 0, TR_ETAG}, {"B-", 2, TR_ETAG}, {"B-FOO", 2, TR_ELABEL},
@@ -849,7 +881,7 @@ static void test_errors(const ner_model *m)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *tg[3] = {"U-PERSON", "O", "U-PERSON"};
         tg[bad[i].tok] = bad[i].tag;
-        tr_doc dd = {tk, 3, tg};
+        tr_doc dd = {tk, 3, tg, NULL};
         int rc = tr_update(t, &dd, 1, 0, 0, &r);
         CHECK(rc == bad[i].rc && r.bad_doc == 0 &&
                   (rc == TR_EORACLE || r.bad_token == (size_t)bad[i].tok),
@@ -863,16 +895,16 @@ static void test_errors(const ner_model *m)
     CHECK(tr_update(t, &doc, 1, 1.0f, 0, &r) == TR_EINVAL, "drop 1");
     CHECK(tr_update(t, &doc, 1, -0.1f, 0, &r) == TR_EINVAL, "drop < 0");
     tr_token bad_utf8[1] = {{"\xff", 1, NULL, 0}}, empty_tok[1] = {{"", 0, NULL, 0}};
-    tr_doc d1 = {bad_utf8, 1, NULL}, d2 = {empty_tok, 1, NULL};
+    tr_doc d1 = {bad_utf8, 1, NULL, NULL}, d2 = {empty_tok, 1, NULL, NULL};
     CHECK(tr_update(t, &d1, 1, 0, 0, &r) == TR_EINVAL, "invalid UTF-8 token");
     CHECK(tr_update(t, &d2, 1, 0, 0, &r) == TR_EINVAL, "empty token");
     tr_token *big = malloc(sizeof *big * (TR_MAX_TOKENS + 1));
     for (int i = 0; i <= TR_MAX_TOKENS; i++)
         big[i] = (tr_token){"a", 1, NULL, 0};
-    tr_doc d3 = {big, TR_MAX_TOKENS + 1, NULL};
+    tr_doc d3 = {big, TR_MAX_TOKENS + 1, NULL, NULL};
     CHECK(tr_update(t, &d3, 1, 0, 0, &r) == TR_EBIG, "a batch over TR_MAX_TOKENS");
     free(big);
-    tr_doc d4 = {tk, 3, NULL};
+    tr_doc d4 = {tk, 3, NULL, NULL};
     CHECK(tr_update(t, &d4, 1, 0.5f, 0, &r) == TR_OK && r.states == 0 && r.tokens == 3,
           "no annotation: no states");
     CHECK(tr_export(NULL, NULL, NULL) == TR_EINVAL && tr_write(t, NULL) == TR_EINVAL,
