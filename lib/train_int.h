@@ -97,7 +97,7 @@ typedef struct tr_work {
     float *xh, *rs;          /* depth x R x W, depth x R */
     float *mk;               /* depth x R x W */
     float *tok;              /* N x W */
-    float *Yf, *dYf;         /* N x 12nH */
+    float *Yf, *dYf;         /* N x 12nH; dYf takes Yf's place after the steps */
     float *dX;               /* (R + 2) x W */
     float *dwin;             /* max(R x 3W, U x 4W) */
     float *dU;               /* U x W */

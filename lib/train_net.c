@@ -54,7 +54,6 @@ static void carve_net(tr_work *w, const tr_dims *d, tr_carve *c, int drop)
     w->mk = drop ? tr__take(c, L * R * W, sizeof(float)) : NULL;
     w->tok = tr__take(c, N * W, sizeof(float));
     w->Yf = tr__take(c, N * F, sizeof(float));
-    w->dYf = tr__take(c, N * F, sizeof(float));
     w->dX = tr__take(c, (R + 2) * W, sizeof(float));
     w->dwin = tr__take(c, max_z(R * 3 * W, U * 4 * W), sizeof(float));
     w->dU = tr__take(c, U * W, sizeof(float));
@@ -323,6 +322,7 @@ int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result
                0, w->tmp);
     tr__parse(t, ns, max_steps, drop, res);
     /* the parser's gradient -> lower layer -> token vectors */
+    w->dYf = w->Yf; /* the steps are done with Yf */
     memset(w->dYf, 0, sizeof(float) * (size_t)w->N * F);
     tr__parse_back(t);
     nn_gemm_tn(t->avx2, w->tok, (size_t)t->d.W, w->N, t->d.W, w->dYf, (size_t)F, F,
