@@ -363,7 +363,6 @@ static int check_labels(const char *const *labels, size_t n)
 typedef struct lab_freq {
     const char *name;
     uint64_t freq;
-    int in;
 } lab_freq;
 
 /* (freq, name) descending, as Python sorts spaCy's (freq, label) pairs */
@@ -382,7 +381,7 @@ static int scratch_classes(tr_trainer *t, const char *const *labels, const uint6
     if (!lf)
         return TR_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        lf[i] = (lab_freq){labels[i], freqs ? freqs[i] : 1, (int)i};
+        lf[i] = (lab_freq){labels[i], freqs ? freqs[i] : 1};
     qsort(lf, n, sizeof *lf, lab_cmp);
     int rc = TR_OK;
     for (size_t i = 0; !rc && i < n; i++)

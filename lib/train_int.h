@@ -181,6 +181,9 @@ typedef struct tr_carve {
     size_t off;
 } tr_carve;
 void *tr__take(tr_carve *c, size_t n, size_t size);
+/* Grows *arena (64-byte aligned, contents dropped) to hold need bytes:
+ * 0 or TR_ENOMEM (then *arena is NULL, *cap 0). */
+int tr__arena_fit(void **arena, size_t *cap, size_t need);
 
 /* train_net.c: one batch's gradients (added to t->g) */
 int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result *res);

@@ -60,8 +60,7 @@ static void carve_net(tr_work *w, const tr_dims *d, tr_carve *c, int drop)
     w->tmp = tr__take(c, w->tmp_len, sizeof(float));
 }
 
-/* Grows *arena to the size carve says; 0 or TR_ENOMEM. */
-static int arena_fit(void **arena, size_t *cap, size_t need)
+int tr__arena_fit(void **arena, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return TR_OK;
@@ -197,7 +196,7 @@ static int batch_prepare(tr_trainer *t, const tr_doc *docs, size_t nd, int drop,
     w->R = t->d.depth * ((int)nd + 1) + (int)N;
     tr_carve c = {NULL, 0};
     carve_net(w, &t->d, &c, drop);
-    if (arena_fit(&w->arena, &w->arena_cap, c.off))
+    if (tr__arena_fit(&w->arena, &w->arena_cap, c.off))
         return TR_ENOMEM;
     c = (tr_carve){w->arena, 0};
     carve_net(w, &t->d, &c, drop);

@@ -36,15 +36,8 @@ int tr__parse_alloc(tr_trainer *t, const tr_state *st, int ns, int max_steps)
     w->S = ns * max_steps;
     tr_carve c = {NULL, 0};
     carve_parser(w, &t->d, ns, &c);
-    if (c.off > w->parena_cap) {
-        free(w->parena);
-        w->parena_cap = 0;
-        size_t cap = (c.off + c.off / 4 + 63) & ~(size_t)63;
-        w->parena = aligned_alloc(64, cap);
-        if (!w->parena)
-            return TR_ENOMEM;
-        w->parena_cap = cap;
-    }
+    if (tr__arena_fit(&w->parena, &w->parena_cap, c.off))
+        return TR_ENOMEM;
     c = (tr_carve){w->parena, 0};
     carve_parser(w, &t->d, ns, &c);
     memcpy(w->st, st, sizeof *st * (size_t)ns);
