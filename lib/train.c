@@ -205,7 +205,32 @@ void tr_free(tr_trainer *t)
         free(t->labels[i]);
     free(t->about);
     tr__work_free(t->w);
+    tok_state_free(t->tok);
     free(t);
+}
+
+int tr_tokenize(tr_trainer *t, const char *text, size_t len, tr_token *out, size_t cap,
+                size_t *n)
+{
+    if (n)
+        *n = 0;
+    if (!t || !t->base || (!text && len) || (!out && cap) || !n)
+        return TR_EINVAL;
+    if (len > NER_MAX_TEXT)
+        return TR_EBIG;
+    if (!uni_valid(text, len))
+        return TR_EINVAL;
+    if (!t->tok && tok_state_new(t->base->tok, &t->tok))
+        return TR_ENOMEM;
+    const tok_token *tt;
+    size_t nt;
+    int rc = tok_run(t->tok, text ? text : "", len, &tt, &nt);
+    if (rc)
+        return rc == NER_ENOMEM ? TR_ENOMEM : TR_EINVAL;
+    for (size_t i = 0; i < nt && i < cap; i++)
+        out[i] = (tr_token){text + tt[i].b0, tt[i].b1 - tt[i].b0, tt[i].norm, tt[i].norm_len};
+    *n = nt;
+    return TR_OK;
 }
 
 int tr_nlabels(const tr_trainer *t) { return t ? t->n_labels : 0; }

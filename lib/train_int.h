@@ -147,6 +147,7 @@ struct tr_trainer {
     int *trace;          /* tests: the classes taken, in step order */
     size_t trace_cap, trace_n;
     tr_work *w;
+    tok_state *tok;      /* tr_tokenize's, made on first use */
 };
 
 /* train.c */

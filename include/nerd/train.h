@@ -106,6 +106,17 @@ typedef struct tr_token {
     size_t norm_len;
 } tr_token;
 
+/* Tokenizes text[0..len) (UTF-8) with the base model's tokenizer, as
+ * ner_tokenize() does (the same tokens), into out[0..cap): each token's
+ * bytes (pointing into text) and the NORM a tokenizer special case gives
+ * it (pointing into the model), which the NORM feature uses in training as
+ * in inference.  *n: the number of tokens, which may exceed cap (then
+ * only cap are written: call again with room for *n).  Errors:
+ * TR_EINVAL (NULL arguments, invalid UTF-8), TR_EBIG (over NER_MAX_TEXT),
+ * TR_ENOMEM. */
+int tr_tokenize(tr_trainer *t, const char *text, size_t len, tr_token *out, size_t cap,
+                size_t *n);
+
 /* A gold tag in numbers: move 0 missing, 1 B, 2 I, 3 L, 4 U, 5 O (as the
  * model's classes number them, and as td_tag of nerd/traindata.h does);
  * label, for B I L U: the trainer's label index (tr_label_find()). */

@@ -912,6 +912,29 @@ static void test_errors(const ner_model *m)
     CHECK(!strcmp(tr_strerror(TR_EORACLE), tr_strerror(TR_EORACLE)) &&
               strcmp(tr_strerror(-1), "unknown error") == 0 && tr_strerror(TR_EIO)[0],
           "tr_strerror");
+    /* tr_tokenize: ner_tokenize's tokens, with special cases' NORMs */
+    static const char text[] = "We're gonna visit New York, aren't we?";
+    tr_token tt[32];
+    size_t nt = 0;
+    CHECK(tr_tokenize(t, text, strlen(text), tt, 32, &nt) == 0 && nt > 5, "tr_tokenize");
+    ner_ctx *cx;
+    ner_doc nd;
+    if (!ner_ctx_new(m, &cx) && !ner_tokenize(cx, text, strlen(text), &nd)) {
+        int same = nd.n_tokens == nt;
+        for (size_t i = 0; same && i < nt; i++)
+            same = tt[i].text == text + nd.tokens[i].byte_start &&
+                   tt[i].len == nd.tokens[i].byte_end - nd.tokens[i].byte_start;
+        CHECK(same, "tr_tokenize: ner_tokenize's %zu tokens (%zu)", nd.n_tokens, nt);
+        ner_ctx_free(cx);
+    }
+    int gon = 0;
+    for (size_t i = 0; i < nt; i++)
+        if (tt[i].len == 3 && !memcmp(tt[i].text, "gon", 3))
+            gon = tt[i].norm && tt[i].norm_len == 5 && !memcmp(tt[i].norm, "going", 5);
+    CHECK(gon, "tr_tokenize: gon has NORM going");
+    size_t n2 = 0;
+    CHECK(tr_tokenize(t, text, strlen(text), tt, 2, &n2) == 0 && n2 == nt, "short room: the count");
+    CHECK(tr_tokenize(t, "\xff", 1, tt, 32, &n2) == TR_EINVAL && n2 == 0, "tr_tokenize: bad UTF-8");
     tr_free(t);
     /* a trainer of other sizes cannot write the engine's format */
     tr_dims d = {.W = 6, .nH = 4, .depth = 1, .C = 10, .rows = {1, 1, 1, 1}};
