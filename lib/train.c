@@ -647,6 +647,7 @@ int tr_update(tr_trainer *t, const tr_doc *docs, size_t n_docs, float drop, floa
     int rc = tr__grad(t, docs, n_docs, drop, out);
     if (rc)
         return rc;
-    tr__step(t, learn_rate > 0 ? learn_rate : t->cfg.learn_rate);
+    if (out->states) /* a batch without gold is no update (as in spaCy) */
+        tr__step(t, learn_rate > 0 ? learn_rate : t->cfg.learn_rate);
     return TR_OK;
 }

@@ -298,6 +298,11 @@ int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result
         return rc;
     res->bad_doc = res->bad_token = 0;
     res->tokens = (size_t)w->N;
+    int any = 0;
+    for (int i = 0; i < w->N && !any; i++)
+        any = w->gold[i].move != TR_MISSING;
+    if (!any) /* spaCy's Parser.update returns at once: nothing to learn */
+        return TR_OK;
     int cut = t->fixed_cut >= 0 ? t->fixed_cut : 20 + (int)(tr__uniform(t) * 80);
     if (cut > 99)
         cut = 99;

@@ -129,8 +129,8 @@ typedef struct tr_tag {
  * in tags ("B-ORG", "I-ORG", "L-ORG", "U-ORG", "O", "-" missing; also
  * "!O", "U-!ORG": not outside, not ORG) or as numbers in gold (which wins
  * when both are set).  Both NULL: no NER annotation (all missing: the
- * document still goes through the network, with no gradient of its
- * own). */
+ * document still goes through the network with the others of its batch,
+ * with no gradient of its own). */
 typedef struct tr_doc {
     const tr_token *tokens;
     size_t n;
@@ -155,8 +155,9 @@ typedef struct tr_result {
  * drawn in [20, 99] (min 5, at most the shortest document's length), the
  * greedy transitions and their loss, backward, then one Adam step of
  * every parameter block at learn_rate (<= 0: the config's) and the
- * averages.  out (may be NULL) receives what it saw.  On error nothing
- * changes.  Errors: TR_EINVAL, TR_ETAG, TR_ELABEL, TR_EORACLE, TR_EBIG,
+ * averages.  A batch in which no token has a gold tag changes nothing
+ * (spaCy's Parser.update returns at once).  out (may be NULL) receives
+ * what it saw.  On error nothing changes.  Errors: TR_EINVAL, TR_ETAG, TR_ELABEL, TR_EORACLE, TR_EBIG,
  * TR_ENOMEM. */
 int tr_update(tr_trainer *t, const tr_doc *docs, size_t n_docs, float drop,
               float learn_rate, tr_result *out);

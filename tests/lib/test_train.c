@@ -905,8 +905,12 @@ static void test_errors(const ner_model *m)
     CHECK(tr_update(t, &d3, 1, 0, 0, &r) == TR_EBIG, "a batch over TR_MAX_TOKENS");
     free(big);
     tr_doc d4 = {tk, 3, NULL, NULL};
-    CHECK(tr_update(t, &d4, 1, 0.5f, 0, &r) == TR_OK && r.states == 0 && r.tokens == 3,
-          "no annotation: no states");
+    before = malloc(sizeof(float) * t->np);
+    memcpy(before, t->p, sizeof(float) * t->np);
+    CHECK(tr_update(t, &d4, 1, 0.5f, 0, &r) == TR_OK && r.states == 0 && r.tokens == 3 &&
+              !memcmp(before, t->p, sizeof(float) * t->np),
+          "no annotation: no states, no step");
+    free(before);
     CHECK(tr_export(NULL, NULL, NULL) == TR_EINVAL && tr_write(t, NULL) == TR_EINVAL,
           "NULL export/write");
     CHECK(!strcmp(tr_strerror(TR_EORACLE), tr_strerror(TR_EORACLE)) &&
