@@ -64,7 +64,7 @@ UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scor
              test_tokfuse test_traindata \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage platform/test_authz_setup \
-             function/test_ddb_client function/test_products test_train
+             function/test_ddb_client function/test_products test_train test_trainer
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 # (with the monitor page at /__nerd/, web/monitor.html, that endpoints.c serves)

@@ -39,7 +39,8 @@ void nn_gemm(int use_avx2, const float *A, size_t lda, int M, const float *Bp,
 /* Training's products (nn_grad.c), on nn_gemm's kernels.  nn_pack packs
  * op(B) (K x N; op(B) = B, or B' when trans: B is then N x K, rows ldb
  * apart) into NN_TILE panels, N rounded up to a multiple of NN_TILE with
- * zero columns; out holds nn_pack_floats(K, N) floats. */
+ * zero columns; out holds nn_pack_floats(K, N) floats and is 32-byte
+ * aligned (nn_gemm loads panels aligned). */
 size_t nn_pack_floats(int K, int N);
 void nn_pack(const float *B, size_t ldb, int trans, int K, int N, float *out);
 

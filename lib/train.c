@@ -300,7 +300,7 @@ static int init_lower(tr_trainer *t)
     for (int i = 0; i < F; i++)
         t->P.low_pad[i] = (float)normal(t);
     float *X = malloc(sizeof(float) * NS * W), *Y = calloc((size_t)NS * H2, sizeof(float)),
-          *Bp = malloc(sizeof(float) * nn_pack_floats(W, H2)),
+          *Bp = aligned_alloc(64, (sizeof(float) * nn_pack_floats(W, H2) + 63) & ~(size_t)63),
           *tmp = malloc(sizeof(float) * nn_gemm_ex_floats(H2));
     int rc = X && Y && Bp && tmp ? TR_OK : TR_ENOMEM;
     for (int f = 0; !rc && f < TR_NF; f++) {
