@@ -84,6 +84,7 @@ typedef struct tr_work {
     tr_gold *gold;           /* N */
     unsigned char *space;    /* N */
     uint32_t *keys;          /* U x 4 tables x 4 */
+    tr_state *chunks;        /* N + nd: the chunk states, before the parser arena */
     /* tok2vec */
     float *X0;               /* U x 4W (after the embedding masks) */
     float *T;                /* max(U, R) x 3W pre-activations, then dP */
@@ -110,7 +111,7 @@ typedef struct tr_work {
     int S, S_used;
     int drop_on;             /* the hidden masks hmk hold this batch's */
     float *dH;               /* S x nH */
-    tr_state *st;            /* chunk states */
+    tr_state *st;            /* the chunk states (chunks), advanced step by step */
     int *act;                /* active states */
     int *ids;                /* S x 6 */
     float *H;                /* S x nH, after dropout */
@@ -196,12 +197,13 @@ void tr__tok2vec_forward(tr_trainer *t, float drop);
 void tr__tok2vec_backward(tr_trainer *t, const float *d_tok);
 
 /* train_parser.c: the transition steps of a batch.  parse_alloc sizes the
- * parser arena for ns chunk states (copied in) of max_steps steps;
+ * parser arena for ns chunk states st (kept by the caller: they are
+ * advanced in place) of max_steps steps;
  * parse runs them on t->w->Yf (fills the step records, the loss in res,
  * and drops from t->unseen the classes that were gold); parse_back
  * backpropagates the steps into the upper and lower blocks' gradients and
  * t->w->dYf (zeroed by the caller). */
-int tr__parse_alloc(tr_trainer *t, const tr_state *st, int ns, int max_steps);
+int tr__parse_alloc(tr_trainer *t, tr_state *st, int ns, int max_steps);
 void tr__parse(tr_trainer *t, int ns, int max_steps, float drop, tr_result *res);
 void tr__parse_back(tr_trainer *t);
 

@@ -39,6 +39,7 @@ static void carve_net(tr_work *w, const tr_dims *d, tr_carve *c, int drop)
     w->gold = tr__take(c, N, sizeof(tr_gold));
     w->space = tr__take(c, N, 1);
     w->keys = tr__take(c, U * 16, sizeof(uint32_t));
+    w->chunks = tr__take(c, N + (size_t)w->nd + 1, sizeof(tr_state));
     w->X0 = tr__take(c, U * 4 * W, sizeof(float));
     w->T = tr__take(c, R * 3 * W, sizeof(float));
     w->mix_y = tr__take(c, U * W, sizeof(float));
@@ -307,9 +308,7 @@ int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result
     if (cut > 99)
         cut = 99;
     int max_steps = 0;
-    /* the chunk states go first into the network arena's dwin (sized for
-     * more than N + nd states), before the parser arena exists */
-    tr_state *st = (tr_state *)(void *)w->dwin;
+    tr_state *st = w->chunks; /* at most one per 5 tokens, plus one per document */
     int ns = tr__chunks(t, w->offs, w->nd, w->gold, w->space, cut, st, &max_steps);
     if (ns < 0) {
         res->bad_doc = (size_t)(-1 - ns);

@@ -19,7 +19,6 @@
 static void carve_parser(tr_work *w, const tr_dims *d, int ns, tr_carve *c)
 {
     size_t S = (size_t)w->S, nH = (size_t)d->nH, C = (size_t)d->C;
-    w->st = tr__take(c, (size_t)ns + 1, sizeof(tr_state));
     w->act = tr__take(c, (size_t)ns + 1, sizeof(int));
     w->ids = tr__take(c, S * TR_NF, sizeof(int));
     w->H = tr__take(c, S * nH, sizeof(float));
@@ -30,7 +29,7 @@ static void carve_parser(tr_work *w, const tr_dims *d, int ns, tr_carve *c)
     w->sc = tr__take(c, ((size_t)ns + 1) * C, sizeof(float));
 }
 
-int tr__parse_alloc(tr_trainer *t, const tr_state *st, int ns, int max_steps)
+int tr__parse_alloc(tr_trainer *t, tr_state *st, int ns, int max_steps)
 {
     tr_work *w = t->w;
     w->S = ns * max_steps;
@@ -40,7 +39,7 @@ int tr__parse_alloc(tr_trainer *t, const tr_state *st, int ns, int max_steps)
         return TR_ENOMEM;
     c = (tr_carve){w->parena, 0};
     carve_parser(w, &t->d, ns, &c);
-    memcpy(w->st, st, sizeof *st * (size_t)ns);
+    w->st = st;
     return TR_OK;
 }
 
