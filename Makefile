@@ -55,7 +55,9 @@ TEST_DEBS = clang libclang-rt-14-dev python3 python3-simplejson curl cmake autoc
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
-          lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_score.c
+          lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_score.c \
+          lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c \
+          lib/train_net.c lib/train_tok2vec.c lib/train_parser.c lib/train_write.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c cli/eval_gold.c cli/cmd_split.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c cli/cmd_dynamodb.c
@@ -74,7 +76,7 @@ UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scor
              test_tokfuse test_traindata \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage platform/test_authz_setup \
-             function/test_ddb_client function/test_products platform/test_ddb
+             function/test_ddb_client function/test_products platform/test_ddb test_train test_trainer
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 # (with the monitor page at /__nerd/, web/monitor.html, that endpoints.c serves)
@@ -406,6 +408,11 @@ $(BUILD)/coldstart: bench/coldstart.c
 # (docs/auth.md): `make build/admission && build/admission 2`
 $(BUILD)/admission: bench/admission.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(PLATFORM_LIBS) $(LIBS)
+
+# training against inference speed on the same words (docs/training.md):
+# `make build/train_speed && build/train_speed MODEL CONLL [EPOCHS] [WORDS]`
+$(BUILD)/train_speed: bench/train_speed.c $(BUILD)/libnerd.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libnerd.a -o $@ -lpthread $(LIBS)
 
 $(BUILD)/calls: bench/calls.c $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lpthread $(LIBS)

@@ -155,9 +155,7 @@ static int pack_panels(float *w, size_t K, size_t N)
     float *t = malloc(K * N * sizeof *t);
     if (!t)
         return NER_ENOMEM;
-    for (size_t k = 0; k < K; k++)
-        for (size_t n = 0; n < N; n++)
-            t[(n / NN_TILE) * K * NN_TILE + k * NN_TILE + n % NN_TILE] = w[k * N + n];
+    nn_pack(w, N, 0, (int)K, (int)N, t);
     memcpy(w, t, K * N * sizeof *t);
     free(t);
     return NER_OK;
@@ -740,9 +738,6 @@ int ner_convert(const char *spacy_dir, const char *specs_dir,
     char path[4096];
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    FILE *f = NULL;
-    char tmp[4200];
-    tmp[0] = 0;
     if (err && errlen)
         err[0] = 0;
 
@@ -772,54 +767,20 @@ int ner_convert(const char *spacy_dir, const char *specs_dir,
     c.pool = (buf){0};
 
     /* assemble */
-    buf file = {0};
-    model_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, MODEL_MAGIC, 8);
-    h.version = MODEL_VERSION;
-    h.n_sections = SEC_COUNT_ - 1;
-    model_section tab[SEC_COUNT_];
-    memset(tab, 0, sizeof tab);
-    buf_add(&file, &h, sizeof h);
-    buf_add(&file, tab, h.n_sections * sizeof *tab);
-    for (uint32_t id = 1; id < SEC_COUNT_; id++) {
-        buf_align(&file, MODEL_ALIGN);
-        tab[id - 1].id = id;
-        tab[id - 1].offset = file.n;
-        tab[id - 1].size = sec[id].n;
-        buf_add(&file, sec[id].p, sec[id].n);
-    }
-    buf_align(&file, MODEL_ALIGN);
-    if (file.oom) {
-        free(file.p);
-        rc = fail(&c, NER_ENOMEM, "out of memory");
+    model_blob blobs[SEC_COUNT_];
+    for (int id = 0; id < SEC_COUNT_; id++)
+        blobs[id] = (model_blob){sec[id].p, sec[id].n};
+    void *file;
+    size_t flen;
+    if ((rc = model__assemble(blobs, &file, &flen))) {
+        rc = fail(&c, rc, "out of memory");
         goto out;
     }
-    memcpy(file.p + sizeof h, tab, h.n_sections * sizeof *tab);
-    h.file_size = file.n;
-    h.checksum = hash_checksum(file.p + sizeof h, file.n - sizeof h);
-    memcpy(file.p, &h, sizeof h);
-
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out_path, (long)getpid());
-    f = fopen(tmp, "wb");
-    if (!f || fwrite(file.p, 1, file.n, f) != file.n || fclose(f) != 0) {
-        f = NULL;
-        free(file.p);
-        rc = fail(&c, NER_EIO, "%s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    f = NULL;
-    free(file.p);
-    if (rename(tmp, out_path) != 0) {
-        rc = fail(&c, NER_EIO, "%s: %s", out_path, strerror(errno));
-        goto out;
-    }
-    tmp[0] = 0;
+    rc = model__write_file(out_path, file, flen);
+    free(file);
+    if (rc)
+        rc = fail(&c, rc, "%s: %s", out_path, strerror(errno));
 out:
-    if (f)
-        fclose(f);
-    if (tmp[0])
-        unlink(tmp);
     for (int i = 0; i < SEC_COUNT_; i++)
         free(sec[i].p);
     free(c.pool.p);

@@ -36,6 +36,27 @@ int nn_have_avx2(void);
 void nn_gemm(int use_avx2, const float *A, size_t lda, int M, const float *Bp,
              int K, int N, float *C, size_t ldc);
 
+/* Training's products (nn_grad.c), on nn_gemm's kernels.  nn_pack packs
+ * op(B) (K x N; op(B) = B, or B' when trans: B is then N x K, rows ldb
+ * apart) into NN_TILE panels, N rounded up to a multiple of NN_TILE with
+ * zero columns; out holds nn_pack_floats(K, N) floats and is 32-byte
+ * aligned (nn_gemm loads panels aligned). */
+size_t nn_pack_floats(int K, int N);
+void nn_pack(const float *B, size_t ldb, int trans, int K, int N, float *out);
+
+/* C[M x N] = A * Bp (accumulate 0) or C += A * Bp (1), Bp from nn_pack
+ * (K x N), any N; tmp holds nn_gemm_ex_floats(N) floats. */
+size_t nn_gemm_ex_floats(int N);
+void nn_gemm_ex(int use_avx2, const float *A, size_t lda, int M, const float *Bp,
+                int K, int N, float *C, size_t ldc, int accumulate, float *tmp);
+
+/* C[K x N] += A' * B: A is rows x K (rows lda apart; rows may overlap, as
+ * the CNN's windows do), B rows x N (ldb); tmp holds nn_gemm_tn_floats(K,
+ * N) floats. */
+size_t nn_gemm_tn_floats(int K, int N);
+void nn_gemm_tn(int use_avx2, const float *A, size_t lda, int rows, int K,
+                const float *B, size_t ldb, int N, float *C, size_t ldc, float *tmp);
+
 /* y = LayerNorm(maxout(t + bias)) (pieces of 96 at t, t+96, t+192); with
  * residual != 0, x += y instead of x = y.  Both kernels round the same. */
 void nn_maxout_ln(int use_avx2, const float *t, const float *bias,

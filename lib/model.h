@@ -146,6 +146,26 @@ struct ner_model {
 
 enum { MODEL_TAB_SPECIALS = 0, MODEL_TAB_NORMS = 1, MODEL_TAB_SYMBOLS = 2 };
 
+/* Writing model files (model_write.c).  A section's bytes; sec[id] for
+ * id 1 .. SEC_COUNT_-1 (sec[0] unused). */
+typedef struct model_blob {
+    const void *p;
+    size_t n;
+} model_blob;
+
+/* The whole file of these sections in *out (aligned_alloc'd, free()) and
+ * *len: header, table, 64-byte aligned sections, checksum.  Deterministic.
+ * 0 or NER_ENOMEM. */
+int model__assemble(const model_blob sec[SEC_COUNT_], void **out, size_t *len);
+
+/* Writes buf to path atomically (path.tmp.PID, then rename).  0, NER_EIO
+ * or NER_EINVAL (path too long). */
+int model__write_file(const char *path, const void *buf, size_t len);
+
+/* A loaded model's section id (its bytes in the file): 0 or NER_ECORRUPT. */
+int model__section(const struct ner_model *m, uint32_t id, const unsigned char **p,
+                   size_t *len);
+
 /* Looks key[0..n) up in table `which`; returns the entry or NULL. */
 const model_table_entry *model__lookup(const struct ner_model *m, int which,
                                        const char *key, size_t n,

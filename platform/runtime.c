@@ -198,6 +198,9 @@ static void end_invoke(lam_env *e)
 {
     lam_result *res = e->res;
     double t_end = clk_mono_ms();
+    /* what the runtime wrote before its response is in the pipe now: read it
+     * all, so that its lines come before END whatever the loop did first */
+    lam__drain_output(e);
     if (e->out_fd >= 0)
         lam__flush_output(e, 0);
     double dur = e->t_deliver > 0 ? t_end - e->t_deliver : t_end - e->t_queued;

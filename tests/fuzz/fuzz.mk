@@ -32,6 +32,10 @@ TARGETS += fuzz_products
 # target per format, sharing tests/fuzz/fuzz_traindata.h
 TD_TARGETS = fuzz_td_conll fuzz_td_spacy fuzz_td_tuples fuzz_td_spans
 TARGETS += $(TD_TARGETS)
+# the trainer's update on arbitrary documents and tags (lib/train*.c)
+TARGETS += fuzz_train
+TRAIN_SRC = lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c lib/train_net.c \
+            lib/train_tok2vec.c lib/train_parser.c lib/train_write.c
 JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
 # the DynamoDB service: its request decoder with the operations, and its
 # expressions (platform/ddb_*.c, SQLite)
@@ -49,6 +53,10 @@ $(FUZZBUILD)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h pl
 	$(FCC) $(FFLAGS) $< $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
 $(TD_TARGETS:%=$(FUZZBUILD)/%): tests/fuzz/fuzz_traindata.h
+
+$(FUZZBUILD)/fuzz_train: tests/fuzz/fuzz_train.c $(TRAIN_SRC) $(LIB_SRC) $(wildcard lib/*.h include/nerd/*.h)
+	@mkdir -p $(FUZZBUILD)
+	$(FCC) $(FFLAGS) $< $(TRAIN_SRC) $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
 $(FUZZBUILD)/fuzz_handler: tests/fuzz/fuzz_handler.c function/handler.c function/handler.h function/fnhttp.c function/fnhttp.h $(LIB_SRC)
 	@mkdir -p $(FUZZBUILD)
