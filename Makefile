@@ -88,7 +88,7 @@ HDRS    = $(wildcard include/nerd/*.h lib/*.h cli/*.h platform/*.h function/*.h 
 # (its HTTP response parser is lib/http_resp.c and its one-shot GET
 # lib/http_get.c, linked by name: the load lab's tests link these objects
 # without libnerd.a)
-LOADGEN_SRC = loadgen/common.c loadgen/hist.c loadgen/scenario.c \
+LOADGEN_SRC = loadgen/common.c loadgen/hist.c loadgen/scenario.c loadgen/flow.c \
               loadgen/payload.c loadgen/engine.c loadgen/report.c
 LOADGEN_OBJ = $(LOADGEN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lg_scenarios.o $(BUILD)/lib/http_resp.o \
               $(BUILD)/lib/http_get.o

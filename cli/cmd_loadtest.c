@@ -45,7 +45,9 @@ static void usage(FILE *f)
           "runs/SCENARIO-YYYYMMDDTHHMMSSZ) with Locust-compatible SCENARIO_stats.csv,\n"
           "SCENARIO_stats_history.csv and SCENARIO_failures.csv, per_second.csv,\n"
           "summary.json, provider_metrics.json (the local platform's /__nerd/metrics/json for the\n"
-          "window after the warm-up) and report.html.  Requests are POST PATH with\n"
+          "window after the warm-up) and report.html.  A scenario with request lines\n"
+          "sends those (a stateful mix: templates, captures; e.g. lab-products, the AWS\n"
+          "lab's products API); otherwise requests are POST PATH (default /ner) with\n"
           "{\"text\": ...} bodies: a built-in mix of English sentences or one text per line\n"
           "of --texts.  --time-scale multiplies every duration (stages, warm-up, think\n"
           "times); 0.01 turns the study's minutes into seconds.  --timeout overrides the\n"
@@ -78,7 +80,7 @@ static int write_text(const char *dir, const char *name, const char *text, size_
 
 int cmd_loadtest(int argc, char **argv)
 {
-    const char *host = NULL, *scen = NULL, *out = NULL, *path = "/ner", *texts = NULL;
+    const char *host = NULL, *scen = NULL, *out = NULL, *path = NULL, *texts = NULL;
     double scale = 1.0, timeout = -1;
     int provider = 1, quiet = 0;
     unsigned long long seed = 0;
@@ -181,11 +183,20 @@ int cmd_loadtest(int argc, char **argv)
         status = 2;
         goto out;
     }
-    if (lg_payloads_build(&pl, &target, path, texts, err, sizeof err)) {
+    if (scn->n_requests && (path || texts)) {
+        fprintf(stderr, "nerd bench: scenario '%s' sends its own requests (its request "
+                "lines): --path and --texts are for scenarios without them\n", scn->name);
+        status = 2;
+        goto out;
+    }
+    if (!path)
+        path = "/ner";
+    if (!scn->n_requests && lg_payloads_build(&pl, &target, path, texts, err, sizeof err)) {
         fprintf(stderr, "nerd bench: %s\n", err);
         status = 2;
         goto out;
     }
+    const char *name = scn->n_requests ? "" : path;
     if (out) {
         snprintf(dir, sizeof dir, "%s", out);
     } else {
@@ -207,11 +218,13 @@ int cmd_loadtest(int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     fprintf(stderr, "nerd bench: scenario %s (%s model, %zu stage%s%s), %.1f s%s, against "
-            "%s%s%s, %zu payloads, output in %s\n", scn->name,
+            "%s%s%s, %zu %s, output in %s\n", scn->name,
             scn->model == LG_OPEN ? "open" : "closed", scn->n_stages,
             scn->n_stages == 1 ? "" : "s", scn->has_warmup ? " after a warm-up" : "", total,
-            scale != 1 ? " (time-scaled)" : "", target.origin, target.base, path, pl.n, dir);
-    lg_config cfg = {scn, &target, &pl, path, !quiet, &stop_flag, seed};
+            scale != 1 ? " (time-scaled)" : "", target.origin, target.base, name,
+            scn->n_requests ? scn->n_requests : pl.n,
+            scn->n_requests ? "requests in its mix" : "payloads", dir);
+    lg_config cfg = {scn, &target, &pl, name, !quiet, &stop_flag, seed};
     rc = lg_run(&cfg, res, err, sizeof err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
@@ -244,7 +257,7 @@ int cmd_loadtest(int argc, char **argv)
             fclose(f);
         }
     }
-    lg_report_in rin = {scn, &target, res, path, scn->name, scale, prov, note[0] ? note : NULL};
+    lg_report_in rin = {scn, &target, res, name, scn->name, scale, prov, note[0] ? note : NULL};
     rc = lg_report_write(&rin, dir, err, sizeof err);
     if (rc) {
         fprintf(stderr, "nerd bench: %s\n", err[0] ? err : lg_strerror(rc));
@@ -252,9 +265,10 @@ int cmd_loadtest(int argc, char **argv)
     }
     const lg_stats *m = &res->main;
     double win = m->requests && res->last_ts > res->t_reset ? res->last_ts - res->t_reset : 0;
-    printf("%s: %llu requests, %llu failures, %.1f req/s; latency p50 %.2f ms, p95 %.2f ms, "
-           "p99 %.2f ms, max %.2f ms", scn->name, (unsigned long long)m->requests,
+    printf("%s: %llu requests, %llu failures, %.1f req/s; latency avg %.2f ms, p50 %.2f ms, "
+           "p95 %.2f ms, p99 %.2f ms, max %.2f ms", scn->name, (unsigned long long)m->requests,
            (unsigned long long)m->failures, win > 0 ? (double)m->requests / win : 0.0,
+           m->requests ? m->rt_sum_ms / (double)m->requests : 0.0,
            (double)lg_hist_percentile(&m->lat, 0.5) / 1000,
            (double)lg_hist_percentile(&m->lat, 0.95) / 1000,
            (double)lg_hist_percentile(&m->lat, 0.99) / 1000, (double)m->lat.max_us / 1000);

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lg_flow.h"
 #include "lg_resp.h"
 
 #define RBUF (64 * 1024)
@@ -42,6 +43,8 @@
 #define ERR_BACKOFF_NS 10000000ull      /* a user waits >= 10 ms after a connection error */
 #define SPARSE_CAP (16u << 20)          /* sparse pool entries (~96 MB) */
 #define NS 1000000000ull
+#define CAPTURE_BYTES 16384             /* of an answer's body, for captures */
+#define NO_SESS UINT32_MAX
 
 enum { C_NONE, C_IDLE, C_CONNECTING, C_SENDING, C_READING };
 
@@ -54,6 +57,12 @@ typedef struct conn {
     int epout;           /* EPOLLOUT in the interest set */
     int retried;
     uint32_t req;        /* payload index */
+    uint32_t sess;       /* the mix: its session (NO_SESS: none) */
+    uint32_t entry;      /* its row in the statistics */
+    char *obuf;          /* the mix: the rendered request (LG_REQ_BYTES) */
+    size_t olen;
+    char *cbuf;          /* the mix: the answer's first CAPTURE_BYTES */
+    size_t clen;
     uint32_t uses;       /* responses completed on this connection */
     size_t sent;
     uint64_t wake;       /* closed: when the user sends next */
@@ -105,6 +114,13 @@ typedef struct eng {
     owed *owed;          /* arrivals owed, one entry per stage, oldest first;
                             the last is the current stage's */
     uint32_t owed_head, owed_n;
+    /* a stateful mix (the scenario's requests) */
+    int flow;
+    lg_sess *sess;       /* closed: one per user; open: a pool up to the connections */
+    uint32_t n_sess;
+    uint32_t *sq;        /* open: ready sessions, a FIFO ring of ncap */
+    uint32_t sq_head, sq_n;
+    uint32_t entry_of[LG_MAX_REQUESTS];
     /* pacing */
     uint32_t payload_cursor;
     uint64_t next_tick, next_scan, scan_ns;
@@ -137,10 +153,7 @@ static const lg_stage *stage_of(const eng *e, int phase)
 
 static uint64_t rnd(eng *e)
 {
-    e->rng ^= e->rng >> 12;
-    e->rng ^= e->rng << 25;
-    e->rng ^= e->rng >> 27;
-    return e->rng * 2685821657736338717ull;
+    return lg_rand(&e->rng);
 }
 
 /* ---- closed-model wake heap ------------------------------------------- */
@@ -304,16 +317,17 @@ static void py_repr(char *out, size_t cap, const char *s)
 
 /* Counts one failure under its error text, as Locust's failures table
  * shows it (the repr of the exception it recorded). */
-static void add_error_text(eng *e, const char *full)
+static void add_error_text(eng *e, uint32_t entry, const char *full)
 {
     lg_result *r = e->res;
     for (size_t i = 0; i < r->n_errors; i++)
-        if (!strcmp(r->errors[i].msg, full)) {
+        if (r->errors[i].entry == entry && !strcmp(r->errors[i].msg, full)) {
             r->errors[i].count++;
             return;
         }
     if (r->n_errors < LG_MAX_ERROR_ROWS - 1) {
         snprintf(r->errors[r->n_errors].msg, sizeof r->errors[0].msg, "%s", full);
+        r->errors[r->n_errors].entry = entry;
         r->errors[r->n_errors++].count = 1;
         return;
     }
@@ -328,12 +342,12 @@ static void add_error_text(eng *e, const char *full)
 }
 
 /* TYPE(repr(msg)) */
-static void add_error(eng *e, const char *type, const char *msg)
+static void add_error(eng *e, uint32_t entry, const char *type, const char *msg)
 {
-    char rep[240], full[256];
+    char rep[224], full[256];
     py_repr(rep, sizeof rep, msg);
-    snprintf(full, sizeof full, "%s(%s)", type, rep);
-    add_error_text(e, full);
+    snprintf(full, sizeof full, "%.24s(%s)", type, rep);
+    add_error_text(e, entry, full);
 }
 
 /* Python's OSError subclass for an errno, as raised by the socket calls
@@ -353,12 +367,51 @@ static const char *py_oserror(int err)
 /* F_CONN's detail: the error text already in Locust's form. */
 enum { F_HTTP, F_CONN, F_TIMEOUT, F_PROTO };
 
+/* The mix: the answer's first bytes, kept for its captures. */
+static void on_body(void *arg, const char *p, size_t n)
+{
+    conn *c = arg;
+    if (c->clen < CAPTURE_BYTES) {
+        size_t k = n < CAPTURE_BYTES - c->clen ? n : CAPTURE_BYTES - c->clen;
+        memcpy(c->cbuf + c->clen, p, k);
+        c->clen += k;
+    }
+}
+
+static void resp_init(eng *e, conn *c)
+{
+    lg_resp_init(&c->resp);
+    c->clen = 0;
+    if (e->flow) {
+        c->resp.on_body = on_body;
+        c->resp.arg = c;
+    }
+}
+
+/* The mix: the request's session is done with it; in the open model the
+ * session waits for the next arrival. */
+static void sess_release(eng *e, conn *c)
+{
+    if (c->sess == NO_SESS)
+        return;
+    if (e->scn->model == LG_OPEN)
+        e->sq[(e->sq_head + e->sq_n++) % e->ncap] = c->sess;
+    c->sess = NO_SESS;
+}
+
 /* One finished request: status (0 for none) or a failure kind. */
 static void record(eng *e, conn *c, uint64_t now, int status, int fkind, const char *detail)
 {
     lg_result *r = e->res;
     uint64_t lat = (now - c->t_intended) / 1000;
     int fail = status < 200 || status > 299;
+    char why[160] = "";
+    if (e->flow && c->sess != NO_SESS) {
+        /* the mix's verdict: expected statuses and captures */
+        fail = !lg_flow_done(e->scn, &e->sess[c->sess], status, c->cbuf, c->clen, why,
+                             sizeof why);
+        sess_release(e, c);
+    }
     lg_hist_add(e->h_lat, lat);
     if (c->t_sent) /* 0: an owed arrival that was never sent */
         lg_hist_add(e->h_unc, (now - c->t_sent) / 1000);
@@ -383,11 +436,22 @@ static void record(eng *e, conn *c, uint64_t now, int status, int fkind, const c
     r->main.failures += (uint64_t)fail;
     r->main.content += content;
     r->main.rt_sum_ms += ms;
+    lg_entry *en = &r->entries[c->entry];
+    en->requests++;
+    en->failures += (uint64_t)fail;
+    en->content += content;
+    en->rt_sum_ms += ms;
+    lg_hist_add(en->lat, lat);
     if (status >= 100 && status < 1000)
         r->status[status]++;
     if (!fail)
         return;
     char msg[200];
+    if (status && why[0]) {
+        /* as a locustfile's response.failure(why) records it */
+        add_error(e, c->entry, "CatchResponseError", why);
+        return;
+    }
     switch (fkind) {
     case F_HTTP: {
         const char *kind = status >= 500 ? "Server Error" : status >= 400 ? "Client Error"
@@ -395,8 +459,8 @@ static void record(eng *e, conn *c, uint64_t now, int status, int fkind, const c
         /* Locust puts the request's name in the URL's place (locustfile.py
          * posts with name="/ner") */
         snprintf(msg, sizeof msg, "%d %s: %.40s for url: %.100s", status, kind,
-                 c->resp.reason, e->cfg->name ? e->cfg->name : e->url);
-        add_error(e, "HTTPError", msg);
+                 c->resp.reason, e->flow ? en->name : e->cfg->name ? e->cfg->name : e->url);
+        add_error(e, c->entry, "HTTPError", msg);
         break;
     }
     case F_TIMEOUT: {
@@ -409,16 +473,16 @@ static void record(eng *e, conn *c, uint64_t now, int status, int fkind, const c
         py_repr(inner, sizeof inner, msg);
         char full[256];
         snprintf(full, sizeof full, "ReadTimeout(ReadTimeoutError(%s))", inner);
-        add_error_text(e, full);
+        add_error_text(e, c->entry, full);
         break;
     }
     case F_PROTO:
         r->conn_errors++;
-        add_error(e, "ProtocolError", detail);
+        add_error(e, c->entry, "ProtocolError", detail);
         break;
     default:
         r->conn_errors++;
-        add_error_text(e, detail);
+        add_error_text(e, c->entry, detail);
     }
 }
 
@@ -502,16 +566,41 @@ static void start_request(eng *e, conn *c, uint64_t intended)
     c->t_sent = now;
     c->t_intended = intended ? intended : now;
     c->deadline = now + (uint64_t)(e->scn->timeout * 1e9);
-    c->req = e->payload_cursor++;
-    if (e->payload_cursor >= e->cfg->payloads->n)
-        e->payload_cursor = 0;
     c->sent = 0;
     c->retried = 0;
-    lg_resp_init(&c->resp);
+    resp_init(e, c);
     e->busy++;
     if (e->busy > e->res->peak_conns)
         e->res->peak_conns = e->busy;
     e->res->sent++;
+    if (e->flow) {
+        /* the user's own session (closed), or the session that has waited
+         * longest, else a new one (open: never more than the connections) */
+        if (e->scn->model == LG_CLOSED) {
+            c->sess = (uint32_t)(c - e->c);
+        } else if (e->sq_n) {
+            c->sess = e->sq[e->sq_head];
+            e->sq_head = (e->sq_head + 1) % e->ncap;
+            e->sq_n--;
+        } else {
+            c->sess = e->n_sess++;
+            lg_sess_init(&e->sess[c->sess], c->sess + 1);
+        }
+        lg_sess *ss = &e->sess[c->sess];
+        c->entry = e->entry_of[ss->step < e->scn->n_requests ? ss->step : 0];
+        const lg_target *t = e->cfg->target;
+        c->olen = lg_flow_render(e->scn, ss, t->host, t->port, t->base, &e->rng, c->obuf,
+                                 LG_REQ_BYTES);
+        if (!c->olen) { /* cannot happen for a parsed scenario: counted, not sent */
+            record(e, c, now, 0, F_PROTO, "the request could not be rendered");
+            after_request(e, c, now, 1);
+            return;
+        }
+    } else {
+        c->req = e->payload_cursor++;
+        if (e->payload_cursor >= e->cfg->payloads->n)
+            e->payload_cursor = 0;
+    }
     if (c->fd < 0) {
         int rc = conn_open(e, c);
         if (rc < 0) {
@@ -536,7 +625,7 @@ static int retry(eng *e, conn *c, uint64_t now)
     c->retried = 1;
     e->res->retried++;
     c->sent = 0;
-    lg_resp_init(&c->resp);
+    resp_init(e, c);
     int rc = conn_open(e, c);
     if (rc < 0) {
         conn_failed(e, c, now, -rc);
@@ -551,8 +640,8 @@ static int retry(eng *e, conn *c, uint64_t now)
 static void do_send(eng *e, conn *c, uint64_t now)
 {
     const lg_payloads *p = e->cfg->payloads;
-    const char *b = p->buf + p->off[c->req];
-    size_t len = p->len[c->req];
+    const char *b = e->flow ? c->obuf : p->buf + p->off[c->req];
+    size_t len = e->flow ? c->olen : p->len[c->req];
     while (c->sent < len) {
         ssize_t n = send(c->fd, b + c->sent, len - c->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
@@ -918,6 +1007,8 @@ static void owed_expire(eng *e, uint64_t now)
     owed *o;
     conn c;
     memset(&c, 0, sizeof c);
+    c.sess = NO_SESS; /* the arrival never had one: its row is the first request's */
+    c.entry = e->entry_of[0];
     lg_resp_init(&c.resp);
     while ((o = owed_front(e))) {
         c.t_intended = o->next_at;
@@ -1114,6 +1205,48 @@ nomem:
     return LG_ENOMEM;
 }
 
+/* The statistics' rows (one per method and name) and, for a mix, the
+ * sessions and each connection's request and capture buffers. */
+static int entries_init(eng *e)
+{
+    lg_result *r = e->res;
+    const lg_scenario *s = e->scn;
+    e->flow = s->n_requests > 0;
+    size_t n = e->flow ? s->n_requests : 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *m = e->flow ? s->requests[i].method : "POST";
+        const char *nm = e->flow ? s->requests[i].name : e->cfg->name ? e->cfg->name : "";
+        size_t k = 0;
+        while (k < r->n_entries && (strcmp(r->entries[k].method, m) || strcmp(r->entries[k].name, nm)))
+            k++;
+        if (k == r->n_entries) {
+            lg_entry *en = &r->entries[r->n_entries++];
+            snprintf(en->method, sizeof en->method, "%s", m);
+            snprintf(en->name, sizeof en->name, "%s", nm);
+            en->lat = malloc(sizeof *en->lat);
+            if (!en->lat)
+                return -1;
+            lg_hist_reset(en->lat);
+        }
+        e->entry_of[i] = (uint32_t)k;
+    }
+    if (!e->flow)
+        return 0;
+    e->sess = calloc(e->ncap, sizeof *e->sess);
+    e->sq = calloc(e->ncap, sizeof *e->sq);
+    if (!e->sess || !e->sq)
+        return -1;
+    for (uint32_t i = 0; i < e->ncap; i++) {
+        lg_sess_init(&e->sess[i], i + 1);
+        e->c[i].sess = NO_SESS;
+        e->c[i].obuf = malloc(LG_REQ_BYTES);
+        e->c[i].cbuf = malloc(CAPTURE_BYTES);
+        if (!e->c[i].obuf || !e->c[i].cbuf)
+            return -1;
+    }
+    return 0;
+}
+
 static uint32_t max_users(const lg_scenario *s)
 {
     uint32_t m = s->has_warmup ? (uint32_t)s->warmup.users : 0;
@@ -1132,7 +1265,8 @@ lg_err lg_run(const lg_config *cfg, lg_result *res, char *err, size_t errcap)
     lg_hist_reset(&res->all.unc);
     if (err && errcap)
         err[0] = 0;
-    if (!cfg || !cfg->scn || !cfg->target || !cfg->payloads || !cfg->payloads->n)
+    if (!cfg || !cfg->scn || !cfg->target ||
+        (!cfg->scn->n_requests && (!cfg->payloads || !cfg->payloads->n)))
         return LG_EINVAL;
     const lg_scenario *s = cfg->scn;
     double total = lg_scenario_duration(s);
@@ -1191,14 +1325,21 @@ lg_err lg_run(const lg_config *cfg, lg_result *res, char *err, size_t errcap)
     }
     if (!e.c || !e.heap || !e.idle || !e.ready || !e.owed || !e.rbuf || !e.h_lat || !e.h_unc)
         goto out;
+    if (entries_init(&e))
+        goto out;
     lg_hist_reset(e.h_lat);
     lg_hist_reset(e.h_unc);
     rc = (lg_err)loop(&e, err, errcap);
 out:
     if (e.c)
-        for (uint32_t i = 0; i < ncap; i++)
+        for (uint32_t i = 0; i < ncap; i++) {
             if (e.c[i].fd >= 0)
                 close(e.c[i].fd);
+            free(e.c[i].obuf);
+            free(e.c[i].cbuf);
+        }
+    free(e.sess);
+    free(e.sq);
     if (e.ep >= 0)
         close(e.ep);
     free(e.c);
@@ -1221,6 +1362,11 @@ void lg_result_fini(lg_result *res)
     free(res->slices);
     free(res->sp_idx);
     free(res->sp_cnt);
+    for (size_t i = 0; i < res->n_entries; i++) {
+        free(res->entries[i].lat);
+        res->entries[i].lat = NULL;
+    }
+    res->n_entries = 0;
     res->slices = NULL;
     res->sp_idx = NULL;
     res->sp_cnt = NULL;

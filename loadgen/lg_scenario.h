@@ -30,6 +30,34 @@ typedef struct lg_stage {
     double rate_from, rate_to;  /* open: arrivals per second, linear over the stage */
 } lg_stage;
 
+/* A request of a stateful mix (`request` lines, docs/loadlab.md): each
+ * virtual user (closed model) or session (open model) sends the
+ * scenario's requests in order, again and again; templates hold {{...}}
+ * placeholders (generators and variables captured from earlier answers). */
+#define LG_MAX_REQUESTS 8
+#define LG_MAX_VARS 8               /* captured variables of a scenario */
+#define LG_MAX_CAPTURES 4           /* per request */
+#define LG_MAX_EXPECT 8             /* statuses per request */
+#define LG_REQ_PATH 512
+#define LG_REQ_NAME 128
+#define LG_REQ_BODY LG_SCN_MAX_LINE
+#define LG_VAR_NAME 32
+#define LG_VAR_MAX 256              /* bytes of a captured value */
+#define LG_REQ_BYTES 32768          /* a rendered request, head included */
+
+typedef struct lg_request {
+    char method[8];
+    char path[LG_REQ_PATH];     /* template, after the target's base */
+    char name[LG_REQ_NAME];     /* its row in the statistics */
+    int has_body;
+    char body[LG_REQ_BODY];     /* template (sent as application/json) */
+    int n_expect;               /* 0: any 2xx succeeds */
+    int expect[LG_MAX_EXPECT];
+    int n_captures;
+    int cap_var[LG_MAX_CAPTURES]; /* index into lg_scenario.vars */
+    char cap_field[LG_MAX_CAPTURES][LG_VAR_NAME]; /* top-level JSON member of the answer */
+} lg_request;
+
 typedef struct lg_scenario {
     char name[LG_SCN_NAME];
     char description[LG_SCN_DESC];
@@ -40,6 +68,10 @@ typedef struct lg_scenario {
     lg_stage warmup;            /* statistics reset when it ends */
     size_t n_stages;
     lg_stage stages[LG_MAX_STAGES];
+    size_t n_requests;          /* 0: the classic mix (POST --path, --texts) */
+    lg_request requests[LG_MAX_REQUESTS];
+    size_t n_vars;
+    char vars[LG_MAX_VARS][LG_VAR_NAME];
 } lg_scenario;
 
 /* Parses text[0..len) into *out.  source names the text in messages
@@ -70,6 +102,15 @@ const char *lg_builtin_text(size_t i, size_t *len);
 
 /* Writes s back in the file format (for run folders and tests). */
 void lg_scenario_write(const lg_scenario *s, FILE *f);
+
+/* internal (loadgen/flow.c): a `request` line, tok[0] being "request",
+ * body the text after the word "body" (NULL: none), appended to s;
+ * msg (cap bytes) says what is wrong, without the file and line. */
+lg_err lg__request_parse(char **tok, int nt, const char *body, lg_scenario *s, char *msg,
+                         size_t cap);
+
+/* internal (loadgen/flow.c): writes s's requests as `request` lines. */
+void lg__requests_write(const lg_scenario *s, FILE *f);
 
 /* internal: one embedded scenario file (the generated table of
  * $(BUILD)/gen/lg_scenarios.c, from loadgen/embed_scenarios.sh) */

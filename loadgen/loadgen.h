@@ -67,9 +67,10 @@ const char *lg_builtin_sentence(size_t i);
 /* ---- run ------------------------------------------------------------ */
 
 typedef struct lg_config {
-    const lg_scenario *scn;    /* already scaled; borrowed */
+    const lg_scenario *scn;    /* already scaled; borrowed.  With `request`
+                                  lines it sends those (payloads and name unused) */
     const lg_target *target;   /* borrowed */
-    const lg_payloads *payloads; /* borrowed */
+    const lg_payloads *payloads; /* borrowed; the classic mix */
     const char *name;          /* request name in the stats, e.g. "/ner" */
     int progress;              /* 1: a progress line on stderr every second */
     const volatile sig_atomic_t *stop; /* set by a signal handler: end early */
@@ -97,7 +98,18 @@ typedef struct lg_slice {
 typedef struct lg_error_row {
     char msg[256];
     uint64_t count;
+    uint32_t entry;            /* the request it failed on (lg_result.entries) */
 } lg_error_row;
+
+/* One row of the statistics: a request of the mix by method and name
+ * (requests with the same method and name share one, as in Locust). */
+typedef struct lg_entry {
+    char method[8];
+    char name[LG_REQ_NAME];
+    uint64_t requests, failures, content; /* main window */
+    double rt_sum_ms;
+    lg_hist *lat;              /* owned: main window, from the intended send time */
+} lg_entry;
 
 #define LG_MAX_ERROR_ROWS 64
 
@@ -120,6 +132,8 @@ typedef struct lg_result {
     uint32_t peak_users, peak_conns;
     lg_error_row errors[LG_MAX_ERROR_ROWS]; /* main window failures */
     size_t n_errors;
+    lg_entry entries[LG_MAX_REQUESTS]; /* the classic mix: one, POST name */
+    size_t n_entries;
     lg_slice *slices;          /* owned */
     size_t n_slices;
     uint16_t *sp_idx;          /* owned sparse pool */

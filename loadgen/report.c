@@ -255,16 +255,58 @@ static lg_err close_out(FILE *f, const char *name, char *err, size_t errcap)
     return LG_OK;
 }
 
+/* Method and name of row i (a result without rows: POST in->name). */
+static void entry_names(const lg_report_in *in, uint32_t i, const char **method,
+                        const char **name)
+{
+    const lg_result *r = in->res;
+    if (i < r->n_entries) {
+        *method = r->entries[i].method;
+        *name = r->entries[i].name;
+    } else {
+        *method = "POST";
+        *name = in->name;
+    }
+}
+
+/* The rows in Locust's order: sorted by (name, method). */
+static size_t sorted_entries(const lg_result *r, size_t *idx)
+{
+    size_t n = r->n_entries;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0; j--) {
+            const lg_entry *a = &r->entries[idx[j - 1]], *b = &r->entries[idx[j]];
+            int c = strcmp(a->name, b->name);
+            if (c < 0 || (!c && strcmp(a->method, b->method) <= 0))
+                break;
+            size_t t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    return n;
+}
+
 static lg_err write_stats_csv(const lg_report_in *in, const char *dir, char *err, size_t errcap)
 {
     const lg_result *r = in->res;
     FILE *f = open_out(dir, in->prefix, "stats.csv", err, errcap);
     if (!f)
         return LG_EIO;
+    double last = r->main.requests ? r->last_ts : 0;
     lstat s = {r->main.requests, r->main.failures, r->main.content, r->main.rt_sum_ms,
-               r->t_reset, r->main.requests ? r->last_ts : 0, (lg_hist *)&r->main.lat};
+               r->t_reset, last, (lg_hist *)&r->main.lat};
     fprintf(f, "%s\r\n", STATS_HEAD);
-    stats_row(f, "POST", in->name, &s);
+    size_t idx[LG_MAX_REQUESTS];
+    for (size_t k = 0, n = sorted_entries(r, idx); k < n; k++) {
+        const lg_entry *en = &r->entries[idx[k]];
+        lstat es = {en->requests, en->failures, en->content, en->rt_sum_ms, r->t_reset,
+                    en->requests ? last : 0, en->lat};
+        stats_row(f, en->method, en->name, &es);
+    }
+    if (!r->n_entries) /* a result without rows: the whole window as POST name */
+        stats_row(f, "POST", in->name, &s);
     stats_row(f, "", "Aggregated", &s);
     return close_out(f, "stats.csv", err, errcap);
 }
@@ -278,8 +320,11 @@ static lg_err write_failures_csv(const lg_report_in *in, const char *dir, char *
         return LG_EIO;
     fprintf(f, "%s\r\n", FAILURES_HEAD);
     for (size_t i = 0; i < r->n_errors; i++) {
-        fputs("POST,", f);
-        csv_field(f, in->name);
+        const char *m, *nm;
+        entry_names(in, r->errors[i].entry, &m, &nm);
+        csv_field(f, m);
+        putc(',', f);
+        csv_field(f, nm);
         putc(',', f);
         csv_field(f, r->errors[i].msg);
         fprintf(f, ",%llu\r\n", (unsigned long long)r->errors[i].count);
@@ -452,10 +497,13 @@ static lg_err write_summary(const lg_report_in *in, const char *dir, char *err, 
             a, b, c, r->t_start, r->t_reset, r->t_end, in->scn->has_warmup ? "true" : "false",
             r->interrupted ? "true" : "false");
     double win = r->main.requests && r->last_ts > r->t_reset ? r->last_ts - r->t_reset : 0;
-    fprintf(f, "\"requests\":%llu,\"failures\":%llu,\"rps\":%.3f,\"timeouts\":%llu,"
+    fprintf(f, "\"requests\":%llu,\"failures\":%llu,\"rps\":%.3f,\"avg_ms\":%.3f,"
+               "\"timeouts\":%llu,"
                "\"connection_errors\":%llu,\"avg_content_bytes\":%.2f,\"latency_ms\":",
             (unsigned long long)r->main.requests, (unsigned long long)r->main.failures,
-            win > 0 ? (double)r->main.requests / win : 0.0, (unsigned long long)r->timeouts,
+            win > 0 ? (double)r->main.requests / win : 0.0,
+            r->main.requests ? r->main.rt_sum_ms / (double)r->main.requests : 0.0,
+            (unsigned long long)r->timeouts,
             (unsigned long long)r->conn_errors,
             r->main.requests ? (double)r->main.content / (double)r->main.requests : 0.0);
     json_pcts(f, &r->main.lat);
@@ -468,10 +516,30 @@ static lg_err write_summary(const lg_report_in *in, const char *dir, char *err, 
             fprintf(f, "%s\"%d\":%llu", first ? "" : ",", i, (unsigned long long)r->status[i]);
             first = 0;
         }
-    fputs("},\"errors\":[", f);
+    fputs("},\"by_name\":[", f);
+    size_t idx[LG_MAX_REQUESTS];
+    for (size_t k = 0, n = sorted_entries(r, idx); k < n; k++) {
+        const lg_entry *en = &r->entries[idx[k]];
+        fprintf(f, "%s{\"method\":", k ? "," : "");
+        lg_json_str(f, en->method, strlen(en->method));
+        fputs(",\"name\":", f);
+        lg_json_str(f, en->name, strlen(en->name));
+        fprintf(f, ",\"requests\":%llu,\"failures\":%llu,\"avg_ms\":%.3f,\"latency_ms\":",
+                (unsigned long long)en->requests, (unsigned long long)en->failures,
+                en->requests ? en->rt_sum_ms / (double)en->requests : 0.0);
+        json_pcts(f, en->lat);
+        fputc('}', f);
+    }
+    fputs("],\"errors\":[", f);
     for (size_t i = 0; i < r->n_errors; i++) {
-        fprintf(f, "%s{\"count\":%llu,\"error\":", i ? "," : "",
+        const char *em, *enm;
+        entry_names(in, r->errors[i].entry, &em, &enm);
+        fprintf(f, "%s{\"count\":%llu,\"method\":", i ? "," : "",
                 (unsigned long long)r->errors[i].count);
+        lg_json_str(f, em, strlen(em));
+        fputs(",\"name\":", f);
+        lg_json_str(f, enm, strlen(enm));
+        fputs(",\"error\":", f);
         lg_json_str(f, r->errors[i].msg, strlen(r->errors[i].msg));
         fputc('}', f);
     }
@@ -658,23 +726,36 @@ static void html_tables(FILE *f, const lg_report_in *in)
     const lg_result *r = in->res;
     const lg_stats *m = &r->main;
     double win = m->requests && r->last_ts > r->t_reset ? r->last_ts - r->t_reset : 0;
+    /* the rows (Locust's order), then Aggregated */
+    size_t idx[LG_MAX_REQUESTS], nrow = sorted_entries(r, idx);
+    lg_entry agg = {"", "Aggregated", m->requests, m->failures, m->content, m->rt_sum_ms,
+                    (lg_hist *)&m->lat};
+    lg_entry one = agg;
+    snprintf(one.method, sizeof one.method, "POST");
+    snprintf(one.name, sizeof one.name, "%s", in->name);
+    const lg_entry *rows[LG_MAX_REQUESTS + 1];
+    for (size_t k = 0; k < nrow; k++)
+        rows[k] = &r->entries[idx[k]];
+    if (!nrow)
+        rows[nrow++] = &one;
+    rows[nrow++] = &agg;
     fputs("<h2>Request statistics</h2><table><tr><th>Type</th><th>Name</th><th># Requests</th>"
           "<th># Fails</th><th>Average (ms)</th><th>Min (ms)</th><th>Max (ms)</th>"
           "<th>Average size (bytes)</th><th>RPS</th><th>Failures/s</th></tr>\n", f);
-    for (int row = 0; row < 2; row++) {
-        fputs(row ? "<tr><td></td><td>Aggregated</td>" : "<tr><td>POST</td><td>", f);
-        if (!row) {
-            lg_html_str(f, in->name);
-            fputs("</td>", f);
-        }
-        fprintf(f, "<td>%llu</td><td>%llu</td>", (unsigned long long)m->requests,
-                (unsigned long long)m->failures);
-        td_num(f, m->requests ? m->rt_sum_ms / (double)m->requests : 0, 2);
-        td_num(f, m->lat.total ? (double)m->lat.min_us / 1000 : 0, 0);
-        td_num(f, (double)m->lat.max_us / 1000, 0);
-        td_num(f, m->requests ? (double)m->content / (double)m->requests : 0, 2);
-        td_num(f, win > 0 ? (double)m->requests / win : 0, 2);
-        td_num(f, win > 0 ? (double)m->failures / win : 0, 2);
+    for (size_t k = 0; k < nrow; k++) {
+        const lg_entry *en = rows[k];
+        fputs("<tr><td>", f);
+        lg_html_str(f, en->method);
+        fputs("</td><td>", f);
+        lg_html_str(f, en->name);
+        fprintf(f, "</td><td>%llu</td><td>%llu</td>", (unsigned long long)en->requests,
+                (unsigned long long)en->failures);
+        td_num(f, en->requests ? en->rt_sum_ms / (double)en->requests : 0, 2);
+        td_num(f, en->lat->total ? (double)en->lat->min_us / 1000 : 0, 0);
+        td_num(f, (double)en->lat->max_us / 1000, 0);
+        td_num(f, en->requests ? (double)en->content / (double)en->requests : 0, 2);
+        td_num(f, win > 0 ? (double)en->requests / win : 0, 2);
+        td_num(f, win > 0 ? (double)en->failures / win : 0, 2);
         fputs("</tr>\n", f);
     }
     fputs("</table>\n<h2>Response time statistics</h2><table><tr><th>Method</th><th>Name</th>",
@@ -684,16 +765,17 @@ static void html_tables(FILE *f, const lg_report_in *in)
     for (size_t i = 0; i < 8; i++)
         fprintf(f, "<th>%s%%ile (ms)</th>", rn[i]);
     fputs("</tr>\n", f);
-    for (int row = 0; row < 2; row++) {
-        fputs(row ? "<tr><td></td><td>Aggregated</td>" : "<tr><td>POST</td><td>", f);
-        if (!row) {
-            lg_html_str(f, in->name);
-            fputs("</td>", f);
-        }
+    for (size_t k = 0; k < nrow; k++) {
+        const lg_entry *en = rows[k];
+        fputs("<tr><td>", f);
+        lg_html_str(f, en->method);
+        fputs("</td><td>", f);
+        lg_html_str(f, en->name);
+        fputs("</td>", f);
         for (size_t i = 0; i < 8; i++) {
             int is_int;
-            double v = m->lat.total ? locust_round((double)lg_hist_percentile(&m->lat, rp[i]) /
-                                                   1000, &is_int) : 0;
+            double v = en->lat->total
+                ? locust_round((double)lg_hist_percentile(en->lat, rp[i]) / 1000, &is_int) : 0;
             td_num(f, v, 0);
         }
         fputs("</tr>\n", f);
@@ -717,8 +799,12 @@ static void html_tables(FILE *f, const lg_report_in *in)
     fputs("</table>\n<h2>Failures statistics</h2><table><tr><th># Failures</th><th>Method</th>"
           "<th>Name</th><th>Message</th></tr>\n", f);
     for (size_t i = 0; i < r->n_errors; i++) {
-        fprintf(f, "<tr><td>%llu</td><td>POST</td><td>", (unsigned long long)r->errors[i].count);
-        lg_html_str(f, in->name);
+        const char *em, *enm;
+        entry_names(in, r->errors[i].entry, &em, &enm);
+        fprintf(f, "<tr><td>%llu</td><td>", (unsigned long long)r->errors[i].count);
+        lg_html_str(f, em);
+        fputs("</td><td>", f);
+        lg_html_str(f, enm);
         fputs("</td><td>", f);
         lg_html_str(f, r->errors[i].msg);
         fputs("</td></tr>\n", f);

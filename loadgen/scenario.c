@@ -263,6 +263,7 @@ lg_err lg_scenario_parse(const char *text, size_t len, const char *source,
             continue;
         }
         char *tok[MAX_TOKENS];
+        const char *body = NULL; /* a request's body: the rest of the line */
         int nt = 0;
         for (char *s = buf; *s;) {
             while (*s == ' ' || *s == '\t' || *s == '\r')
@@ -276,6 +277,11 @@ lg_err lg_scenario_parse(const char *text, size_t len, const char *source,
                 s++;
             if (*s)
                 *s++ = 0;
+            if (nt > 1 && !strcmp(tok[0], "request") && !strcmp(tok[nt - 1], "body")) {
+                body = s + strspn(s, " \t");
+                nt--;
+                break;
+            }
         }
         if (!nt)
             continue;
@@ -324,9 +330,17 @@ lg_err lg_scenario_parse(const char *text, size_t len, const char *source,
             }
             stage_line_no[out->n_stages] = c.line;
             rc = stage_line(&c, tok, nt, &out->stages[out->n_stages++]);
+        } else if (!strcmp(d, "request")) {
+            char msg[256];
+            rc = lg__request_parse(tok, nt, body, out, msg, sizeof msg);
+            if (rc) {
+                perr(&c, "%s", msg);
+                return rc;
+            }
         } else {
             return perr(&c, "unknown directive '%s' (expected name, description, model, "
-                            "think, spawn-rate, timeout, connections, warmup or stage)", d);
+                            "think, spawn-rate, timeout, connections, warmup, stage or "
+                            "request)", d);
         }
         if (rc)
             return rc;
@@ -544,4 +558,5 @@ void lg_scenario_write(const lg_scenario *s, FILE *f)
         write_stage(s, &s->warmup, "warmup", f);
     for (size_t i = 0; i < s->n_stages; i++)
         write_stage(s, &s->stages[i], "stage", f);
+    lg__requests_write(s, f);
 }

@@ -66,9 +66,9 @@ $(FUZZBUILD)/fuzz_extract_line: tests/fuzz/fuzz_extract_line.c cli/cmd_extract.c
 	@mkdir -p $(FUZZBUILD)
 	$(FCC) $(FFLAGS) -Icli -Iloadgen $< cli/cmd_extract.c cli/util.c loadgen/common.c $(LIB_SRC) -o $@ -lpcre2-8 -lyaml -ljansson -lm
 
-$(FUZZBUILD)/fuzz_scenario: tests/fuzz/fuzz_scenario.c loadgen/scenario.c loadgen/common.c $(wildcard loadgen/*.h)
+$(FUZZBUILD)/fuzz_scenario: tests/fuzz/fuzz_scenario.c loadgen/scenario.c loadgen/flow.c loadgen/common.c $(wildcard loadgen/*.h)
 	@mkdir -p $(FUZZBUILD)
-	$(FCC) $(FFLAGS) -Iloadgen -DLG_NO_BUILTINS $< loadgen/scenario.c loadgen/common.c -o $@ -lm
+	$(FCC) $(FFLAGS) -Iloadgen -DLG_NO_BUILTINS $< loadgen/scenario.c loadgen/flow.c loadgen/common.c -o $@ -lm
 
 $(FUZZBUILD)/fuzz_http_response: tests/fuzz/fuzz_http_response.c lib/http_resp.c include/nerd/http_resp.h
 	@mkdir -p $(FUZZBUILD)
