@@ -274,9 +274,11 @@ lg_err lg__request_parse(char **tok, int nt, const char *body, lg_scenario *s, c
                 snprintf(msg, cap, "request: name longer than %d bytes", LG_REQ_NAME - 1);
                 return LG_ESYNTAX;
             }
-            snprintf(r->name, sizeof r->name, "%s", a);
+            memset(r->name, 0, sizeof r->name); /* the last name counts */
+            memcpy(r->name, a, strlen(a));
         } else if (!strcmp(k, "expect")) {
-            r->n_expect = 0;
+            r->n_expect = 0; /* the last expect counts */
+            memset(r->expect, 0, sizeof r->expect);
             for (const char *p = a; *p;) {
                 char *e;
                 long v = strtol(p, &e, 10);

@@ -1,13 +1,18 @@
 /* libFuzzer target: the load lab's scenario-file parser
- * (loadgen/scenario.c).  Any input must parse or fail with a message that
- * names its line; a parsed scenario must be within the caps, survive
- * --time-scale and read back identically from lg_scenario_write's text. */
+ * (loadgen/scenario.c, with request lines: loadgen/flow.c).  Any input
+ * must parse or fail with a message that names its line; a parsed
+ * scenario must be within the caps, survive --time-scale and read back
+ * identically from lg_scenario_write's text; each of its requests renders
+ * within LG_REQ_BYTES with every variable at its longest.  The input is
+ * also an answer for the JSON member scanner (lg_json_member, whose
+ * result must fit what it was given). */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lg_flow.h"
 #include "lg_scenario.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -26,7 +31,12 @@ static void check_stage(const lg_scenario *s, const lg_stage *st)
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     static lg_scenario s, t;
-    char err[512];
+    static lg_sess ss;
+    static char req[LG_REQ_BYTES];
+    char err[512], v[LG_VAR_MAX];
+    long vl = lg_json_member((const char *)data, size, "id", v, sizeof v);
+    if (vl >= (long)sizeof v || (vl >= 0 && v[vl]))
+        abort();
     lg_err rc = lg_scenario_parse((const char *)data, size, "fuzz", &s, err, sizeof err);
     if (rc) {
         if ((rc != LG_ESYNTAX && rc != LG_ELIMIT) || strncmp(err, "fuzz:", 5))
@@ -40,6 +50,22 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         check_stage(&s, &s.stages[i]);
     if (s.has_warmup)
         check_stage(&s, &s.warmup);
+    /* every request renders, variables at their longest (control characters: the
+     * most escaping), within the cap */
+    lg_sess_init(&ss, 1);
+    for (size_t k = 0; k < s.n_vars; k++) {
+        memset(ss.val[k], 1, LG_VAR_MAX - 1);
+        ss.len[k] = LG_VAR_MAX - 1;
+        ss.set |= 1u << k;
+    }
+    uint64_t rng = 1;
+    for (size_t i = 0; i < s.n_requests; i++) {
+        ss.step = (uint32_t)i;
+        size_t n = lg_flow_render(&s, &ss, "127.0.0.1", 65535,
+                                  "/a-base-path-of-some-length", &rng, req, sizeof req);
+        if (!n || n > sizeof req)
+            abort();
+    }
     /* written out it reads back to the same values, to the nanosecond or
      * 1e-9 relative for long stages (the writer keeps 12 fractional digits
      * of a second), unless a value prints in exponent form, which the
@@ -52,7 +78,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     if (!strstr(buf, "e-") && !strstr(buf, "e+")) {
         if (lg_scenario_parse(buf, bl, "written", &t, err, sizeof err))
             abort();
-        if (t.n_stages != s.n_stages || t.model != s.model || t.has_warmup != s.has_warmup)
+        if (t.n_stages != s.n_stages || t.model != s.model || t.has_warmup != s.has_warmup ||
+            t.n_requests != s.n_requests || memcmp(t.requests, s.requests, sizeof s.requests))
             abort();
         for (size_t i = 0; i < s.n_stages; i++)
             if (fabs(t.stages[i].duration - s.stages[i].duration) >

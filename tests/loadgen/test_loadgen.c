@@ -5,8 +5,10 @@
  * interim responses, errors), scenario files (tests/data/loadgen/
  * scenarios: good files' values, bad files' exact messages with line
  * numbers; the built-in scenarios' study parameters, --time-scale),
- * Python float repr, loopback-only targets, payloads, and the Locust CSV
- * headers of a report against those captured from Debian's locust.
+ * Python float repr, loopback-only targets, payloads, the Locust CSV
+ * headers of a report against those captured from Debian's locust, and
+ * stateful mixes (request lines rendered, answers judged and captured,
+ * the JSON member scanner, one statistics row per request name).
  * Run from the repository root.
  */
 #define _GNU_SOURCE
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "lg_flow.h"
 #include "lg_resp.h"
 #include "loadgen.h"
 
@@ -321,11 +324,11 @@ static void test_builtins(void)
 {
     static lg_scenario s;
     char err[512];
-    CHECK(lg_builtin_count() == 8, "%zu built-in scenarios", lg_builtin_count());
+    CHECK(lg_builtin_count() == 9, "%zu built-in scenarios", lg_builtin_count());
     for (size_t i = 0; i < lg_builtin_count(); i++) {
         const char *name = lg_builtin_name(i);
         CHECK(lg_scenario_load(name, &s, err, sizeof err) == 0, "%s: %s", name, err);
-        if (!strcmp(name, "lab-stress")) /* the AWS lab's, not the study's: checked below */
+        if (!strncmp(name, "lab-", 4)) /* the AWS lab's, not the study's: checked below */
             continue;
         CHECK(!strcmp(s.name, name) && s.model == LG_CLOSED && s.has_warmup && s.timeout == 30,
               "%s header", name);
@@ -370,6 +373,15 @@ static void test_builtins(void)
     CHECK(lg_scenario_load("lab-stress", &s, err, sizeof err) == 0 && !s.has_warmup &&
           s.n_stages == 2 && s.stages[0].users == 100 && s.stages[0].spawn_rate == 3 &&
           s.stages[0].think_max == 0 && s.stages[1].users == 100, "lab-stress");
+    /* its products mix: the same load, create -> get -> list -> delete */
+    CHECK(lg_scenario_load("lab-products", &s, err, sizeof err) == 0 && !s.has_warmup &&
+          s.n_stages == 2 && s.stages[0].users == 100 && s.stages[0].spawn_rate == 3 &&
+          s.stages[0].think_max == 0 && s.n_requests == 4 &&
+          !strcmp(s.requests[0].method, "POST") && s.requests[0].expect[0] == 201 &&
+          s.requests[0].n_captures == 1 && !strcmp(s.requests[1].name, "/products/[id]") &&
+          !strcmp(s.requests[2].path, "/products?limit=20") &&
+          !strcmp(s.requests[2].name, "/products") && !strcmp(s.requests[3].method, "DELETE"),
+          "lab-products");
 }
 
 static void test_pyfloat(void)
@@ -550,6 +562,207 @@ static void test_csv_headers(void)
     rmdir(dir);
 }
 
+/* Stateful mixes: request lines, rendering, verdicts and captures. */
+static void test_flow(void)
+{
+    static lg_scenario s, t;
+    char err[512];
+    CHECK(lg_scenario_load(DATA "/scenarios/good-requests.scn", &s, err, sizeof err) == 0, "%s", err);
+    CHECK(s.n_requests == 3 && s.n_vars == 2 && !strcmp(s.vars[0], "id") &&
+          !strcmp(s.vars[1], "v"), "%zu requests, %zu vars", s.n_requests, s.n_vars);
+    const lg_request *r = &s.requests[0];
+    CHECK(!strcmp(r->method, "POST") && !strcmp(r->path, "/items") && !strcmp(r->name, "/items") &&
+          r->n_expect == 2 && r->expect[0] == 201 && r->expect[1] == 200 && r->n_captures == 2 &&
+          r->cap_var[1] == 1 && !strcmp(r->cap_field[1], "version") && r->has_body &&
+          !strncmp(r->body, "{\"name\":\"{{pick:a b|c\\\"d}}\"", 27), "first request: %s", r->body);
+    CHECK(!strcmp(s.requests[1].name, "/items/[id]?v=[v]") && !s.requests[1].has_body &&
+          !s.requests[1].n_expect, "default name '%s'", s.requests[1].name);
+    /* written out, it reads back the same */
+    char *buf = NULL;
+    size_t bl = 0;
+    FILE *f = open_memstream(&buf, &bl);
+    lg_scenario_write(&s, f);
+    fclose(f);
+    CHECK(lg_scenario_parse(buf, bl, "written", &t, err, sizeof err) == 0 && t.n_requests == 3 &&
+          !memcmp(t.requests, s.requests, sizeof s.requests), "written: %s\n%s", err, buf);
+    free(buf);
+
+    /* rendering: generators in the body, JSON-escaped */
+    lg_sess ss;
+    lg_sess_init(&ss, 7);
+    uint64_t rng = 42;
+    char out[LG_REQ_BYTES];
+    int seen_ab = 0, seen_cd = 0, ok_all = 1;
+    for (int k = 0; k < 200; k++) {
+        size_t n = lg_flow_render(&s, &ss, "127.0.0.1", 3000, "/Prod", &rng, out, sizeof out);
+        out[n] = 0;
+        const char *b = strstr(out, "\r\n\r\n");
+        char name[16] = "", u[40] = "";
+        int iv = -1, who = -1, it = -1;
+        double pv = -1;
+        int m = b ? sscanf(b + 4, "{\"name\":\"%15[^\"]", name) : 0;
+        seen_ab |= !strcmp(name, "a b");
+        seen_cd |= b && !strncmp(b + 4, "{\"name\":\"c\\\\\\\"d\",", 16);
+        const char *q = b ? strstr(b, "\"n\":") : NULL;
+        if (q)
+            m += sscanf(q, "\"n\":%d,\"p\":%lf,\"u\":\"%36[0-9a-f-]\",\"who\":%d,\"it\":%d}",
+                        &iv, &pv, u, &who, &it);
+        char cl[48];
+        snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", b ? strlen(b + 4) : 0);
+        ok_all &= n > 0 && !strncmp(out, "POST /Prod/items HTTP/1.1\r\nHost: 127.0.0.1:3000\r\n", 48) &&
+                  strstr(out, "Content-Type: application/json\r\n") && strstr(out, cl) && m == 6 &&
+                  iv >= 1 && iv <= 9 && pv >= 0.5 && pv <= 2.25 && strlen(u) == 36 &&
+                  u[14] == '4' && strchr("89ab", u[19]) && who == 7 && it == 1;
+        const char *pp = b ? strstr(b, "\"p\":") : NULL;
+        ok_all &= pp && pp[5] == '.' && pp[8] == ','; /* two decimals: 0.50, 2.25 */
+        if (!ok_all) {
+            CHECK(0, "render %d: %s", k, out);
+            break;
+        }
+    }
+    CHECK(ok_all && seen_ab && seen_cd, "pick choices: %d %d", seen_ab, seen_cd);
+
+    /* the answer: expected statuses, captures (percent-encoded in a path) */
+    char why[160];
+    const char *ans = "{\"id\":\"a b/\\u00e9\",\"version\":12.5,\"tags\":[\"}\",{\"x\":1}]}";
+    CHECK(!lg_flow_done(&s, &ss, 500, ans, strlen(ans), why, sizeof why) &&
+          !strcmp(why, "status 500, expected 201 or 200") && ss.step == 0 && ss.iter == 2,
+          "500: '%s' step %u iter %llu", why, ss.step, (unsigned long long)ss.iter);
+    const char *noid = "{\"version\":1}";
+    CHECK(!lg_flow_done(&s, &ss, 201, noid, strlen(noid), why, sizeof why) &&
+          !strcmp(why, "no \"id\" in the answer") && ss.step == 0 && ss.iter == 3 && !ss.set,
+          "missing capture: '%s'", why);
+    CHECK(lg_flow_done(&s, &ss, 201, ans, strlen(ans), why, sizeof why) && !why[0] && ss.step == 1 &&
+          ss.set == 3 && !strcmp(ss.val[0], "a b/\xc3\xa9") && !strcmp(ss.val[1], "12.5"),
+          "captured '%s' '%s'", ss.val[0], ss.val[1]);
+    size_t n = lg_flow_render(&s, &ss, "localhost", 8080, "", &rng, out, sizeof out);
+    out[n] = 0;
+    CHECK(!strcmp(out, "GET /items/a%20b%2F%C3%A9?v=12.5 HTTP/1.1\r\nHost: localhost:8080\r\n"
+                       "User-Agent: nerd-bench\r\nAccept: */*\r\n\r\n"), "GET: %s", out);
+    /* a failure without captures moves on; the last wraps to a new iteration */
+    CHECK(!lg_flow_done(&s, &ss, 0, "", 0, why, sizeof why) && !why[0] && ss.step == 2 &&
+          ss.set == 3, "connection error: step %u", ss.step);
+    CHECK(lg_flow_done(&s, &ss, 404, "", 0, why, sizeof why) && ss.step == 0 && ss.iter == 4 &&
+          !ss.set, "404 expected: step %u", ss.step);
+    ss.step = 1; /* a variable without a value: not renderable */
+    CHECK(lg_flow_render(&s, &ss, "h", 1, "", &rng, out, sizeof out) == 0, "unset variable");
+    ss.step = 0;
+    CHECK(lg_flow_render(&s, &ss, "h", 1, "", &rng, out, 100) == 0, "too small a buffer");
+    /* without expect, any 2xx */
+    static lg_scenario g;
+    const char *plain = "stage 1s users 1\nrequest GET /a\n";
+    CHECK(lg_scenario_parse(plain, strlen(plain), "p", &g, err, sizeof err) == 0, "%s", err);
+    lg_sess_init(&ss, 1);
+    CHECK(lg_flow_done(&g, &ss, 204, "", 0, why, sizeof why) && ss.iter == 2, "204");
+    CHECK(!lg_flow_done(&g, &ss, 404, "", 0, why, sizeof why) && !why[0], "404 without expect");
+
+    /* the JSON member scanner */
+    char v[16];
+    static const struct {
+        const char *json, *field, *want; /* want NULL: -1 */
+    } jc[] = {
+        {"{\"a\":1,\"id\":\"x\"}", "id", "x"},
+        {" { \"id\" : -1.5e3 } ", "id", "-1.5e3"},
+        {"{\"n\":{\"id\":\"inner\"},\"id\":\"outer\"}", "id", "outer"},
+        {"{\"s\":\"{\\\"id\\\":1}\",\"id\":\"k\"}", "id", "k"},
+        {"{\"id\":\"\\ud83d\\ude00\"}", "id", "\xf0\x9f\x98\x80"},
+        {"{\"i\\u0064\":\"esc\"}", "id", "esc"},
+        {"{\"id\":\"0123456789abcdef\"}", "id", NULL},   /* 16 bytes do not fit in 16 */
+        {"{\"id\":true}", "id", NULL},
+        {"{\"id\":null}", "id", NULL},
+        {"{\"id\":{\"x\":1}}", "id", NULL},
+        {"[\"id\",\"x\"]", "id", NULL},
+        {"{\"a\":1}", "id", NULL},
+        {"{}", "id", NULL},
+        {"{\"a\":[1,2}", "id", NULL},
+        {"{\"id\":\"\\ud800\"}", "id", NULL},
+        {"{\"id\":\"x", "id", NULL},
+        {"{\"a\" 1,\"id\":\"x\"}", "id", NULL},
+        {"", "id", NULL},
+    };
+    for (size_t i = 0; i < sizeof jc / sizeof *jc; i++) {
+        long l = lg_json_member(jc[i].json, strlen(jc[i].json), jc[i].field, v, sizeof v);
+        if (jc[i].want)
+            CHECK(l == (long)strlen(jc[i].want) && !strcmp(v, jc[i].want), "json %zu: %ld '%s'", i,
+                  l, l >= 0 ? v : "");
+        else
+            CHECK(l == -1, "json %zu: %ld, want -1", i, l);
+    }
+}
+
+/* A mix's statistics: one Locust row per method and name, in Locust's
+ * order (name, then method), failures under their request. */
+static void test_entry_rows(void)
+{
+    static lg_result r;
+    static lg_hist h1, h2;
+    memset(&r, 0, sizeof r);
+    lg_hist_reset(&r.main.lat);
+    lg_hist_reset(&r.main.unc);
+    lg_hist_reset(&r.all.lat);
+    lg_hist_reset(&r.all.unc);
+    lg_hist_reset(&h1);
+    lg_hist_reset(&h2);
+    r.t_start = r.t_reset = 1700000000;
+    r.t_end = r.last_ts = 1700000002;
+    r.n_entries = 2;
+    r.entries[0] = (lg_entry){"POST", "/products", 2, 0, 80, 4.0, &h1};
+    r.entries[1] = (lg_entry){"GET", "/products", 1, 1, 10, 3.0, &h2};
+    lg_hist_add(&h1, 1000);
+    lg_hist_add(&h1, 3000);
+    lg_hist_add(&h2, 3000);
+    r.main = (lg_stats){3, 1, 90, 7.0, r.main.lat, r.main.unc};
+    lg_hist_add(&r.main.lat, 1000);
+    lg_hist_add(&r.main.lat, 3000);
+    lg_hist_add(&r.main.lat, 3000);
+    r.n_errors = 1;
+    r.errors[0] = (lg_error_row){"CatchResponseError('status 500, expected 200')", 1, 1};
+    lg_scenario s;
+    char err[512];
+    lg_scenario_parse("stage 3s users 1\n", 17, "t", &s, err, sizeof err);
+    lg_target t;
+    lg_target_parse("http://127.0.0.1:3000/Prod", &t, err, sizeof err);
+    char dir[] = "/tmp/lg-rows-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    lg_report_in in = {&s, &t, &r, "", "mix", 1.0, NULL, "none"};
+    CHECK(lg_report_write(&in, dir, err, sizeof err) == 0, "report: %s", err);
+    char path[512], l[4][512] = {"", "", "", ""};
+    snprintf(path, sizeof path, "%s/mix_stats.csv", dir);
+    FILE *g = fopen(path, "r");
+    for (int i = 0; g && i < 4; i++)
+        if (!fgets(l[i], sizeof l[i], g))
+            break;
+    if (g)
+        fclose(g);
+    CHECK(!strncmp(l[1], "GET,/products,1,1,3,3.0,", 24), "row 1: %s", l[1]);
+    CHECK(!strncmp(l[2], "POST,/products,2,0,1,2.0,", 25), "row 2: %s", l[2]);
+    CHECK(!strncmp(l[3], ",Aggregated,3,1,3,", 18), "row 3: %s", l[3]);
+    snprintf(path, sizeof path, "%s/mix_failures.csv", dir);
+    g = fopen(path, "r");
+    if (g && fgets(l[0], sizeof l[0], g))
+        fgets(l[0], sizeof l[0], g);
+    if (g)
+        fclose(g);
+    CHECK(!strcmp(l[0], "GET,/products,\"CatchResponseError('status 500, expected 200')\",1\r\n"),
+          "failure row: %s", l[0]);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    size_t sl;
+    char *sj = slurp(path, &sl);
+    CHECK(sj && strstr(sj, "\"by_name\":[{\"method\":\"GET\",\"name\":\"/products\",\"requests\":1,"
+                           "\"failures\":1,\"avg_ms\":3.000,"), "summary: %.300s", sj ? sj : "");
+    CHECK(sj && strstr(sj, "{\"count\":1,\"method\":\"GET\",\"name\":\"/products\",\"error\":"),
+          "summary errors");
+    free(sj);
+    static const char *const files[] = {"mix_stats.csv", "mix_stats_history.csv",
+                                        "mix_failures.csv", "mix_exceptions.csv",
+                                        "per_second.csv", "summary.json", "report.html"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_hist();
@@ -560,5 +773,7 @@ int main(void)
     test_target();
     test_payloads();
     test_csv_headers();
+    test_flow();
+    test_entry_rows();
     return check_done("test_loadgen");
 }
