@@ -97,7 +97,7 @@ UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
 .PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction \
-        build-NerKeyFunction experiments run-lab build-ProductApiFunction node-ric node-ric-install install
+        build-NerKeyFunction experiments run-lab lab build-ProductApiFunction node-ric node-ric-install install
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap \
      $(BUILD)/functions/products/bootstrap
@@ -359,6 +359,25 @@ experiments: deps
 	$(MAKE) build-NerFunction ARTIFACTS_DIR=$(RUN_ARTIFACTS)/NerFunction
 	loadgen/experiments.sh $(BUILD)/nerd $(RUN_ARTIFACTS) runs/experiments $(TIME_SCALE) "$(EXPERIMENTS)"
 	python3 loadgen/results.py runs/experiments docs/results.md
+
+# `make lab`: the AWS lab's tasks 2-5 (128 MB; 3008 MB; provisioned
+# concurrency = task 3's peak; reserved concurrency) against its products
+# API (lab/template.yaml), each on a fresh platform, loaded by `nerd bench
+# --scenario lab-products` (the lab's 100 Locust users at 3/s), then
+# docs/lab-results.md (loadgen/lab.sh, loadgen/lab_results.py; about 5
+# minutes per runtime at TIME_SCALE=1).  RUNTIMES="c python" runs each
+# task per runtime (the template's ProductsRuntime parameter) and compares
+# them; LAB_TASKS="2 3" runs only those.
+RUNTIMES ?= c
+LAB_TASKS ?= 2 3 4 5
+LAB_RUNS ?= runs/lab
+lab: deps
+	@missing=""; for p in $(EXP_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	$(MAKE) all
+	$(MAKE) build-ProductApiFunction ARTIFACTS_DIR=$(LAB_ARTIFACTS)/ProductApiFunction
+	loadgen/lab.sh $(BUILD)/nerd $(LAB_ARTIFACTS) $(LAB_RUNS) $(TIME_SCALE) "$(RUNTIMES)" "$(LAB_TASKS)"
+	python3 loadgen/lab_results.py $(LAB_RUNS) docs/lab-results.md
 
 # ---- model ---------------------------------------------------------------
 model: deps
