@@ -52,3 +52,7 @@ bench/loadgen.sh "$NERD"
 
 # the local DynamoDB service against AWS's DynamoDB Local, same run
 bench/dynamodb.sh "$NERD"
+
+# the AWS lab's products API through the platform at the lab's 200 req/s
+# (open loop, 128 MB, the lab's mix), same run
+bench/lab.sh "$NERD"
