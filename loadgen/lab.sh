@@ -23,7 +23,8 @@
 # OUT_DIR: one run folder per task and runtime, OUT_DIR/RUNTIME-taskN
 # (nerd bench's CSV files, report.html, summary.json, provider_metrics.json,
 # plus provider_60s.json: the platform's per-minute series for the window,
-# parameters.txt, limits.txt and log_summary.json: what the platform's
+# parameters.txt, limits.txt, loadavg.txt (the machine's load average when
+# the task started) and log_summary.json: what the platform's
 # START/END/REPORT lines say, from which the platform log itself is then
 # deleted, as it holds three lines per request).  TIME_SCALE (default 1)
 # goes to `nerd bench --time-scale`: durations times X, spawn rate over X.
@@ -73,12 +74,14 @@ for rt in $RUNTIMES; do
         url=$(listening_url "$log" 30) || { echo "lab: $id: the platform did not start:" >&2; tail -5 "$log" >&2; exit 1; }
         echo "lab: $id: $params, time scale $SCALE" >&2
         rm -rf "${OUT:?}/$id"
+        load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
         "$NERD" bench --host "$url/Prod" --scenario lab-products --time-scale "$SCALE" \
             --out "$OUT/$id" --seed 1 --quiet
         read -r from to < <(python3 -c 'import json,math,sys; s=json.load(open(sys.argv[1]))
 print(math.floor(s["reset_epoch"]), math.ceil(s["end_epoch"]))' "$OUT/$id/summary.json")
         curl -sf "$url/__nerd/metrics/json?from=$from&to=$to&period=60" > "$OUT/$id/provider_60s.json"
         printf '%s\n' $params > "$OUT/$id/parameters.txt"
+        echo "$load" > "$OUT/$id/loadavg.txt"
         kill -TERM "$gw"; wait "$gw" || true; gw=
         rm -rf "$data"; data=
         head -1 "$log" > "$OUT/$id/limits.txt"

@@ -145,6 +145,7 @@ def run(runs, rid):
         return None
     e = {"id": rid, "s": s, "params": (load(d, "parameters.txt", "text") or "").split(),
          "limits": (load(d, "limits.txt", "text") or "").strip(),
+         "loadavg": (load(d, "loadavg.txt", "text") or "").strip(),
          "log": load(d, "log_summary.json") or {}}
     p1 = load(d, "provider_metrics.json")
     if p1:
@@ -254,14 +255,20 @@ def write(runs, out):
     p("the API, the template and how the tasks map onto it: [lab.md](lab.md).\n")
     p(f"- Runs started {first} on {platform.node() or 'this machine'}: {os.cpu_count()} CPUs "
       f"({platform.processor() or platform.machine()}), Linux {platform.release()}; "
-      f"written {time.strftime('%Y-%m-%d', time.gmtime())}.")
+      f"written {time.strftime('%Y-%m-%d', time.gmtime())}.  Load average (1, 5, 15 min) as each "
+      "task started, other work on the machine included: "
+      + "; ".join(f"{e['id']} {e['loadavg'] or '?'}" for e in allruns) + ".")
     p(f"- Runtimes: {', '.join(RUNTIME_NAME.get(r, r) for r in rts)}.  Time scale: "
       f"{', '.join(str(x) for x in scale)} (1 = the lab's load as below; `make lab TIME_SCALE=0.5` "
       "halves every duration and doubles the spawn rate).")
     p("- The load: `nerd bench --scenario lab-products` — the lab's Locust test, 100 users spawned "
       "at 3/s and held 30 s once all are up, no think time, each user creating a generated "
       "product, getting it, listing a page of 20 and deleting it (lab/locustfile.py is the same "
-      "mix for Locust itself).  Generator and platform share this machine's CPUs over loopback.")
+      "mix for Locust itself).  Generator and platform share this machine's CPUs over loopback: "
+      "100 users without think time send the next request as soon as the last is answered, "
+      "so the rate is whatever the machine sustains (the lab saw about 200 req/s from Locust "
+      "over the Internet) and latencies here are mostly waiting for a CPU.  The lab's 200 req/s "
+      "as a fixed, open-loop rate is `make bench`'s figure (bench/lab.sh, docs/lab.md).")
     p("- Each task on a fresh `nerd local start-api` (lab/template.yaml, its own DynamoDB service "
       "on a fresh directory), so its load meets cold environments and an empty table, as after a "
       "deployment.  Limits applied: "
