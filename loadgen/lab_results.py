@@ -331,6 +331,20 @@ def write(runs, out):
                           f"average {change(prev['s'].get('avg_ms'), avg)}; "
                           f"cold starts {fmt(prev['log'].get('cold_starts'))} → "
                           f"{fmt(e['log'].get('cold_starts'))}.")
+            init_max = (e["log"].get("init_ms") or {}).get("max")
+            if init_max and init_max >= 0.5 * mx:
+                words += (f"  The slowest requests include the cold starts: Init Duration up to "
+                          f"{init_max:.0f} ms at this memory size's CPU share.")
+            if t == "task2" and e.get("conc") and e["conc"] >= 0.9 * 100:
+                words += ("  Concurrency is the user count here: with no think time and loopback "
+                          "round trips each user has a request in the function nearly all the "
+                          "time, where the lab's users spent part of each cycle on the Internet.")
+            res = param(e, "ReservedConcurrency")
+            if res:
+                words += (f"  Reserved concurrency {res} caps the function's environments at {res}; "
+                          f"with {res} for 100 users nothing waits for one, "
+                          f"{'and nothing was throttled' if not e['throttled'] else 'yet some requests were throttled'} "
+                          "(below the peak, the surplus would be answered 429: the Monitor tab's Throttles).")
             p(words)
             p("")
         for r, e in runs_t:
