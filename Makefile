@@ -3,6 +3,7 @@
 #   make run     build and run the main job (installs missing Debian packages)
 #   make test    unit + reference tests, again under ASan+UBSan, short fuzz runs
 #   make bench   speed figures (docs/performance.md)
+#   make lab     the AWS lab's tasks 2-5 on its products API (docs/lab-results.md)
 #   make model   rebuild models/en_core_web_sm-2.2.5.nerd from ../shared
 #
 CC      ?= cc

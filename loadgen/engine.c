@@ -43,7 +43,7 @@
 #define ERR_BACKOFF_NS 10000000ull      /* a user waits >= 10 ms after a connection error */
 #define SPARSE_CAP (16u << 20)          /* sparse pool entries (~96 MB) */
 #define NS 1000000000ull
-#define CAPTURE_BYTES 16384             /* of an answer's body, for captures */
+#define CAPTURE_BYTES 8192              /* of an answer's body, for captures */
 #define NO_SESS UINT32_MAX
 
 enum { C_NONE, C_IDLE, C_CONNECTING, C_SENDING, C_READING };
@@ -61,7 +61,7 @@ typedef struct conn {
     uint32_t entry;      /* its row in the statistics */
     char *obuf;          /* the mix: the rendered request (LG_REQ_BYTES) */
     size_t olen;
-    char *cbuf;          /* the mix: the answer's first CAPTURE_BYTES */
+    char *cbuf;          /* the mix: the answer's first CAPTURE_BYTES (when it captures) */
     size_t clen;
     uint32_t uses;       /* responses completed on this connection */
     size_t sent;
@@ -371,7 +371,7 @@ enum { F_HTTP, F_CONN, F_TIMEOUT, F_PROTO };
 static void on_body(void *arg, const char *p, size_t n)
 {
     conn *c = arg;
-    if (c->clen < CAPTURE_BYTES) {
+    if (c->cbuf && c->clen < CAPTURE_BYTES) {
         size_t k = n < CAPTURE_BYTES - c->clen ? n : CAPTURE_BYTES - c->clen;
         memcpy(c->cbuf + c->clen, p, k);
         c->clen += k;
@@ -590,7 +590,7 @@ static void start_request(eng *e, conn *c, uint64_t intended)
         c->entry = e->entry_of[ss->step < e->scn->n_requests ? ss->step : 0];
         const lg_target *t = e->cfg->target;
         c->olen = lg_flow_render(e->scn, ss, t->host, t->port, t->base, &e->rng, c->obuf,
-                                 LG_REQ_BYTES);
+                                 e->scn->flow_bytes);
         if (!c->olen) { /* cannot happen for a parsed scenario: counted, not sent */
             record(e, c, now, 0, F_PROTO, "the request could not be rendered");
             after_request(e, c, now, 1);
@@ -1232,6 +1232,9 @@ static int entries_init(eng *e)
     }
     if (!e->flow)
         return 0;
+    int captures = 0;
+    for (size_t i = 0; i < s->n_requests; i++)
+        captures |= s->requests[i].n_captures > 0;
     e->sess = calloc(e->ncap, sizeof *e->sess);
     e->sq = calloc(e->ncap, sizeof *e->sq);
     if (!e->sess || !e->sq)
@@ -1239,9 +1242,9 @@ static int entries_init(eng *e)
     for (uint32_t i = 0; i < e->ncap; i++) {
         lg_sess_init(&e->sess[i], i + 1);
         e->c[i].sess = NO_SESS;
-        e->c[i].obuf = malloc(LG_REQ_BYTES);
-        e->c[i].cbuf = malloc(CAPTURE_BYTES);
-        if (!e->c[i].obuf || !e->c[i].cbuf)
+        e->c[i].obuf = malloc(s->flow_bytes);
+        e->c[i].cbuf = captures ? malloc(CAPTURE_BYTES) : NULL;
+        if (!e->c[i].obuf || (captures && !e->c[i].cbuf))
             return -1;
     }
     return 0;

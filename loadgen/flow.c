@@ -353,6 +353,9 @@ lg_err lg__request_parse(char **tok, int nt, const char *body, lg_scenario *s, c
     }
     if (!r->name[0])
         default_name(s, r->path, r->name, sizeof r->name);
+    size_t need = HEAD_RESERVE + (r->has_body ? bound : 0) + 1;
+    if (need > s->flow_bytes)
+        s->flow_bytes = need;
     s->n_requests++;
     return LG_OK;
 }

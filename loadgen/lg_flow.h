@@ -44,7 +44,7 @@ void lg_sess_init(lg_sess *ss, uint32_t user);
  * application/json and Content-Length.  Placeholders in the path are
  * percent-encoded (all but A-Z a-z 0-9 - . _ ~), in the body escaped as
  * inside a JSON string.  Returns the length, or 0 when it would not fit
- * (cap >= LG_REQ_BYTES always fits what the parser accepted) or a
+ * (cap >= s->flow_bytes always fits what the parser accepted) or a
  * variable has no value. */
 size_t lg_flow_render(const lg_scenario *s, const lg_sess *ss, const char *host, int port,
                       const char *base, uint64_t *rng, char *out, size_t cap);

@@ -72,6 +72,7 @@ typedef struct lg_scenario {
     lg_request requests[LG_MAX_REQUESTS];
     size_t n_vars;
     char vars[LG_MAX_VARS][LG_VAR_NAME];
+    size_t flow_bytes;          /* the largest rendered request possible (<= LG_REQ_BYTES) */
 } lg_scenario;
 
 /* Parses text[0..len) into *out.  source names the text in messages

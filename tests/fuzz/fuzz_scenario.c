@@ -61,9 +61,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     uint64_t rng = 1;
     for (size_t i = 0; i < s.n_requests; i++) {
         ss.step = (uint32_t)i;
+        if (s.flow_bytes > sizeof req)
+            abort();
         size_t n = lg_flow_render(&s, &ss, "127.0.0.1", 65535,
-                                  "/a-base-path-of-some-length", &rng, req, sizeof req);
-        if (!n || n > sizeof req)
+                                  "/a-base-path-of-some-length", &rng, req, s.flow_bytes);
+        if (!n || n > s.flow_bytes)
             abort();
     }
     /* written out it reads back to the same values, to the nanosecond or

@@ -587,6 +587,9 @@ static void test_flow(void)
           !memcmp(t.requests, s.requests, sizeof s.requests), "written: %s\n%s", err, buf);
     free(buf);
 
+    /* a connection's buffer: the largest request the file can render */
+    CHECK(s.flow_bytes > 6144 && s.flow_bytes < 6144 + 8 * 6 * LG_VAR_MAX, "flow_bytes %zu",
+          s.flow_bytes);
     /* rendering: generators in the body, JSON-escaped */
     lg_sess ss;
     lg_sess_init(&ss, 7);
@@ -594,7 +597,7 @@ static void test_flow(void)
     char out[LG_REQ_BYTES];
     int seen_ab = 0, seen_cd = 0, ok_all = 1;
     for (int k = 0; k < 200; k++) {
-        size_t n = lg_flow_render(&s, &ss, "127.0.0.1", 3000, "/Prod", &rng, out, sizeof out);
+        size_t n = lg_flow_render(&s, &ss, "127.0.0.1", 3000, "/Prod", &rng, out, s.flow_bytes);
         out[n] = 0;
         const char *b = strstr(out, "\r\n\r\n");
         char name[16] = "", u[40] = "";
