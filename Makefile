@@ -30,9 +30,11 @@ CLI_LIBS = -lmsgpackc -ljansson -lcrypto -lpthread
 
 # libcurl4-openssl-dev, zlib1g-dev: the products function's DynamoDB client
 # (function/ddb_client.c: HTTPS and SigV4 by libcurl, x-amz-crc32 by zlib);
-# zlib also for the DynamoDB service's x-amz-crc32 (platform/ddb_server.c)
+# zlib also for the DynamoDB service's x-amz-crc32 (platform/ddb_server.c).
+# python3, python3-boto3: the lab's products function in Python
+# (lab/python/app.py, ProductsRuntime=python) as `make run-lab` runs it.
 DEBS    = gcc make libpcre2-dev libmsgpack-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev \
-          libcurl4-openssl-dev zlib1g-dev
+          libcurl4-openssl-dev zlib1g-dev python3 python3-boto3
 # cmake autoconf automake libtool g++: npm's aws-lambda-ric builds its native
 # client at install time (tests/platform/test_node_ric.sh); chromium: the
 # browser test (tests/web/test_page.sh, with npm playwright-core);
@@ -305,13 +307,17 @@ build-NerFunction:
 # to the function as AWS_ENDPOINT_URL_DYNAMODB through the template's
 # LocalDynamoDBEndpoint parameter.  LAB_PARAMS adds parameter overrides
 # (the lab's tasks: LAB_PARAMS="MemorySize=3008 ProvisionedConcurrency=40").
+# With ProductsRuntime=python among them the function is lab/python/app.py,
+# run from its source as `sam local` runs a Python function (nothing to
+# build, no --build-dir: the C package would stand in for it).
 LAB_ARTIFACTS = $(CURDIR)/.aws-sam/build-lab
 DDB_ENDPOINT ?=
 LAB_PARAMS ?=
 LAB_OVERRIDES = $(strip $(LAB_PARAMS) $(if $(DDB_ENDPOINT),LocalDynamoDBEndpoint=$(DDB_ENDPOINT)))
+LAB_PYTHON = $(filter ProductsRuntime=python,$(LAB_PARAMS))
 run-lab: deps
 	$(MAKE) all
-	$(MAKE) build-ProductApiFunction ARTIFACTS_DIR=$(LAB_ARTIFACTS)/ProductApiFunction
+	$(if $(LAB_PYTHON),,$(MAKE) build-ProductApiFunction ARTIFACTS_DIR=$(LAB_ARTIFACTS)/ProductApiFunction)
 	@echo
 	@echo "nerd: the lab's products API at http://127.0.0.1:3000/Prod/products ; try:"
 	@echo "  curl -s http://127.0.0.1:3000/Prod/products -H 'content-type: application/json' \\"
@@ -319,7 +325,8 @@ run-lab: deps
 	@echo "  curl -s 'http://127.0.0.1:3000/Prod/products?limit=10'"
 	@echo "(Ctrl-C stops it; metrics at http://127.0.0.1:3000/__nerd/metrics)"
 	@echo
-	exec $(BUILD)/nerd local start-api --template lab/template.yaml --build-dir $(LAB_ARTIFACTS) \
+	exec $(BUILD)/nerd local start-api --template lab/template.yaml \
+	  $(if $(LAB_PYTHON),,--build-dir $(LAB_ARTIFACTS)) \
 	  --port 3000 $(if $(LAB_OVERRIDES),--parameter-overrides $(LAB_OVERRIDES))
 
 # `sam build` of lab/template.yaml (BuildMethod: makefile) runs this with

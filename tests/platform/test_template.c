@@ -221,8 +221,9 @@ static void repo_template(void)
 }
 
 
-/* lab/template.yaml (docs/lab.md): the lab's tasks as parameter values, and
- * a variable that !If leaves out with AWS::NoValue is absent, not empty. */
+/* lab/template.yaml (docs/lab.md): the lab's tasks as parameter values, a
+ * variable that !If leaves out with AWS::NoValue is absent, not empty, and
+ * ProductsRuntime switching CodeUri, Handler and Runtime by !If. */
 static void lab_template(void)
 {
     char err[512] = "";
@@ -238,8 +239,26 @@ static void lab_template(void)
         CHECK(!env(f, "AWS_ENDPOINT_URL_DYNAMODB") && f->n_env == 1,
               "no endpoint variable unless given: %zu variables", f->n_env);
         CHECK(t->n_routes == 2, "routes: %zu", t->n_routes);
+        CHECK(!strcmp(f->runtime, "provided.al2023") && !strcmp(f->handler, "bootstrap") &&
+              !strcmp(f->code_uri, "lab/.."), "C by default: %s %s %s", f->runtime, f->handler,
+              f->code_uri);
         free(t);
     }
+    const char *py[] = {"ProductsRuntime=python", "MemorySize=3008"};
+    t = NULL;
+    CHECK(sam_load("lab/template.yaml", py, 2, &t, err, sizeof err) == 0, "lab in Python: %s", err);
+    if (t) {
+        const sam_function *f = &t->functions[0];
+        CHECK(!strcmp(f->runtime, "python3.11") && !strcmp(f->handler, "app.handler") &&
+              !strcmp(f->code_uri, "lab/python") && f->memory_mb == 3008 &&
+              env(f, "TABLE_NAME") && t->n_routes == 2, "Python: %s %s %s", f->runtime,
+              f->handler, f->code_uri);
+        free(t);
+    }
+    const char *go[] = {"ProductsRuntime=go"};
+    t = NULL;
+    CHECK(sam_load("lab/template.yaml", go, 1, &t, err, sizeof err) != 0 && !t &&
+              strstr(err, "ProductsRuntime: 'go' is not one of AllowedValues"), "go: %s", err);
     const char *ov[] = {"MemorySize=3008", "ProvisionedConcurrency=40", "ReservedConcurrency=100",
                         "LocalDynamoDBEndpoint=http://127.0.0.1:8000"};
     t = NULL;
