@@ -358,7 +358,7 @@ def write(runs, out):
         p("## C against Python\n")
         p("The same API, load and tasks; the runtime is the template's `ProductsRuntime` parameter. "
           "Cost per million requests at Lambda's x86 prices (us-east-1: $0.20 per million requests, "
-          f"${PRICE_GB_S} per GB-second) for the billed duration measured (REPORT lines: each "
+          f"${PRICE_GB_S:.10f} per GB-second) for the billed duration measured (REPORT lines: each "
           "invocation rounded up to the millisecond, a cold start's Init Duration included) at the "
           "task's memory size.\n")
         p("| runtime | memory | cold starts | Init Duration median ms | avg ms | p99 ms | max ms | Duration p95 ms | Max Memory Used MB | billed ms per request | $ per million requests |")
