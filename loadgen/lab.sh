@@ -71,7 +71,9 @@ for rt in $RUNTIMES; do
         "$NERD" local start-api --template lab/template.yaml "${build[@]}" --port 0 \
             --dynamodb-port 0 --dynamodb-dir "$data" --parameter-overrides $params > "$log" 2>&1 &
         gw=$!
-        url=$(listening_url "$log" 30) || { echo "lab: $id: the platform did not start:" >&2; tail -5 "$log" >&2; exit 1; }
+        # provisioned environments initialise before the gateway listens: a
+        # Python one takes about half a second of this machine's CPU
+        url=$(listening_url "$log" 300) || { echo "lab: $id: the platform did not start:" >&2; tail -5 "$log" >&2; exit 1; }
         echo "lab: $id: $params, time scale $SCALE" >&2
         rm -rf "${OUT:?}/$id"
         load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
