@@ -230,9 +230,12 @@ void lim_describe(char *out, size_t cap)
                  mem[mem_mode], LIM_MB_PER_VCPU, cpu[cpu_mode]);
 }
 
+#define LIM__STR2(x) #x
+#define LIM__STR(x) LIM__STR2(x)
+
 static long quota_us(int memory_mb)
 {
-    long q = 100000L * memory_mb / LIM_MB_PER_VCPU;
+    long q = (long)LIM_CPU_PERIOD_US * memory_mb / LIM_MB_PER_VCPU;
     return q < 1000 ? 1000 : q;
 }
 
@@ -273,7 +276,7 @@ lim_env *lim_env_new(int memory_mb, char *err, size_t errlen)
     }
     if (!fail && (cpu_mode == LIM_CGROUP2 || cpu_mode == LIM_CGROUP1)) {
         if (cpu_mode == LIM_CGROUP2 && mem_mode == LIM_CGROUP2) {
-            snprintf(v, sizeof v, "%ld 100000", quota_us(memory_mb));
+            snprintf(v, sizeof v, "%ld %d", quota_us(memory_mb), LIM_CPU_PERIOD_US);
             if (write_file(l->mem_dir, "cpu.max", v))
                 fail = "cpu.max";
         } else {
@@ -281,12 +284,12 @@ lim_env *lim_env_new(int memory_mb, char *err, size_t errlen)
             if (mkdir(l->cpu_dir, 0755) != 0 && errno != EEXIST)
                 fail = "mkdir cpu";
             else if (cpu_mode == LIM_CGROUP2) {
-                snprintf(v, sizeof v, "%ld 100000", quota_us(memory_mb));
+                snprintf(v, sizeof v, "%ld %d", quota_us(memory_mb), LIM_CPU_PERIOD_US);
                 if (write_file(l->cpu_dir, "cpu.max", v))
                     fail = "cpu.max";
             } else {
                 snprintf(v, sizeof v, "%ld", quota_us(memory_mb));
-                if (write_file(l->cpu_dir, "cpu.cfs_period_us", "100000") ||
+                if (write_file(l->cpu_dir, "cpu.cfs_period_us", LIM__STR(LIM_CPU_PERIOD_US)) ||
                     write_file(l->cpu_dir, "cpu.cfs_quota_us", v))
                     fail = "cpu.cfs_quota_us";
             }

@@ -212,8 +212,8 @@ grep -q '^allocated' "$tmp/log" && bad "hog allocated 400 MB under a 128 MB limi
 case "$limits" in
   *"cgroup v"*cgroup*)
     inv PyFn PyHandler=app.cgroup
-    [ "$(cat "$tmp/out")" = '{"memory": "268435456", "cpu": "14471"}' ] && ok ||
-        bad "the interpreter's cgroups: 256 MB and 256/1769 of a CPU: $(cat "$tmp/out")" ;;
+    [ "$(cat "$tmp/out")" = '{"memory": "268435456", "cpu": "2894", "period": "20000"}' ] && ok ||
+        bad "the interpreter's cgroups: 256 MB and 256/1769 of a CPU in 20 ms periods: $(cat "$tmp/out")" ;;
 esac
 
 # --- through the gateway ------------------------------------------------------

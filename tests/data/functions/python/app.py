@@ -108,10 +108,12 @@ def cgroup(event, context):
                     out["memory"] = read("/sys/fs/cgroup/memory%s/memory.limit_in_bytes" % path)
                 if c == "cpu":
                     out["cpu"] = read("/sys/fs/cgroup/cpu%s/cpu.cfs_quota_us" % path)
+                    out["period"] = read("/sys/fs/cgroup/cpu%s/cpu.cfs_period_us" % path)
             if ctrls == "":  # cgroup v2
                 out.setdefault("memory", read("/sys/fs/cgroup%s/memory.max" % path))
                 cpu = read("/sys/fs/cgroup%s/cpu.max" % path)
                 out.setdefault("cpu", cpu.split()[0] if cpu else None)
+                out.setdefault("period", cpu.split()[1] if cpu else None)
     return out
 
 
