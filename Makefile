@@ -60,7 +60,7 @@ PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform
                platform/admit_authz.c platform/authz_setup.c \
                platform/usage.c platform/usage_db.c \
                platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jwt_cache.c
-UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
+UNIT_TESTS = test_hash test_unicode test_model test_model_wide test_extract test_norms test_scores test_reference test_http \
              test_tokfuse test_traindata \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage platform/test_authz_setup \

@@ -20,7 +20,7 @@ const char *tr_strerror(int err)
         [TR_OK] = "success",
         [TR_ENOMEM] = "out of memory",
         [TR_EINVAL] = "invalid argument",
-        [TR_ELABELS] = "too many labels for the model format (at most 19 labels, 80 classes)",
+        [TR_ELABELS] = "too many labels for the model format (at most 64 labels, 258 classes)",
         [TR_ETAG] = "malformed BILUO tag",
         [TR_ELABEL] = "tag names a label the trainer does not have",
         [TR_EORACLE] = "the tags admit no zero-cost action sequence (e.g. an entity on a whitespace token)",
@@ -273,7 +273,7 @@ static void from_base(tr_trainer *t, const ner_model *m)
     memcpy(P->low_pad, s->low_pad, sizeof(float) * NN_LOWER);
     for (int h = 0; h < NN_H; h++)
         for (int c = 0; c < m->n_classes; c++)
-            P->up_w[h * t->d.C + c] = s->up_w[h * NN_CLS_PAD + c];
+            P->up_w[h * t->d.C + c] = s->up_w[h * s->up_cols + c];
     memcpy(P->up_b, s->up_b, sizeof(float) * (size_t)m->n_classes);
 }
 

@@ -28,8 +28,8 @@
 #define TR_P 3           /* maxout pieces of the mix and CNN layers */
 #define TR_MAXDEPTH 8
 #define TR_MAXBLK (8 + 2 * TR_MAXDEPTH)
-#define TR_MAX_LABELS 64
-#define TR_MAX_CLASSES NN_CLS_PAD
+#define TR_MAX_LABELS NN_NLABEL_MAX
+#define TR_MAX_CLASSES NN_NCLASS_MAX
 
 /* Moves (as model_class.move), plus the extended-tag ISNT of gold. */
 enum { TR_MISSING = 0, TR_BEGIN, TR_IN, TR_LAST, TR_UNIT, TR_OUT, TR_ISNT };

@@ -660,7 +660,7 @@ void td_corpus_stats(const td_corpus *c, td_stats *out)
  * Checks
  */
 
-int td_max_labels(void) { return (NN_CLS_PAD - 2) / 4; }
+int td_max_labels(void) { return (NN_NCLASS_MAX - 2) / 4; }
 
 static int in_list(const char *s, const char *const *l, int n)
 {

@@ -32,7 +32,7 @@ typedef enum tr_err {
     TR_ENOMEM,    /* out of memory */
     TR_EINVAL,    /* invalid argument */
     TR_ELABELS,   /* the label set does not fit the model format (64 labels,
-                     80 classes: 4 per label + 2) */
+                     258 classes: 4 per label + 2) */
     TR_ETAG,      /* a tag is not BILUO: B-X I-X L-X U-X O - (or !O, U-!X) */
     TR_ELABEL,    /* a tag names a label the trainer does not have */
     TR_EORACLE,   /* a document's tags admit no zero-cost action sequence

@@ -110,8 +110,10 @@ int main(void)
     memcpy(bad, "GGUF\0\0\0\0", 8);
     CHECK(load_mem(bad, n) == NER_EMAGIC, "bad magic");
     memcpy(bad, good, n);
-    bad[8] = 2;
-    CHECK(load_mem(bad, n) == NER_EVERSION, "version 2");
+    bad[8] = 3;
+    CHECK(load_mem(bad, n) == NER_EVERSION, "version 3");
+    bad[8] = 2; /* format 2 without an output layer width (test_model_wide) */
+    CHECK(load_mem(bad, n) == NER_ECORRUPT, "version 2 without a width");
     /* a section pointing outside the file */
     memcpy(bad, good, n);
     model_section s;

@@ -6,7 +6,8 @@
  *   tr_export's bytes), the base model's sections unchanged when written
  *   without an update, the same seed giving the same bytes and another
  *   seed other bytes;
- * - training from scratch: spaCy's class order, a small batch learnt;
+ * - training from scratch: spaCy's class order, a small batch learnt, also
+ *   with over 80 classes (a format 2 file);
  * - errors: bad tags, unknown labels, too many labels, bad arguments, a
  *   failed update changing nothing, a batch without gold being no update;
  *   tr_tokenize. */
@@ -300,12 +301,72 @@ static void test_scratch(const ner_model *m, const char *tiny_path)
     json_decref(j);
 }
 
+/* Over 80 classes (21 labels: 86): the model file is format 2, its output
+ * layer 88 wide, and it loads and extracts as the 80-wide one does. */
+static void test_scratch_wide(const ner_model *m, const char *tiny_path)
+{
+    static char names[19][8];
+    const char *labels[21] = {"LOC", "PER"};
+    uint64_t freqs[21] = {3, 5};
+    for (int i = 0; i < 19; i++) {
+        snprintf(names[i], sizeof names[i], "X%d", i);
+        labels[2 + i] = names[i];
+        freqs[2 + i] = 1;
+    }
+    tr_config cfg;
+    tr_config_default(&cfg);
+    cfg.from_scratch = 1;
+    cfg.seed = 3;
+    tr_trainer *t;
+    int rc = tr_new(m, &cfg, labels, freqs, 21, &t);
+    CHECK(rc == 0 && t->d.C == 86, "tr_new scratch, 21 labels: %s", tr_strerror(rc));
+    if (rc)
+        return;
+    json_error_t je;
+    json_t *j = json_load_file(tiny_path, 0, &je);
+    batch b;
+    batch_from_json(&b, json_object_get(j, "docs"), json_object_get(j, "tags"));
+    size_t len = 0;
+    unsigned char *buf = train_bytes(t, &b, 42, 0, 0.01f, &len);
+    uint32_t version = 0;
+    if (buf)
+        memcpy(&version, buf + 8, 4);
+    CHECK(version == MODEL_VERSION_WIDE, "86 classes: format %u", version);
+    ner_model *w = NULL;
+    CHECK(buf && ner_model_load_mem(buf, len, &w) == 0, "the wide model loads");
+    if (w) {
+        char ents[512];
+        CHECK(w->t.up_cols == 88 && w->n_classes == 86 && ner_model_nlabels(w) == 21,
+              "88 columns, 86 classes, 21 labels");
+        ents_of(w, "Ann Lee flew to New York City from Rome .", ents, sizeof ents);
+        CHECK(!strcmp(ents, "0-7:PER 16-29:LOC 35-39:LOC"), "trained, 21 labels: '%s'", ents);
+    }
+    ner_model_free(w);
+    free(buf);
+    tr_free(t);
+    json_decref(j);
+    /* up to 80 classes the file stays format 1 (what every nerd reads) */
+    rc = tr_new(m, &cfg, labels, freqs, 19, &t);
+    buf = NULL;
+    version = 0;
+    CHECK(rc == 0 && t->d.C == 78 && tr_export(t, (void **)&buf, &len) == 0, "19 labels");
+    if (buf)
+        memcpy(&version, buf + 8, 4);
+    CHECK(version == MODEL_VERSION, "78 classes: format %u", version);
+    free(buf);
+    tr_free(t);
+}
+
 static void test_errors(const ner_model *m)
 {
     tr_trainer *t = NULL;
     const char *dup[2] = {"X", "X"}, *bang[1] = {"!X"}, *empty[1] = {""}, *two[2] = {"A", "B"};
-    const char *many[20] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J",
-                            "K", "L", "M", "N", "O2", "P", "Q", "R", "S", "T"};
+    static char names[70][8];
+    const char *many[70];
+    for (int i = 0; i < 70; i++) {
+        snprintf(names[i], sizeof names[i], "X%d", i);
+        many[i] = names[i];
+    }
     tr_config sc;
     tr_config_default(&sc);
     sc.from_scratch = 1;
@@ -315,11 +376,16 @@ static void test_errors(const ner_model *m)
     CHECK(tr_new(m, NULL, bang, NULL, 1, &t) == TR_EINVAL, "label !X");
     CHECK(tr_new(m, NULL, empty, NULL, 1, &t) == TR_EINVAL, "empty label");
     CHECK(tr_new(m, &sc, NULL, NULL, 0, &t) == TR_EINVAL, "scratch without labels");
-    CHECK(tr_new(m, &sc, many, NULL, 20, &t) == TR_ELABELS, "scratch, 20 labels: 82 classes");
-    CHECK(tr_new(m, &sc, many, NULL, 19, &t) == TR_OK && t && t->d.C == 78, "scratch, 19 labels");
+    CHECK(tr_new(m, &sc, many, NULL, 65, &t) == TR_ELABELS, "scratch, 65 labels: 262 classes");
+    CHECK(tr_new(m, &sc, many, NULL, 64, &t) == TR_OK && t && t->d.C == 258, "scratch, 64 labels");
     tr_free(t);
-    CHECK(tr_new(m, NULL, two, NULL, 2, &t) == TR_ELABELS, "fine-tuning, 2 new labels: 82");
-    CHECK(tr_new(m, NULL, two, NULL, 1, &t) == TR_OK && t, "fine-tuning, 1 new label");
+    /* the base has 18 labels: 46 new make 64 */
+    CHECK(tr_new(m, NULL, many, NULL, 47, &t) == TR_ELABELS, "fine-tuning, 47 new labels: 65");
+    CHECK(tr_new(m, NULL, many, NULL, 46, &t) == TR_OK && t && t->d.C == 258,
+          "fine-tuning, 46 new labels");
+    tr_free(t);
+    CHECK(tr_new(m, NULL, two, NULL, 2, &t) == TR_OK && t && t->d.C == 82,
+          "fine-tuning, 2 new labels");
     tr_free(NULL);
     if (!t)
         return;
@@ -414,6 +480,7 @@ int main(void)
     test_oracle(m, "tests/data/trainer/oracle.cases");
     test_write(m, "tests/data/trainer/sm225_batch.json");
     test_scratch(m, "tests/data/trainer/tiny.json");
+    test_scratch_wide(m, "tests/data/trainer/tiny.json");
     test_errors(m);
     ner_ctx_free(c);
     ner_model_free(m);
