@@ -49,11 +49,12 @@ TEST_DEBS = clang libclang-rt-14-dev python3 python3-simplejson curl cmake autoc
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
-          lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_score.c \
+          lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_text.c lib/td_score.c \
           lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c \
-          lib/train_net.c lib/train_tok2vec.c lib/train_parser.c lib/train_write.c
+          lib/train_net.c lib/train_tok2vec.c lib/train_parser.c lib/train_write.c \
+          lib/tl_loop.c lib/tl_rehearse.c
 CONV_SRC = lib/convert.c
-CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c cli/eval_gold.c cli/cmd_split.c \
+CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c cli/eval_gold.c cli/cmd_split.c cli/cmd_train.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c
 PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_layer.c platform/langrt.c platform/layers.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/admit_keys.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
                platform/authorizer.c platform/az_event.c platform/az_policy.c \

@@ -278,22 +278,49 @@ static int batch_features(tr_trainer *t, const tr_doc *docs, size_t nd)
     return TR_OK;
 }
 
+/* The trainer's batch buffers, made on first use. */
+static int work_get(tr_trainer *t)
+{
+    if (t->w)
+        return TR_OK;
+    t->w = calloc(1, sizeof *t->w);
+    if (!t->w)
+        return TR_ENOMEM;
+    int rc = packs_init(t, t->w);
+    if (rc) {
+        tr__work_free(t->w);
+        t->w = NULL;
+    }
+    return rc;
+}
+
+int tr_check(tr_trainer *t, const tr_doc *doc, tr_result *out)
+{
+    tr_result r;
+    if (!out)
+        out = &r;
+    memset(out, 0, sizeof *out);
+    if (!t || !doc)
+        return TR_EINVAL;
+    int rc = work_get(t);
+    if (rc || (rc = batch_prepare(t, doc, 1, 0, out)))
+        return rc;
+    out->bad_doc = out->bad_token = 0;
+    out->tokens = (size_t)t->w->N;
+    int max_steps = 0;
+    if (tr__chunks(t, t->w->offs, 1, t->w->gold, t->w->space, 0, t->w->chunks, &max_steps) < 0)
+        return TR_EORACLE;
+    return TR_OK;
+}
+
 int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result *res)
 {
     int rc;
     if (!t || (nd && !docs) || !(drop >= 0 && drop < 1))
         return TR_EINVAL;
     memset(res, 0, sizeof *res);
-    if (!t->w) {
-        t->w = calloc(1, sizeof *t->w);
-        if (!t->w)
-            return TR_ENOMEM;
-        if ((rc = packs_init(t, t->w))) {
-            tr__work_free(t->w);
-            t->w = NULL;
-            return rc;
-        }
-    }
+    if ((rc = work_get(t)))
+        return rc;
     tr_work *w = t->w;
     if ((rc = batch_prepare(t, docs, nd, drop > 0, res)))
         return rc;

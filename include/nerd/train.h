@@ -162,6 +162,13 @@ typedef struct tr_result {
 int tr_update(tr_trainer *t, const tr_doc *docs, size_t n_docs, float drop,
               float learn_rate, tr_result *out);
 
+/* Checks one document as tr_update() would read it, without an update
+ * (no random draw, no parameter touched): its tokens, its tags against
+ * the trainer's labels, and that the tags admit a zero-cost action
+ * sequence.  out (may be NULL): tokens, and on a tag error the token.
+ * TR_OK, TR_EINVAL, TR_ETAG, TR_ELABEL, TR_EORACLE, TR_EBIG, TR_ENOMEM. */
+int tr_check(tr_trainer *t, const tr_doc *doc, tr_result *out);
+
 /* The model file of the averaged parameters (the current ones before any
  * update), in memory: *out (malloc'd, 64-byte aligned; free() it) of *len
  * bytes, loadable by ner_model_load_mem() (to evaluate on a dev set).
