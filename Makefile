@@ -3,6 +3,7 @@
 #   make run     build and run the main job (installs missing Debian packages)
 #   make test    unit + reference tests, again under ASan+UBSan, short fuzz runs
 #   make bench   speed figures (docs/performance.md)
+#   make bench-train  nerd train's quality and speed figures (docs/training.md)
 #   make model   rebuild models/en_core_web_sm-2.2.5.nerd from ../shared
 #
 CC      ?= cc
@@ -65,7 +66,7 @@ UNIT_TESTS = test_hash test_unicode test_model test_model_wide test_extract test
              test_tokfuse test_traindata \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage platform/test_authz_setup \
-             function/test_ddb_client function/test_products test_train test_trainer
+             function/test_ddb_client function/test_products test_train test_trainer test_trainloop
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 # (with the monitor page at /__nerd/, web/monitor.html, that endpoints.c serves)
@@ -85,7 +86,7 @@ CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
-.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction \
+.PHONY: all run test unit san fuzz bench bench-train model deps test-deps clean check-model build-NerFunction \
         build-NerKeyFunction experiments run-lab build-ProductApiFunction node-ric node-ric-install install
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap \
@@ -397,6 +398,10 @@ $(BUILD)/coldstart: bench/coldstart.c
 # (docs/auth.md): `make build/admission && build/admission 2`
 $(BUILD)/admission: bench/admission.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(SQLITE_LIBS) $(LIBS)
+
+# nerd train's quality and speed figures (docs/training.md): about 15 min
+bench-train: all
+	bench/train.sh $(BUILD)/nerd $(MODEL) $(SHARED)
 
 # training against inference speed on the same words (docs/training.md):
 # `make build/train_speed && build/train_speed MODEL CONLL [EPOCHS] [WORDS]`

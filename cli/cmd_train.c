@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -335,7 +337,10 @@ static void header(const args *a, tl_run *r, const td_corpus *dev)
             fprintf(stderr, " %s", in.labels[i]);
         fputc(')', stderr);
     }
-    fprintf(stderr, "; dev: %zu documents\n", dev ? td_ndocs(dev) : 0);
+    if (dev)
+        fprintf(stderr, "; dev: %zu documents\n", td_ndocs(dev));
+    else
+        fputs("; no dev data: the last epoch is kept\n", stderr);
     if (a->rehearse)
         fprintf(stderr,
                 "nerd train: rehearsal: %zu texts of %s with %zu entities of the base model; "
@@ -394,7 +399,10 @@ int cmd_train(int argc, char **argv)
     sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = tl_train(r, msg, sizeof msg);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     signal(SIGINT, SIG_DFL);
     if (rc) {
         fprintf(stderr, "nerd train: %s: nothing written\n", msg);
@@ -409,6 +417,11 @@ int cmd_train(int argc, char **argv)
     }
     if (tl_stopped(r))
         fprintf(stderr, "nerd train: interrupted: wrote %s\n", a.out);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr, "nerd train: %.1f s of training, peak memory %.0f MB\n",
+            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
+            (double)ru.ru_maxrss / 1024.0);
     printf("%s: %s epoch %d of %d\n", a.out, dev ? "the best dev" : "the last", best,
            a.o.epochs);
     status = tl_stopped(r) ? 130 : 0;

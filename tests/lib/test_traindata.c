@@ -325,7 +325,7 @@ static void checks(void)
     CHECK(td_new_labels(c, base, 3, idx, 4) == 1 && !strcmp(td_label(c, idx[0]), "ANIMAL"),
           "new labels");
     CHECK(td_max_labels() == 64, "label cap %d", td_max_labels());
-    static char names[64][8];
+    static char names[64][16];
     const char *full[64];
     for (int i = 0; i < 64; i++) {
         snprintf(names[i], sizeof names[i], "X%d", i);

@@ -305,7 +305,7 @@ static void test_scratch(const ner_model *m, const char *tiny_path)
  * layer 88 wide, and it loads and extracts as the 80-wide one does. */
 static void test_scratch_wide(const ner_model *m, const char *tiny_path)
 {
-    static char names[19][8];
+    static char names[19][16];
     const char *labels[21] = {"LOC", "PER"};
     uint64_t freqs[21] = {3, 5};
     for (int i = 0; i < 19; i++) {
@@ -361,7 +361,7 @@ static void test_errors(const ner_model *m)
 {
     tr_trainer *t = NULL;
     const char *dup[2] = {"X", "X"}, *bang[1] = {"!X"}, *empty[1] = {""}, *two[2] = {"A", "B"};
-    static char names[70][8];
+    static char names[70][16];
     const char *many[70];
     for (int i = 0; i < 70; i++) {
         snprintf(names[i], sizeof names[i], "X%d", i);
