@@ -53,7 +53,7 @@ LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_text.c lib/td_score.c \
           lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c \
           lib/train_net.c lib/train_tok2vec.c lib/train_parser.c lib/train_write.c \
-          lib/tl_loop.c lib/tl_rehearse.c
+          lib/train_pool.c lib/tl_loop.c lib/tl_rehearse.c
 CONV_SRC = lib/convert.c
 CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c cli/eval_gold.c cli/cmd_split.c cli/cmd_train.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c

@@ -39,7 +39,7 @@ static void usage(FILE *f)
     fputs("usage: nerd train [--base MODEL] --train FILE... [--dev FILE...] --out MODEL.nerd\n"
           "                  [--epochs N] [--seed N] [--dropout F] [--batch-start W]\n"
           "                  [--batch-stop W] [--batch-compound F] [--learn-rate F]\n"
-          "                  [--patience N] [--rehearse FILE] [--format F]\n"
+          "                  [--patience N] [--rehearse FILE] [--threads N] [--format F]\n"
           "                  [--label-map MAP] [--sents N] [--vocab MODEL]\n"
           "\n"
           "Fine-tunes MODEL's entity recognizer on annotated files (--base), adding\n"
@@ -68,6 +68,8 @@ static void usage(FILE *f)
           "  --rehearse FILE     raw texts (one per line, or JSON lines with \"text\"):\n"
           "                      the base model's entities of the labels the data does\n"
           "                      not use are trained on with the data (pseudo-rehearsal)\n"
+          "  --threads N         threads of each update, 1 to 8 (default 1); the model is\n"
+          "                      the same whatever the number\n"
           "  --format F          auto (default), conll, json, spacy, tuples or spans\n"
           "  --label-map MAP     FROM=TO,... on every file's labels (TO empty: not an\n"
           "                      entity; TO '-': not annotated)\n"
@@ -274,6 +276,9 @@ static int parse_args(int argc, char **argv, args *a)
         } else if (!strcmp(s, "--epochs")) {
             bad = parse_int(v, 1, 100000, &n);
             a->o.epochs = (int)n;
+        } else if (!strcmp(s, "--threads")) {
+            bad = parse_int(v, 1, 8, &n);
+            a->o.threads = (int)n;
         } else if (!strcmp(s, "--patience")) {
             bad = parse_int(v, 0, 100000, &n);
             a->o.patience = (int)n;
@@ -348,9 +353,10 @@ static void header(const args *a, tl_run *r, const td_corpus *dev)
                 in.rehearse_docs, a->rehearse, in.rehearse_ents, in.completed_ents);
     fprintf(stderr,
             "nerd train: %d epochs, seed %" PRIu64 ", dropout %g, batches of %g to %g words "
-            "(x%g), learn rate %g, patience %d\n",
+            "(x%g), learn rate %g, patience %d, %d thread%s\n",
             a->o.epochs, a->o.seed, (double)a->o.dropout, a->o.batch_start, a->o.batch_stop,
-            a->o.batch_compound, (double)a->o.learn_rate, a->o.patience);
+            a->o.batch_compound, (double)a->o.learn_rate, a->o.patience, a->o.threads,
+            a->o.threads > 1 ? "s" : "");
 }
 
 int cmd_train(int argc, char **argv)

@@ -44,6 +44,7 @@ void tl_opts_default(tl_opts *o)
     o->batch_stop = 1000;
     o->batch_compound = 1.001;
     o->learn_rate = 0.001f;
+    o->threads = 1;
 }
 
 int tl__fail(int rc, char *msg, size_t msglen, const char *fmt, ...)
@@ -86,6 +87,8 @@ static int check_opts(const tl_opts *o, char *msg, size_t msglen)
         return tl__fail(TL_EINVAL, msg, msglen, "the learn rate must be in (0, 10)");
     if (o->patience < 0)
         return tl__fail(TL_EINVAL, msg, msglen, "patience must be 0 or more");
+    if (o->threads < 0 || o->threads > TR_MAX_THREADS)
+        return tl__fail(TL_EINVAL, msg, msglen, "threads must be 1 to %d", TR_MAX_THREADS);
     if (o->rehearse && o->from_scratch)
         return tl__fail(TL_EINVAL, msg, msglen,
                         "rehearsal keeps a base model's behaviour: it needs a base to fine-tune");
@@ -137,6 +140,7 @@ static int make_trainer(tl_run *r, char *msg, size_t msglen)
     cfg.seed = r->o.seed;
     cfg.learn_rate = r->o.learn_rate;
     cfg.from_scratch = r->o.from_scratch;
+    cfg.threads = r->o.threads;
     rc = tr_new(b, &cfg, names, freqs, (size_t)n, &r->t);
     if (rc)
         return tl__fail(rc == TR_ENOMEM ? TL_ENOMEM : rc == TR_EMODEL ? TL_EMODEL : TL_ELABELS,

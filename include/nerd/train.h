@@ -11,8 +11,9 @@
  * averages.  tr_write() writes the averaged parameters as an ordinary model
  * file.  Numerics, what matches spaCy and the choices: docs/training.md.
  *
- * Thread safety: a trainer is used by one thread at a time; the base model
- * must outlive it and is only read.
+ * Thread safety: a trainer is used by one thread at a time (with
+ * tr_config.threads > 1 it runs worker threads of its own inside
+ * tr_update); the base model must outlive it and is only read.
  */
 #ifndef NERD_TRAIN_H
 #define NERD_TRAIN_H
@@ -67,6 +68,8 @@ typedef struct tr_config {
     float grad_clip;     /* 0: none */
     int from_scratch;    /* 1: spaCy's initialisation of a new model (the
                             base only lends tokenizer and lexical tables) */
+    int threads;         /* threads of an update (0 or 1: the caller's only;
+                            at most 8): the results are the same bits */
 } tr_config;
 
 /* Fills *c with the defaults above (seed 0, fine-tuning). */

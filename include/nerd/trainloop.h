@@ -81,6 +81,8 @@ typedef struct tl_opts {
     int patience;           /* stop after this many epochs without a better dev F1 (0: never) */
     int from_scratch;       /* 1: a new model (the base lends its tokenizer and
                                lexical tables); 0: fine-tune the base */
+    int threads;            /* threads of each update, 1 to 8 (1; 0 counts as 1): the
+                               model is the same bits whatever the number */
     const td_corpus *rehearse; /* raw texts for pseudo-rehearsal (fine-tuning only), or NULL */
     tl_epoch_fn *on_epoch;  /* NULL: nothing reported */
     void *ud;

@@ -3,7 +3,7 @@
 # label ANIMAL and the model's PERSON; runs of a few epochs, well under a
 # second each): the progress lines, the written model (loads, extracts,
 # and `nerd eval` gives the best epoch's dev figures exactly), the same
-# seed giving the same file byte for byte, training from scratch, a model
+# seed giving the same file byte for byte (and with two threads), training from scratch, a model
 # over 80 classes (format 2), early stopping, pseudo-rehearsal, Ctrl-C
 # writing the best so far, and the refusals (usage, malformed files with
 # FILE:LINE, an empty training set, too many labels, dev labels the model
@@ -22,7 +22,7 @@ fmt_version() { od -An -tu4 -j8 -N4 "$1" | tr -d ' '; }
 tr_ --base "$MODEL" --train $T/train.conll --dev $T/dev.conll --out "$tmp/a.nerd" --epochs 3
 code $? 0 "fine-tune"
 has "$tmp/err" "^nerd train: fine-tuning $MODEL: 24 documents, 157 tokens, 19 labels \(new: ANIMAL\); dev: 6 documents$" "header"
-has "$tmp/err" "^nerd train: 3 epochs, seed 0, dropout 0.2, batches of 100 to 1000 words \(x1.001\), learn rate 0.001, patience 0$" "settings: spaCy's defaults"
+has "$tmp/err" "^nerd train: 3 epochs, seed 0, dropout 0.2, batches of 100 to 1000 words \(x1.001\), learn rate 0.001, patience 0, 1 thread$" "settings: spaCy's defaults"
 for e in 1 2 3; do
     has "$tmp/err" "^epoch $e/3: loss [0-9]+\.[0-9]{3}, dev P [01]\.[0-9]{4} R [01]\.[0-9]{4} F [01]\.[0-9]{4}( \(best\))?, [0-9]+ words/s, [0-9]+ s, [0-9]+ s left$" "epoch $e line"
 done
@@ -51,6 +51,15 @@ tr_ --base "$MODEL" --train $T/train.conll --out "$tmp/s2.nerd" --epochs 2 --see
 cmp -s "$tmp/s1.nerd" "$tmp/s2.nerd" && ok || bad "the same seed gives the same file"
 tr_ --base "$MODEL" --train $T/train.conll --out "$tmp/s3.nerd" --epochs 2 --seed 6; code $? 0 "seed 6"
 cmp -s "$tmp/s1.nerd" "$tmp/s3.nerd" && bad "another seed gives the same file" || ok
+# two threads: the same file (1000-word batches, so the products are split)
+for th in 1 2; do
+    tr_ --base "$MODEL" --train $T/train.conll $T/train.conll $T/train.conll $T/train.conll \
+        $T/train.conll $T/train.conll --out "$tmp/th$th.nerd" --epochs 1 --batch-start 1000 \
+        --threads $th
+    code $? 0 "--threads $th"
+done
+has "$tmp/err" ", patience 0, 2 threads$" "--threads 2: said"
+cmp -s "$tmp/th1.nerd" "$tmp/th2.nerd" && ok || bad "--threads 2 gives another file than --threads 1"
 
 # ---- from scratch: the data's labels only, the bundled tokenizer
 tr_ --train $T/train.conll --dev $T/dev.conll --out "$tmp/n.nerd" --epochs 2; code $? 0 "scratch"
@@ -137,6 +146,7 @@ has "$tmp/err" "^nerd train: --train needs at least one file$" "--train without 
 tr_ --train $T/train.conll --out "$tmp/b.nerd" --dropout 1; code $? 2 "--dropout 1"
 has "$tmp/err" "^nerd train: --dropout: bad value$" "--dropout: said"
 tr_ --train $T/train.conll --out "$tmp/b.nerd" --epochs 0; code $? 2 "--epochs 0"
+tr_ --train $T/train.conll --out "$tmp/b.nerd" --threads 9; code $? 2 "--threads 9"
 tr_ --train $T/train.conll --out "$tmp/b.nerd" --rehearse $T/raw.txt; code $? 2 "--rehearse without --base"
 has "$tmp/err" "needs --base$" "--rehearse without --base: said"
 tr_ --base "$MODEL" --vocab "$MODEL" --train $T/train.conll --out "$tmp/b.nerd"; code $? 2 "--base and --vocab"

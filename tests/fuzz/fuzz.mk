@@ -35,7 +35,7 @@ TARGETS += $(TD_TARGETS)
 # the trainer's update on arbitrary documents and tags (lib/train*.c)
 TARGETS += fuzz_train
 TRAIN_SRC = lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c lib/train_net.c \
-            lib/train_tok2vec.c lib/train_parser.c lib/train_write.c
+            lib/train_tok2vec.c lib/train_parser.c lib/train_write.c lib/train_pool.c
 JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
 
 .PHONY: run build

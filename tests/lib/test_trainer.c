@@ -245,6 +245,30 @@ static void test_write(const ner_model *m, const char *batch_path)
     }
     CHECK(olen[0] == olen[1] && out[0] && out[1] && !memcmp(out[0], out[1], olen[0]),
           "the same seed gives the same bytes");
+    /* threads: the same bits.  The batch six times over (over 128 rows),
+     * so every product is split (by rows, and the weight gradients by
+     * their rows), besides the packing and the optimizer's blocks. */
+    batch big = b;
+    for (size_t i = b.n; i < 8 && i < 6 * b.n; i++)
+        big.docs[i] = b.docs[i % b.n];
+    big.n = 6 * b.n < 8 ? 6 * b.n : 8;
+    void *th[2] = {NULL, NULL};
+    size_t thlen[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        cfg.seed = 7;
+        cfg.threads = i ? 2 : 1;
+        rc = tr_new(m, &cfg, NULL, NULL, 0, &t);
+        CHECK(rc == 0, "tr_new threads %d", cfg.threads);
+        if (!rc)
+            th[i] = train_bytes(t, &big, 3, 0.2f, 0, &thlen[i]);
+        tr_free(t);
+    }
+    CHECK(thlen[0] == thlen[1] && th[0] && th[1] && !memcmp(th[0], th[1], thlen[0]),
+          "two threads give the same bytes as one");
+    free(th[0]);
+    free(th[1]);
+    cfg.threads = 9;
+    CHECK(tr_new(m, &cfg, NULL, NULL, 0, &t) == TR_EINVAL && !t, "9 threads refused");
     CHECK(olen[0] == olen[2] && out[2] && memcmp(out[0], out[2], olen[0]) != 0,
           "another seed gives other bytes");
     for (int i = 0; i < 3; i++)

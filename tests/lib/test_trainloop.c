@@ -38,7 +38,7 @@ static void test_opts(const ner_model *m, const td_corpus *train)
     tl_opts_default(&o);
     CHECK(o.epochs == 30 && o.dropout == 0.2f && o.batch_start == 100 && o.batch_stop == 1000 &&
               o.batch_compound == 1.001 && o.learn_rate == 0.001f && o.patience == 0 &&
-              o.seed == 0 && !o.from_scratch && !o.rehearse,
+              o.seed == 0 && !o.from_scratch && !o.rehearse && o.threads == 1,
           "spaCy's defaults");
     static const struct { const char *what, *msg; } bad[] = {
         {"epochs", "epochs must be 1 to 100000"},
@@ -46,6 +46,7 @@ static void test_opts(const ner_model *m, const td_corpus *train)
         {"batch", "batch sizes must be 1 to 1000000 words, the compound factor 1 to 2"},
         {"lr", "the learn rate must be in (0, 10)"},
         {"patience", "patience must be 0 or more"},
+        {"threads", "threads must be 1 to 8"},
         {"rehearse", "rehearsal keeps a base model's behaviour: it needs a base to fine-tune"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -56,6 +57,7 @@ static void test_opts(const ner_model *m, const td_corpus *train)
         case 2: o.batch_compound = 0.5; break;
         case 3: o.learn_rate = 0; break;
         case 4: o.patience = -1; break;
+        case 5: o.threads = 9; break;
         default: o.rehearse = train; o.from_scratch = 1;
         }
         tl_run *r = (tl_run *)1;
