@@ -10,6 +10,7 @@
  * calling thread (a hand-off costs microseconds).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -41,8 +42,14 @@ typedef struct worker {
     int part;
 } worker;
 
-static inline void relax(void)
+/* One poll's pause; every 64th gives the core away (the other thread may
+ * be waiting for it on a busy machine). */
+static inline void relax(int i)
 {
+    if (i % 64 == 63) {
+        sched_yield();
+        return;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
@@ -57,7 +64,7 @@ static void *work_loop(void *arg)
     for (;;) {
         for (int i = 0; i < TR_SPIN && atomic_load(&p->gen) == seen && !atomic_load(&p->quit);
              i++)
-            relax();
+            relax(i);
         if (atomic_load(&p->gen) == seen && !atomic_load(&p->quit)) {
             pthread_mutex_lock(&p->mu);
             while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit))
@@ -158,7 +165,7 @@ static void run(tr_pool *p, tr_part_fn *fn, void *arg)
     pthread_mutex_unlock(&p->mu);
     fn(arg, 0, p->n);
     for (int i = 0; i < TR_SPIN && atomic_load(&p->pending); i++)
-        relax();
+        relax(i);
     if (atomic_load(&p->pending)) {
         pthread_mutex_lock(&p->mu);
         while (atomic_load(&p->pending))

@@ -16,24 +16,6 @@
 #include "model.h"
 #include "nerd/ner.h"
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = n > 0 ? malloc((size_t)n) : NULL;
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
-
 /* The format 1 file good[0..n) rewritten with an output layer cols wide
  * (the extra columns zero), the TENSORS header's word 9 set to hdr_cols
  * and the header's version to version.  NULL if good is not format 1. */
@@ -123,41 +105,33 @@ static void scores_paths(const ner_model *m)
 
 /* Every text of a reference file through both contexts: the same entities
  * and the same scores. */
+typedef struct pair {
+    ner_ctx *narrow, *wide;
+    const char *path;
+    size_t ents, bad;
+} pair;
+
+static void compare_text(void *ud, const char *s, size_t n)
+{
+    pair *p = ud;
+    ner_doc a, b;
+    int ok = ner_extract_ex(p->narrow, s, n, NER_SCORES, &a) == NER_OK &&
+             ner_extract_ex(p->wide, s, n, NER_SCORES, &b) == NER_OK && a.n_ents == b.n_ents &&
+             !memcmp(a.ents, b.ents, a.n_ents * sizeof *a.ents) &&
+             !memcmp(a.scores, b.scores, a.n_ents * sizeof *a.scores);
+    if (!ok && p->bad++ < 3)
+        fprintf(stderr, "%s: differs: %.200s\n", p->path, s);
+    p->ents += a.n_ents;
+}
+
 static void same_entities(ner_ctx *narrow, ner_ctx *wide, const char *path, int cols)
 {
-    FILE *f = fopen(path, "r");
-    CHECK(f != NULL, "open %s", path);
-    if (!f)
-        return;
-    char *line = NULL;
-    size_t cap = 0, texts = 0, ents = 0, bad = 0;
-    ssize_t r;
-    while ((r = getline(&line, &cap, f)) > 0) {
-        json_error_t je;
-        json_t *j = json_loadb(line, (size_t)r, 0, &je);
-        json_t *jt = json_object_get(j, "text");
-        if (json_is_string(jt)) {
-            const char *s = json_string_value(jt);
-            size_t n = json_string_length(jt);
-            ner_doc a, b;
-            texts++;
-            int ok = ner_extract_ex(narrow, s, n, NER_SCORES, &a) == NER_OK &&
-                     ner_extract_ex(wide, s, n, NER_SCORES, &b) == NER_OK &&
-                     a.n_ents == b.n_ents &&
-                     !memcmp(a.ents, b.ents, a.n_ents * sizeof *a.ents) &&
-                     !memcmp(a.scores, b.scores, a.n_ents * sizeof *a.scores);
-            if (!ok && bad++ < 3)
-                fprintf(stderr, "%s: differs: %.200s\n", path, s);
-            ents += a.n_ents;
-        }
-        json_decref(j);
-    }
-    free(line);
-    fclose(f);
-    printf("test_model_wide: %d columns, %s: %zu texts, %zu entities\n", cols, path, texts,
-           ents);
-    CHECK(texts > 0 && bad == 0, "%d columns, %s: %zu of %zu texts differ", cols, path, bad,
-          texts);
+    pair p = {narrow, wide, path, 0, 0};
+    long texts = check_each_text(path, compare_text, &p);
+    printf("test_model_wide: %d columns, %s: %ld texts, %zu entities\n", cols, path, texts,
+           p.ents);
+    CHECK(texts > 0 && p.bad == 0, "%d columns, %s: %zu of %ld texts differ", cols, path,
+          p.bad, texts);
 }
 
 int main(void)
@@ -165,7 +139,7 @@ int main(void)
     const char *path = check_model_path();
     const char *shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
     size_t n = 0;
-    unsigned char *good = slurp(path, &n);
+    unsigned char *good = check_slurp(path, &n);
     CHECK(good != NULL, "read %s", path);
     ner_model *m = NULL;
     ner_ctx *c = NULL;

@@ -276,18 +276,26 @@ static void test_write(const ner_model *m, const char *batch_path)
     json_decref(j);
 }
 
-static void test_scratch(const ner_model *m, const char *tiny_path)
+/* A new model's trainer (seed 3) for labels[0..n) of frequencies freqs. */
+static tr_trainer *scratch(const ner_model *m, const char *const *labels, const uint64_t *freqs,
+                           size_t n)
 {
-    const char *labels[2] = {"LOC", "PER"};
-    uint64_t freqs[2] = {3, 5};
     tr_config cfg;
     tr_config_default(&cfg);
     cfg.from_scratch = 1;
     cfg.seed = 3;
-    tr_trainer *t;
-    int rc = tr_new(m, &cfg, labels, freqs, 2, &t);
-    CHECK(rc == 0, "tr_new scratch: %s", tr_strerror(rc));
-    if (rc)
+    tr_trainer *t = NULL;
+    int rc = tr_new(m, &cfg, labels, freqs, n, &t);
+    CHECK(rc == 0, "tr_new scratch, %zu labels: %s", n, tr_strerror(rc));
+    return t;
+}
+
+static void test_scratch(const ner_model *m, const char *tiny_path)
+{
+    const char *labels[2] = {"LOC", "PER"};
+    uint64_t freqs[2] = {3, 5};
+    tr_trainer *t = scratch(m, labels, freqs, 2);
+    if (!t)
         return;
     /* spaCy's class order: by frequency (PER 5, LOC 3), U- after them */
     char order[256] = "";
@@ -337,14 +345,9 @@ static void test_scratch_wide(const ner_model *m, const char *tiny_path)
         labels[2 + i] = names[i];
         freqs[2 + i] = 1;
     }
-    tr_config cfg;
-    tr_config_default(&cfg);
-    cfg.from_scratch = 1;
-    cfg.seed = 3;
-    tr_trainer *t;
-    int rc = tr_new(m, &cfg, labels, freqs, 21, &t);
-    CHECK(rc == 0 && t->d.C == 86, "tr_new scratch, 21 labels: %s", tr_strerror(rc));
-    if (rc)
+    tr_trainer *t = scratch(m, labels, freqs, 21);
+    CHECK(t && t->d.C == 86, "21 labels: 86 classes");
+    if (!t)
         return;
     json_error_t je;
     json_t *j = json_load_file(tiny_path, 0, &je);
@@ -370,10 +373,10 @@ static void test_scratch_wide(const ner_model *m, const char *tiny_path)
     tr_free(t);
     json_decref(j);
     /* up to 80 classes the file stays format 1 (what every nerd reads) */
-    rc = tr_new(m, &cfg, labels, freqs, 19, &t);
+    t = scratch(m, labels, freqs, 19);
     buf = NULL;
     version = 0;
-    CHECK(rc == 0 && t->d.C == 78 && tr_export(t, (void **)&buf, &len) == 0, "19 labels");
+    CHECK(t && t->d.C == 78 && tr_export(t, (void **)&buf, &len) == 0, "19 labels");
     if (buf)
         memcpy(&version, buf + 8, 4);
     CHECK(version == MODEL_VERSION, "78 classes: format %u", version);
