@@ -399,7 +399,7 @@ $(BUILD)/coldstart: bench/coldstart.c
 $(BUILD)/admission: bench/admission.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(SQLITE_LIBS) $(LIBS)
 
-# nerd train's quality and speed figures (docs/training.md): about 15 min
+# nerd train's quality and speed figures (docs/training.md): about 6 min
 bench-train: all
 	bench/train.sh $(BUILD)/nerd $(MODEL) $(SHARED)
 

@@ -7,7 +7,7 @@
 # Runs go two at a time, one per core (the trainer is single-threaded).
 # Then speed on the same words as inference: training alone on one core,
 # two trainings at once on both, against `nerd eval`'s ner_extract pass.
-# Writes OUT/summary.md (and every run's log); about 15 minutes on 2 cores.
+# Writes OUT/summary.md (and every run's log); about 6 minutes on 2 cores.
 # Usage: bench/train.sh NERD MODEL SHARED [OUT]
 set -u
 NERD=$1
