@@ -4,6 +4,7 @@
 #   make test    unit + reference tests, again under ASan+UBSan, short fuzz runs
 #   make bench   speed figures (docs/performance.md)
 #   make lab     the AWS lab's tasks 2-5 on its products API (docs/lab-results.md)
+#   make bench-train  nerd train's quality and speed figures (docs/training.md)
 #   make model   rebuild models/en_core_web_sm-2.2.5.nerd from ../shared
 #
 CC      ?= cc
@@ -58,11 +59,12 @@ TEST_DEBS = clang libclang-rt-14-dev python3 python3-simplejson curl cmake autoc
 
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/model.c lib/features.c \
           lib/nn.c lib/ner.c lib/http.c lib/http_resp.c lib/http_get.c lib/fsutil.c lib/uniq.c lib/pipe.c \
-          lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_score.c \
+          lib/tokfuse.c lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_text.c lib/td_score.c \
           lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c \
-          lib/train_net.c lib/train_tok2vec.c lib/train_parser.c lib/train_write.c
+          lib/train_net.c lib/train_tok2vec.c lib/train_parser.c lib/train_write.c \
+          lib/train_pool.c lib/tl_loop.c lib/tl_rehearse.c
 CONV_SRC = lib/convert.c
-CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c cli/eval_gold.c cli/cmd_split.c \
+CLI_SRC = cli/nerd.c cli/util.c cli/cmd_extract.c cli/cmd_convert.c cli/eval_gold.c cli/cmd_split.c cli/cmd_train.c \
           cli/cmd_eval.c cli/cmd_bench.c cli/cmd_local.c cli/cmd_jwt.c cli/cmd_dynamodb.c
 PLATFORM_SRC = platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_layer.c platform/langrt.c platform/layers.c platform/loop.c platform/conn.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/pool.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c platform/gateway.c platform/httpapi.c platform/restapi.c platform/answer.c platform/admission.c platform/admit_keys.c platform/integration.c platform/lambdaapi.c platform/async.c platform/endpoints.c platform/metrics.c \
                platform/authorizer.c platform/az_event.c platform/az_policy.c \
@@ -75,11 +77,11 @@ DDB_SRC = platform/ddb_err.c platform/ddb_num.c platform/ddb_value.c platform/dd
           platform/ddb_store.c platform/ddb_items.c platform/ddb_req.c platform/ddb_ops.c platform/ddb_query.c \
           platform/ddb_batch.c platform/ddb_server.c
 PLATFORM_SRC += platform/template_ddb.c $(DDB_SRC)
-UNIT_TESTS = test_hash test_unicode test_model test_extract test_norms test_scores test_reference test_http \
+UNIT_TESTS = test_hash test_unicode test_model test_model_wide test_extract test_norms test_scores test_reference test_http \
              test_tokfuse test_traindata \
              platform/test_template platform/test_apigw platform/test_apigw_v1 platform/test_jwt function/test_handler \
              platform/test_authorizer platform/test_usage platform/test_authz_setup \
-             function/test_ddb_client function/test_products platform/test_ddb test_train test_trainer
+             function/test_ddb_client function/test_products platform/test_ddb test_train test_trainer test_trainloop
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 # (with the monitor page at /__nerd/, web/monitor.html, that endpoints.c serves)
@@ -99,7 +101,7 @@ CLI_SRC += cli/cmd_loadtest.c
 UNIT_TESTS += loadgen/test_loadgen
 HDRS += $(wildcard loadgen/*.h)
 
-.PHONY: all run test unit san fuzz bench model deps test-deps clean check-model build-NerFunction \
+.PHONY: all run test unit san fuzz bench bench-train model deps test-deps clean check-model build-NerFunction \
         build-NerKeyFunction experiments run-lab lab build-ProductApiFunction node-ric node-ric-install install
 
 all: $(BUILD)/nerd $(BUILD)/bootstrap $(BUILD)/functions/hello/bootstrap \
@@ -435,6 +437,10 @@ $(BUILD)/coldstart: bench/coldstart.c
 # (docs/auth.md): `make build/admission && build/admission 2`
 $(BUILD)/admission: bench/admission.c $(PLATFORM_OBJ) $(BUILD)/libnerd.a
 	$(CC) $(ALL_CFLAGS) $< $(PLATFORM_OBJ) $(BUILD)/libnerd.a -o $@ -lyaml -ljansson -lpthread $(PLATFORM_LIBS) $(LIBS)
+
+# nerd train's quality and speed figures (docs/training.md): about 6 min
+bench-train: all
+	bench/train.sh $(BUILD)/nerd $(MODEL) $(SHARED)
 
 # training against inference speed on the same words (docs/training.md):
 # `make build/train_speed && build/train_speed MODEL CONLL [EPOCHS] [WORDS]`

@@ -16,6 +16,7 @@ int cmd_extract(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_split(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_local(int argc, char **argv);
 /* `nerd local jwt ...` (cli/cmd_jwt.c); argv[0] is "jwt". */

@@ -37,7 +37,7 @@ static void usage(FILE *f)
           "  --ratio R       weights of the parts, 2 or 3 of them, separated by ':'\n"
           "                  or ',' (default 80:10:10)\n"
           "  --by U          sentence (default) or doc: the CoNLL unit\n"
-          "  --format F      auto (default), conll, json, spacy, tuples or spans\n"
+          "  --format F      auto (default), conll, json, spacy, tuples, spans or text\n"
           "  --out PREFIX    where the parts go (default: FILE itself, FILE.train...)\n"
           "\n"
           "Exit status: 0 when written, 1 on malformed input or a part left empty,\n"

@@ -12,6 +12,7 @@ static const struct {
 } CMDS[] = {
     {"extract", cmd_extract, "named entities of text (argument or stdin lines) as JSON"},
     {"eval", cmd_eval, "accuracy on gold corpora (CoNLL, spaCy JSON...) or spaCy reference JSONL"},
+    {"train", cmd_train, "fine-tune a model, or train a new one, on annotated files"},
     {"split", cmd_split, "split a training file into train/dev/test parts (seeded)"},
     {"bench", cmd_bench, "speed: bulk tokens/s, per-call latency, load time, memory"},
     {"convert", cmd_convert, "convert a spaCy en_core_web_sm directory to a model file"},

@@ -237,8 +237,8 @@ static int build_tensors(conv *c, const msgpack_object *w, buf *out)
         if ((rc = get_param(c, w, emb_idx[i], "vectors", sh, 2, &emb[i])))
             return rc;
     }
-    size_t offs[64];
-    size_t nfl = model__tensor_layout(hdr, offs, 64);
+    size_t offs[MODEL_N_TENSORS];
+    size_t nfl = model__tensor_layout(hdr, NN_CLS_PAD, offs, MODEL_N_TENSORS);
     float *f = calloc(nfl ? nfl : 1, sizeof *f);
     if (!f)
         return fail(c, NER_ENOMEM, "out of memory");
@@ -772,7 +772,7 @@ int ner_convert(const char *spacy_dir, const char *specs_dir,
         blobs[id] = (model_blob){sec[id].p, sec[id].n};
     void *file;
     size_t flen;
-    if ((rc = model__assemble(blobs, &file, &flen))) {
+    if ((rc = model__assemble(blobs, MODEL_VERSION, &file, &flen))) {
         rc = fail(&c, rc, "out of memory");
         goto out;
     }

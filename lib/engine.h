@@ -69,6 +69,12 @@ void nn_parser_scores(int use_avx2, const float *const v[NN_NF],
                       const float *low_b, const float *up_w, const float *up_b,
                       float *scores);
 
+/* nn_parser_scores for an output layer cols wide (a multiple of
+ * NN_CLS_ALIGN, at most NN_CLS_MAXPAD): format 2 models, over 80 classes.
+ * The 80-wide path above is kept as it is for the others. */
+void nn_parser_scores_wide(int use_avx2, const float *const v[NN_NF], const float *low_b,
+                           const float *up_w, const float *up_b, int cols, float *scores);
+
 /* Runs the network and decoder over already-tokenized text (tt[0..n),
  * offsets into text); fills out as ner_extract_ex() does with flags
  * (NER_SCORES or 0).  The token spans in out are c's (filled by the caller

@@ -17,14 +17,12 @@
 
 #include "hash.h"
 
-#define TENSOR_HDR 64u /* bytes before the floats in SEC_TENSORS */
-#define N_TENSORS (8 + 4 * NN_DEPTH + 5)
 
 static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-size_t model__tensor_layout(const uint32_t emb_rows[4], size_t offs[], int n)
+size_t model__tensor_layout(const uint32_t emb_rows[4], int up_cols, size_t offs[], int n)
 {
-    size_t sizes[N_TENSORS];
+    size_t sizes[MODEL_N_TENSORS];
     int k = 0;
     for (int i = 0; i < 4; i++)
         sizes[k++] = (size_t)emb_rows[i] * NN_W;
@@ -41,8 +39,8 @@ size_t model__tensor_layout(const uint32_t emb_rows[4], size_t offs[], int n)
     sizes[k++] = (size_t)NN_W * NN_LOWER;
     sizes[k++] = NN_HP * NN_H;
     sizes[k++] = NN_NF * NN_HP * NN_H;
-    sizes[k++] = (size_t)NN_H * NN_CLS_PAD;
-    sizes[k++] = NN_CLS_PAD;
+    sizes[k++] = (size_t)NN_H * (size_t)up_cols;
+    sizes[k++] = (size_t)up_cols;
     size_t off = 0;
     for (int i = 0; i < k; i++) {
         if (offs && i < n)
@@ -193,7 +191,7 @@ static int model_init(struct ner_model *m, unsigned flags)
     memcpy(&h, b, sizeof h);
     if (memcmp(h.magic, MODEL_MAGIC, 8) != 0)
         return NER_EMAGIC;
-    if (h.version != MODEL_VERSION)
+    if (h.version != MODEL_VERSION && h.version != MODEL_VERSION_WIDE)
         return NER_EVERSION;
     if (h.file_size != m->size || h.n_sections == 0 || h.n_sections > 32 ||
         sizeof h + (size_t)h.n_sections * sizeof(model_section) > m->size)
@@ -221,7 +219,7 @@ static int model_init(struct ner_model *m, unsigned flags)
         return NER_ECORRUPT;
     uint32_t nl;
     memcpy(&nl, p, 4);
-    if (nl == 0 || nl > 64)
+    if (nl == 0 || nl > NN_NLABEL_MAX)
         return NER_ECORRUPT;
     size_t o = 4;
     for (uint32_t i = 0; i < nl; i++) {
@@ -237,7 +235,8 @@ static int model_init(struct ner_model *m, unsigned flags)
         return NER_ECORRUPT;
     uint32_t nc;
     memcpy(&nc, p, 4);
-    if (nc == 0 || nc > NN_CLS_PAD || 4 + (size_t)nc * sizeof(model_class) > len)
+    if (nc == 0 || nc > (h.version == MODEL_VERSION ? NN_CLS_PAD : NN_NCLASS_MAX) ||
+        4 + (size_t)nc * sizeof(model_class) > len)
         return NER_ECORRUPT;
     memcpy(m->classes, p + 4, nc * sizeof(model_class));
     for (uint32_t i = 0; i < nc; i++)
@@ -266,21 +265,29 @@ static int model_init(struct ner_model *m, unsigned flags)
     }
 
     /* TENSORS */
-    if ((rc = sec_find(b, &h, SEC_TENSORS, &p, &len)) || len < TENSOR_HDR)
+    if ((rc = sec_find(b, &h, SEC_TENSORS, &p, &len)) || len < MODEL_TENSOR_HDR)
         return NER_ECORRUPT;
-    uint32_t th[8];
+    uint32_t th[10];
     memcpy(th, p, sizeof th);
+    /* the output layer's width: 80 (format 1), else header word 9, a
+     * multiple of NN_CLS_ALIGN that holds the classes */
+    m->t.up_cols = NN_CLS_PAD;
+    if (h.version == MODEL_VERSION_WIDE) {
+        if (th[9] < nc || th[9] > NN_CLS_MAXPAD || th[9] % NN_CLS_ALIGN)
+            return NER_ECORRUPT;
+        m->t.up_cols = (int)th[9];
+    }
     for (int i = 0; i < 4; i++) {
         if (th[i] == 0 || th[i] > (1u << 20))
             return NER_ECORRUPT;
         m->t.emb_rows[i] = th[i];
         m->t.emb_seed[i] = th[4 + i];
     }
-    size_t offs[N_TENSORS];
-    size_t nfl = model__tensor_layout(m->t.emb_rows, offs, N_TENSORS);
-    if (TENSOR_HDR + nfl * sizeof(float) > len)
+    size_t offs[MODEL_N_TENSORS];
+    size_t nfl = model__tensor_layout(m->t.emb_rows, m->t.up_cols, offs, MODEL_N_TENSORS);
+    if (MODEL_TENSOR_HDR + nfl * sizeof(float) > len)
         return NER_ECORRUPT;
-    const float *f = (const float *)(p + TENSOR_HDR);
+    const float *f = (const float *)(p + MODEL_TENSOR_HDR);
     int k = 0;
     for (int i = 0; i < 4; i++)
         m->t.emb[i] = f + offs[k++];

@@ -1,5 +1,5 @@
 /*
- * The nerd model file (format version 1) and the in-memory model.
+ * The nerd model file (format versions 1 and 2) and the in-memory model.
  *
  * A model file is one little-endian blob: a 64-byte header, a section table,
  * then 64-byte aligned sections.  It is used in place (mmap, no parsing):
@@ -26,7 +26,8 @@
 #include "tokenizer.h"
 
 #define MODEL_MAGIC "NERDMODL"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 1u      /* output layer 80 wide (<= 80 classes) */
+#define MODEL_VERSION_WIDE 2u /* output layer width in the TENSORS header */
 #define MODEL_ALIGN 64u
 
 /* Network sizes of en_core_web_sm 2.2.5's NER (checked at load). */
@@ -40,8 +41,17 @@
 #define NN_H 64          /* parser hidden width */
 #define NN_HP 2          /* parser maxout pieces */
 #define NN_LOWER (NN_NF * NN_HP * NN_H) /* 768 */
-#define NN_NCLASS_MAX 128
-#define NN_CLS_PAD 80    /* padded class count for the output layer */
+#define NN_NLABEL_MAX 64  /* entity labels (the LABELS section) */
+#define NN_NCLASS_MAX (4 * NN_NLABEL_MAX + 2) /* B I L U per label, U-, O: 258 */
+#define NN_CLS_PAD 80    /* output layer width of format 1 (<= 80 classes) */
+#define NN_CLS_ALIGN 8   /* format 2: the width is a multiple of this (AVX2 lanes) */
+#define NN_CLS_MAXPAD ((NN_NCLASS_MAX + NN_CLS_ALIGN - 1) / NN_CLS_ALIGN * NN_CLS_ALIGN) /* 264 */
+
+/* The output layer's width for n classes: NN_CLS_PAD up to 80 classes
+ * (format 1, the files of en_core_web_sm and fine-tuned models within
+ * its width), else n rounded up to NN_CLS_ALIGN (format 2). */
+#define NN_CLS_WIDTH(n) \
+    ((n) <= NN_CLS_PAD ? NN_CLS_PAD : ((n) + NN_CLS_ALIGN - 1) / NN_CLS_ALIGN * NN_CLS_ALIGN)
 
 enum model_section_id {
     SEC_META = 1,
@@ -114,13 +124,23 @@ typedef struct model_tensors {
     const float *low_w;      /* 96 x 768, packed; column = slot*128 + piece*64 + unit */
     const float *low_b;      /* 128: piece*64 + unit */
     const float *low_pad;    /* 6 x 128 */
-    const float *up_w;       /* 64 x 80 (classes padded with zeros) */
-    const float *up_b;       /* 80 */
+    const float *up_w;       /* 64 x up_cols (classes padded with zeros) */
+    const float *up_b;       /* up_cols */
+    int up_cols;             /* output layer width: NN_CLS_PAD (format 1), or
+                                NN_CLS_WIDTH(n_classes) (format 2) */
 } model_tensors;
 
-/* Number of floats of the TENSORS section for the given embedding rows,
- * and the fixed layout (offsets in floats) used by writer and reader. */
-size_t model__tensor_layout(const uint32_t emb_rows[4], size_t offs[], int n);
+/* The TENSORS section: a header of MODEL_TENSOR_HDR bytes (uint32 words:
+ * 0-3 the embedding tables' rows, 4-7 their seeds, 8 the class count,
+ * 9 the output layer's width in format 2, else 0), then MODEL_N_TENSORS
+ * float tensors in the order of model_tensors, each 16-float aligned. */
+#define MODEL_TENSOR_HDR 64u
+#define MODEL_N_TENSORS (8 + 4 * NN_DEPTH + 5)
+
+/* Number of floats of the TENSORS section for the given embedding rows and
+ * output layer width, and the fixed layout (offsets in floats) used by
+ * writer and reader. */
+size_t model__tensor_layout(const uint32_t emb_rows[4], int up_cols, size_t offs[], int n);
 
 struct ner_model {
     const unsigned char *base;
@@ -134,7 +154,7 @@ struct ner_model {
     int n_classes;
     model_class classes[NN_NCLASS_MAX];
     int n_labels;
-    const char *labels[64];
+    const char *labels[NN_NLABEL_MAX];
     const char *patterns[4];
     const unsigned char *pool;
     size_t pool_len;
@@ -154,9 +174,11 @@ typedef struct model_blob {
 } model_blob;
 
 /* The whole file of these sections in *out (aligned_alloc'd, free()) and
- * *len: header, table, 64-byte aligned sections, checksum.  Deterministic.
- * 0 or NER_ENOMEM. */
-int model__assemble(const model_blob sec[SEC_COUNT_], void **out, size_t *len);
+ * *len: header (format version: MODEL_VERSION, or MODEL_VERSION_WIDE for an
+ * output layer wider than NN_CLS_PAD), table, 64-byte aligned sections,
+ * checksum.  Deterministic.  0 or NER_ENOMEM. */
+int model__assemble(const model_blob sec[SEC_COUNT_], uint32_t version, void **out,
+                    size_t *len);
 
 /* Writes buf to path atomically (path.tmp.PID, then rename).  0, NER_EIO
  * or NER_EINVAL (path too long). */

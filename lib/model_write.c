@@ -14,7 +14,8 @@
 
 static size_t align_up(size_t n) { return (n + MODEL_ALIGN - 1) / MODEL_ALIGN * MODEL_ALIGN; }
 
-int model__assemble(const model_blob sec[SEC_COUNT_], void **out, size_t *len)
+int model__assemble(const model_blob sec[SEC_COUNT_], uint32_t version, void **out,
+                    size_t *len)
 {
     *out = NULL;
     *len = 0;
@@ -29,7 +30,7 @@ int model__assemble(const model_blob sec[SEC_COUNT_], void **out, size_t *len)
     model_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, MODEL_MAGIC, 8);
-    h.version = MODEL_VERSION;
+    h.version = version;
     h.n_sections = nsec;
     h.file_size = n;
     size_t off = align_up(sizeof h + nsec * sizeof(model_section));

@@ -413,9 +413,12 @@ int ner__run(ner_ctx *c, const char *text, const tok_token *tt, size_t n,
                 else
                     v[f] = c->prev_last + f * NN_HP * NN_H;
             }
-            float sc[NN_CLS_PAD];
-            unsigned char valid[NN_CLS_PAD];
-            nn_parser_scores(c->avx2, v, t->low_b, t->up_w, t->up_b, sc);
+            float sc[NN_CLS_MAXPAD];
+            unsigned char valid[NN_CLS_MAXPAD];
+            if (t->up_cols == NN_CLS_PAD)
+                nn_parser_scores(c->avx2, v, t->low_b, t->up_w, t->up_b, sc);
+            else /* format 2: over 80 classes */
+                nn_parser_scores_wide(c->avx2, v, t->low_b, t->up_w, t->up_b, t->up_cols, sc);
             int space = -1, best = -1;
             float bs = -1e30f;
             for (int k = 0; k < m->n_classes; k++) {

@@ -220,11 +220,11 @@ void nn_maxout_ln(int use_avx2, const float *t, const float *bias,
     maxout_ln_ref(t, bias, g, beta, x, residual);
 }
 
-/* Parser hidden layer and scores for one state (see engine.h). */
-static void parser_ref(const float *const v[NN_NF], const float *low_b,
-                       const float *up_w, const float *up_b, float *scores)
+/* Parser hidden layer of one state: low_b + the six slot vectors, maxout
+ * over the 2 pieces. */
+static inline void hidden_ref(const float *const v[NN_NF], const float *low_b, float *hid)
 {
-    float h[NN_HP * NN_H], hid[NN_H];
+    float h[NN_HP * NN_H];
     for (int j = 0; j < NN_HP * NN_H; j++) {
         float a = low_b[j];
         for (int f = 0; f < NN_NF; f++)
@@ -233,6 +233,14 @@ static void parser_ref(const float *const v[NN_NF], const float *low_b,
     }
     for (int j = 0; j < NN_H; j++)
         hid[j] = h[j] > h[NN_H + j] ? h[j] : h[NN_H + j];
+}
+
+/* Parser hidden layer and scores for one state (see engine.h). */
+static void parser_ref(const float *const v[NN_NF], const float *low_b,
+                       const float *up_w, const float *up_b, float *scores)
+{
+    float hid[NN_H];
+    hidden_ref(v, low_b, hid);
     float sc[NN_CLS_PAD] = {0};
     for (int j = 0; j < NN_H; j++)
         for (int k = 0; k < NN_CLS_PAD; k++)
@@ -242,11 +250,9 @@ static void parser_ref(const float *const v[NN_NF], const float *low_b,
 }
 
 #ifdef NN_X86
-__attribute__((target("avx2,fma"))) static void
-parser_avx2(const float *const v[NN_NF], const float *low_b, const float *up_w,
-            const float *up_b, float *scores)
+__attribute__((target("avx2,fma"))) static inline void
+hidden_avx2(const float *const v[NN_NF], const float *low_b, float *hid)
 {
-    float hid[NN_H];
     for (int i = 0; i < NN_H / 8; i++) {
         __m256 a = _mm256_loadu_ps(low_b + 8 * i);
         __m256 b = _mm256_loadu_ps(low_b + NN_H + 8 * i);
@@ -256,6 +262,14 @@ parser_avx2(const float *const v[NN_NF], const float *low_b, const float *up_w,
         }
         _mm256_storeu_ps(hid + 8 * i, _mm256_max_ps(b, a));
     }
+}
+
+__attribute__((target("avx2,fma"))) static void
+parser_avx2(const float *const v[NN_NF], const float *low_b, const float *up_w,
+            const float *up_b, float *scores)
+{
+    float hid[NN_H];
+    hidden_avx2(v, low_b, hid);
     __m256 sc[NN_CLS_PAD / 8];
     for (int k = 0; k < NN_CLS_PAD / 8; k++)
         sc[k] = _mm256_setzero_ps();
@@ -282,4 +296,58 @@ void nn_parser_scores(int use_avx2, const float *const v[NN_NF],
     }
 #endif
     parser_ref(v, low_b, up_w, up_b, scores);
+}
+
+/* The general path (format 2 models, over 80 classes): the same hidden
+ * layer, then scores[cols] in blocks of up to 64 columns (cols a multiple
+ * of NN_CLS_ALIGN). */
+static void parser_wide_ref(const float *const v[NN_NF], const float *low_b,
+                            const float *up_w, const float *up_b, int cols, float *scores)
+{
+    float hid[NN_H];
+    hidden_ref(v, low_b, hid);
+    for (int k = 0; k < cols; k++)
+        scores[k] = 0;
+    for (int j = 0; j < NN_H; j++)
+        for (int k = 0; k < cols; k++)
+            scores[k] = fmaf(hid[j], up_w[(size_t)j * cols + k], scores[k]);
+    for (int k = 0; k < cols; k++)
+        scores[k] += up_b[k];
+}
+
+#ifdef NN_X86
+__attribute__((target("avx2,fma"))) static void
+parser_wide_avx2(const float *const v[NN_NF], const float *low_b, const float *up_w,
+                 const float *up_b, int cols, float *scores)
+{
+    float hid[NN_H];
+    hidden_avx2(v, low_b, hid);
+    for (int k0 = 0; k0 < cols; k0 += 64) {
+        int nv = (cols - k0 < 64 ? cols - k0 : 64) / 8;
+        __m256 sc[8];
+        for (int k = 0; k < nv; k++)
+            sc[k] = _mm256_setzero_ps();
+        for (int j = 0; j < NN_H; j++) {
+            __m256 x = _mm256_set1_ps(hid[j]);
+            const float *w = up_w + (size_t)j * cols + k0;
+            for (int k = 0; k < nv; k++)
+                sc[k] = _mm256_fmadd_ps(x, _mm256_loadu_ps(w + 8 * k), sc[k]);
+        }
+        for (int k = 0; k < nv; k++)
+            _mm256_storeu_ps(scores + k0 + 8 * k,
+                             _mm256_add_ps(sc[k], _mm256_loadu_ps(up_b + k0 + 8 * k)));
+    }
+}
+#endif
+
+void nn_parser_scores_wide(int use_avx2, const float *const v[NN_NF], const float *low_b,
+                           const float *up_w, const float *up_b, int cols, float *scores)
+{
+#ifdef NN_X86
+    if (use_avx2) {
+        parser_wide_avx2(v, low_b, up_w, up_b, cols, scores);
+        return;
+    }
+#endif
+    parser_wide_ref(v, low_b, up_w, up_b, cols, scores);
 }

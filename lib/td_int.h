@@ -2,7 +2,7 @@
  * Internals shared by the training-data readers (lib/traindata.c: corpus,
  * labels, the document builder and BILUO tags; lib/td_conll.c: CoNLL
  * files and the word-sequence layout; lib/td_json.c: the JSON shapes;
- * lib/td_score.c: scorer, units and split).  One reader (td__rd) per
+ * lib/td_text.c: raw text; lib/td_score.c: scorer, units and split).  One reader (td__rd) per
  * td_read_mem() call; it builds one document at a time (td__doc) and
  * stores it in the corpus when done.
  */
@@ -140,6 +140,11 @@ int td__tag(const char *s, size_t n, char *move, const char **lab, size_t *lab_n
 /* The readers: buf[0..len) of r->file. */
 int td__read_conll(td__rd *r, const char *buf, size_t len);
 int td__read_json(td__rd *r, const char *buf, size_t len, int format);
+
+/* Raw text, one document per line (lib/td_text.c), and its units (the
+ * non-blank lines). */
+int td__read_text(td__rd *r, const char *buf, size_t len);
+int td__units_text(const char *buf, size_t len, td_unit **out, size_t *n);
 
 /* Does buf look like JSON (its first non-blank byte opens an object or
  * array that is not a CoNLL row such as "[ O")? */

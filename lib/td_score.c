@@ -129,10 +129,12 @@ int td_units(const char *buf, size_t len, int format, int by_doc, td_unit **out,
     buf += bom;
     len -= bom;
     int f = format == TD_FMT_AUTO ? (td__is_json(buf, len) ? TD_FMT_JSON : TD_FMT_CONLL)
-                                  : format == TD_FMT_CONLL ? TD_FMT_CONLL : TD_FMT_JSON;
+            : format == TD_FMT_CONLL || format == TD_FMT_TEXT ? format
+                                                              : TD_FMT_JSON;
     *fmt = f;
-    int rc = f == TD_FMT_CONLL ? td__units_conll(buf, len, by_doc, out, n)
-                               : td__units_json(buf, len, out, n, array);
+    int rc = f == TD_FMT_CONLL  ? td__units_conll(buf, len, by_doc, out, n)
+             : f == TD_FMT_TEXT ? td__units_text(buf, len, out, n)
+                                : td__units_json(buf, len, out, n, array);
     for (size_t i = 0; !rc && i < *n; i++)
         (*out)[i].off += bom; /* offsets into the caller's buffer */
     return rc;

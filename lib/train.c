@@ -20,7 +20,7 @@ const char *tr_strerror(int err)
         [TR_OK] = "success",
         [TR_ENOMEM] = "out of memory",
         [TR_EINVAL] = "invalid argument",
-        [TR_ELABELS] = "too many labels for the model format (at most 19 labels, 80 classes)",
+        [TR_ELABELS] = "too many labels for the model format (at most 64 labels, 258 classes)",
         [TR_ETAG] = "malformed BILUO tag",
         [TR_ELABEL] = "tag names a label the trainer does not have",
         [TR_EORACLE] = "the tags admit no zero-cost action sequence (e.g. an entity on a whitespace token)",
@@ -188,6 +188,28 @@ int tr__new_dims(const tr_dims *d, const tr_config *cfg, tr_trainer **out)
     }
     layout(t, t->p, &t->P);
     layout(t, t->g, &t->G);
+    int rc = tr__pool_new(t->cfg.threads, &t->pool);
+    if (rc) {
+        tr_free(t);
+        return rc;
+    }
+    /* the optimizer's blocks over the threads: largest first to the least
+     * loaded (any split gives the same results) */
+    int nt = tr__pool_threads(t->pool);
+    size_t load[TR_MAX_THREADS] = {0};
+    unsigned char done[TR_MAXBLK] = {0};
+    for (int k = 0; k < t->nblk; k++) {
+        int b = -1, q = 0;
+        for (int i = 0; i < t->nblk; i++)
+            if (!done[i] && (b < 0 || t->blk_len[i] > t->blk_len[b]))
+                b = i;
+        for (int i = 1; i < nt; i++)
+            if (load[i] < load[q])
+                q = i;
+        done[b] = 1;
+        t->blk_part[b] = (unsigned char)q;
+        load[q] += t->blk_len[b];
+    }
     *out = t;
     return TR_OK;
 }
@@ -205,6 +227,7 @@ void tr_free(tr_trainer *t)
         free(t->labels[i]);
     free(t->about);
     tr__work_free(t->w);
+    tr__pool_free(t->pool);
     tok_state_free(t->tok);
     free(t);
 }
@@ -273,7 +296,7 @@ static void from_base(tr_trainer *t, const ner_model *m)
     memcpy(P->low_pad, s->low_pad, sizeof(float) * NN_LOWER);
     for (int h = 0; h < NN_H; h++)
         for (int c = 0; c < m->n_classes; c++)
-            P->up_w[h * t->d.C + c] = s->up_w[h * NN_CLS_PAD + c];
+            P->up_w[h * t->d.C + c] = s->up_w[h * s->up_cols + c];
     memcpy(P->up_b, s->up_b, sizeof(float) * (size_t)m->n_classes);
 }
 
@@ -604,35 +627,52 @@ __attribute__((target("avx2,fma"))) static void adam_avx2(const adam_k *k, float
 #define HAVE_AVX2_ADAM 1
 #endif
 
-void tr__step(tr_trainer *t, float learn_rate)
+/* One block's step (see tr__step). */
+static void step_block(tr_trainer *t, int b, float learn_rate)
 {
     const tr_config *c = &t->cfg;
-    for (int b = 0; b < t->nblk; b++) {
-        size_t off = t->blk_off[b], n = t->blk_len[b];
-        float *w = t->p + off, *g = t->g + off, *m = t->m + off, *v = t->v + off,
-              *a = t->avg + off;
-        uint32_t step = ++t->blk_t[b];
-        adam_k k = {.b1 = c->beta1, .b2 = c->beta2, .eps = c->eps, .l2 = c->l2, .scale = 1};
-        double ss;
+    size_t off = t->blk_off[b], n = t->blk_len[b];
+    float *w = t->p + off, *g = t->g + off, *m = t->m + off, *v = t->v + off, *a = t->avg + off;
+    uint32_t step = ++t->blk_t[b];
+    adam_k k = {.b1 = c->beta1, .b2 = c->beta2, .eps = c->eps, .l2 = c->l2, .scale = 1};
+    double ss;
 #ifdef HAVE_AVX2_ADAM
-        if (t->avx2)
-            ss = l2_norm2_avx2(&k, w, g, n);
-        else
+    if (t->avx2)
+        ss = l2_norm2_avx2(&k, w, g, n);
+    else
 #endif
-            ss = l2_norm2_ref(&k, w, g, n);
-        double norm = sqrt(ss);
-        if (c->grad_clip > 0 && norm >= c->grad_clip)
-            k.scale = (float)(c->grad_clip / norm);
-        k.lr = (float)(learn_rate * sqrt(1.0 - pow(c->beta2, step)) / (1.0 - pow(c->beta1, step)));
-        double dec = (1.0 + step) / (10.0 + step);
-        k.keep = (float)(1.0 - (dec < 0.9999 ? dec : 0.9999));
+        ss = l2_norm2_ref(&k, w, g, n);
+    double norm = sqrt(ss);
+    if (c->grad_clip > 0 && norm >= c->grad_clip)
+        k.scale = (float)(c->grad_clip / norm);
+    k.lr = (float)(learn_rate * sqrt(1.0 - pow(c->beta2, step)) / (1.0 - pow(c->beta1, step)));
+    double dec = (1.0 + step) / (10.0 + step);
+    k.keep = (float)(1.0 - (dec < 0.9999 ? dec : 0.9999));
 #ifdef HAVE_AVX2_ADAM
-        if (t->avx2)
-            adam_avx2(&k, w, g, m, v, a, n);
-        else
+    if (t->avx2)
+        adam_avx2(&k, w, g, m, v, a, n);
+    else
 #endif
-            adam_ref(&k, w, g, m, v, a, n);
-    }
+        adam_ref(&k, w, g, m, v, a, n);
+}
+
+typedef struct step_job {
+    tr_trainer *t;
+    float lr;
+} step_job;
+
+static void step_part(void *arg, int part, int nparts)
+{
+    step_job *j = arg;
+    for (int b = 0; b < j->t->nblk; b++)
+        if (nparts == 1 || j->t->blk_part[b] == part)
+            step_block(j->t, b, j->lr);
+}
+
+void tr__step(tr_trainer *t, float learn_rate)
+{
+    step_job j = {t, learn_rate};
+    tr__pool_run(t->pool, step_part, &j);
 }
 
 int tr_update(tr_trainer *t, const tr_doc *docs, size_t n_docs, float drop, float learn_rate,

@@ -28,8 +28,9 @@
 #define TR_P 3           /* maxout pieces of the mix and CNN layers */
 #define TR_MAXDEPTH 8
 #define TR_MAXBLK (8 + 2 * TR_MAXDEPTH)
-#define TR_MAX_LABELS 64
-#define TR_MAX_CLASSES NN_CLS_PAD
+#define TR_MAX_THREADS 8
+#define TR_MAX_LABELS NN_NLABEL_MAX
+#define TR_MAX_CLASSES NN_NCLASS_MAX
 
 /* Moves (as model_class.move), plus the extended-tag ISNT of gold. */
 enum { TR_MISSING = 0, TR_BEGIN, TR_IN, TR_LAST, TR_UNIT, TR_OUT, TR_ISNT };
@@ -123,6 +124,8 @@ typedef struct tr_work {
     size_t fscratch_cap;
 } tr_work;
 
+typedef struct tr_pool tr_pool;
+
 struct tr_trainer {
     tr_dims d;
     tr_config cfg;
@@ -135,6 +138,8 @@ struct tr_trainer {
     int nblk;
     size_t blk_off[TR_MAXBLK], blk_len[TR_MAXBLK];
     uint32_t blk_t[TR_MAXBLK]; /* updates of the block so far */
+    unsigned char blk_part[TR_MAXBLK]; /* the thread that steps the block */
+    tr_pool *pool;       /* worker threads (NULL: one thread) */
     /* classes and labels */
     int n_labels;
     char *labels[TR_MAX_LABELS];
@@ -209,5 +214,21 @@ void tr__parse_back(tr_trainer *t);
 
 /* train.c: one Adam step of every block, averages, gradients zeroed */
 void tr__step(tr_trainer *t, float learn_rate);
+
+/* train_pool.c: n - 1 worker threads (n < 2: *out NULL, no threads);
+ * their GEMM scratch grown to floats; fn(arg, part, nparts) run for every
+ * part at once, part 0 on the caller (p NULL: fn(arg, 0, 1)); the
+ * trainer's products split over the threads (t->pool NULL or a small
+ * product: nn_gemm_ex / nn_gemm_tn with t->w->tmp), the same bits as one
+ * thread's. */
+int tr__pool_new(int n, tr_pool **out);
+void tr__pool_free(tr_pool *p);
+int tr__pool_threads(const tr_pool *p);
+int tr__pool_tmp(tr_pool *p, size_t floats);
+void tr__pool_run(tr_pool *p, void (*fn)(void *arg, int part, int nparts), void *arg);
+void tr__gemm_ex(tr_trainer *t, const float *A, size_t lda, int M, const float *Bp, int K,
+                 int N, float *C, size_t ldc, int accumulate);
+void tr__gemm_tn(tr_trainer *t, const float *A, size_t lda, int rows, int K, const float *B,
+                 size_t ldb, int N, float *C, size_t ldc);
 
 #endif

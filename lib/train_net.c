@@ -124,22 +124,37 @@ static int packs_init(tr_trainer *t, tr_work *w)
     return TR_OK;
 }
 
-static void pack_weights(tr_trainer *t)
+/* The weights packed for this batch's products (forward and transposed),
+ * one matrix per job, spread over the threads. */
+typedef struct pack_job {
+    const float *B;
+    size_t ldb;
+    int trans, K, N;
+    float *out;
+} pack_job;
+
+static void pack_part(void *arg, int part, int nparts)
 {
+    tr_trainer *t = arg;
     tr_work *w = t->w;
     const tr_dims *d = &t->d;
-    int W = d->W, F = TR_NF * TR_HP * d->nH;
-    nn_pack(t->P.mix_w, (size_t)3 * W, 0, 4 * W, 3 * W, w->pk_mix);
-    nn_pack(t->P.mix_w, (size_t)3 * W, 1, 3 * W, 4 * W, w->pt_mix);
+    int W = d->W, F = TR_NF * TR_HP * d->nH, n = 0;
+    pack_job m[2 * TR_MAXDEPTH + 6];
+    m[n++] = (pack_job){t->P.mix_w, (size_t)3 * W, 0, 4 * W, 3 * W, w->pk_mix};
+    m[n++] = (pack_job){t->P.mix_w, (size_t)3 * W, 1, 3 * W, 4 * W, w->pt_mix};
     for (int k = 0; k < d->depth; k++) {
-        nn_pack(t->P.cnn_w[k], (size_t)3 * W, 0, 3 * W, 3 * W, w->pk_cnn[k]);
-        nn_pack(t->P.cnn_w[k], (size_t)3 * W, 1, 3 * W, 3 * W, w->pt_cnn[k]);
+        m[n++] = (pack_job){t->P.cnn_w[k], (size_t)3 * W, 0, 3 * W, 3 * W, w->pk_cnn[k]};
+        m[n++] = (pack_job){t->P.cnn_w[k], (size_t)3 * W, 1, 3 * W, 3 * W, w->pt_cnn[k]};
     }
-    nn_pack(t->P.low_w, (size_t)F, 0, W, F, w->pk_low);
-    nn_pack(t->P.low_w, (size_t)F, 1, F, W, w->pt_low);
-    nn_pack(t->P.up_w, (size_t)d->C, 0, d->nH, d->C, w->pk_up);
-    nn_pack(t->P.up_w, (size_t)d->C, 1, d->C, d->nH, w->pt_up);
+    m[n++] = (pack_job){t->P.low_w, (size_t)F, 0, W, F, w->pk_low};
+    m[n++] = (pack_job){t->P.low_w, (size_t)F, 1, F, W, w->pt_low};
+    m[n++] = (pack_job){t->P.up_w, (size_t)d->C, 0, d->nH, d->C, w->pk_up};
+    m[n++] = (pack_job){t->P.up_w, (size_t)d->C, 1, d->C, d->nH, w->pt_up};
+    for (int i = part; i < n; i += nparts)
+        nn_pack(m[i].B, m[i].ldb, m[i].trans, m[i].K, m[i].N, m[i].out);
 }
+
+static void pack_weights(tr_trainer *t) { tr__pool_run(t->pool, pack_part, t); }
 
 /* ---- batch input ---- */
 
@@ -278,22 +293,51 @@ static int batch_features(tr_trainer *t, const tr_doc *docs, size_t nd)
     return TR_OK;
 }
 
+/* The trainer's batch buffers, made on first use. */
+static int work_get(tr_trainer *t)
+{
+    if (t->w)
+        return TR_OK;
+    t->w = calloc(1, sizeof *t->w);
+    if (!t->w)
+        return TR_ENOMEM;
+    int rc = packs_init(t, t->w);
+    if (!rc)
+        rc = tr__pool_tmp(t->pool, t->w->tmp_len);
+    if (rc) {
+        tr__work_free(t->w);
+        t->w = NULL;
+    }
+    return rc;
+}
+
+int tr_check(tr_trainer *t, const tr_doc *doc, tr_result *out)
+{
+    tr_result r;
+    if (!out)
+        out = &r;
+    memset(out, 0, sizeof *out);
+    if (!t || !doc)
+        return TR_EINVAL;
+    int rc = work_get(t);
+    if (rc || (rc = batch_prepare(t, doc, 1, 0, out)))
+        return rc;
+    out->bad_doc = out->bad_token = 0;
+    out->tokens = (size_t)t->w->N;
+    int max_steps = 0;
+    if (tr__chunks(t, t->w->offs, 1, t->w->gold, t->w->space, 0, t->w->chunks, &max_steps) < 0)
+        return TR_EORACLE;
+    return TR_OK;
+}
+
 int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result *res)
 {
     int rc;
     if (!t || (nd && !docs) || !(drop >= 0 && drop < 1))
         return TR_EINVAL;
     memset(res, 0, sizeof *res);
-    if (!t->w) {
-        t->w = calloc(1, sizeof *t->w);
-        if (!t->w)
-            return TR_ENOMEM;
-        if ((rc = packs_init(t, t->w))) {
-            tr__work_free(t->w);
-            t->w = NULL;
-            return rc;
-        }
-    }
+    if ((rc = work_get(t)))
+        return rc;
     tr_work *w = t->w;
     if ((rc = batch_prepare(t, docs, nd, drop > 0, res)))
         return rc;
@@ -321,17 +365,15 @@ int tr__grad(tr_trainer *t, const tr_doc *docs, size_t nd, float drop, tr_result
     pack_weights(t);
     tr__tok2vec_forward(t, drop);
     int F = TR_NF * TR_HP * t->d.nH;
-    nn_gemm_ex(t->avx2, w->tok, (size_t)t->d.W, w->N, w->pk_low, t->d.W, F, w->Yf, (size_t)F,
-               0, w->tmp);
+    tr__gemm_ex(t, w->tok, (size_t)t->d.W, w->N, w->pk_low, t->d.W, F, w->Yf, (size_t)F, 0);
     tr__parse(t, ns, max_steps, drop, res);
     /* the parser's gradient -> lower layer -> token vectors */
     w->dYf = w->Yf; /* the steps are done with Yf */
     memset(w->dYf, 0, sizeof(float) * (size_t)w->N * F);
     tr__parse_back(t);
-    nn_gemm_tn(t->avx2, w->tok, (size_t)t->d.W, w->N, t->d.W, w->dYf, (size_t)F, F,
-               t->G.low_w, (size_t)F, w->tmp);
-    nn_gemm_ex(t->avx2, w->dYf, (size_t)F, w->N, w->pt_low, F, t->d.W, w->tok,
-               (size_t)t->d.W, 0, w->tmp);
+    tr__gemm_tn(t, w->tok, (size_t)t->d.W, w->N, t->d.W, w->dYf, (size_t)F, F,
+                t->G.low_w, (size_t)F);
+    tr__gemm_ex(t, w->dYf, (size_t)F, w->N, w->pt_low, F, t->d.W, w->tok, (size_t)t->d.W, 0);
     tr__tok2vec_backward(t, w->tok);
     return TR_OK;
 }

@@ -120,7 +120,7 @@ void tr__parse(tr_trainer *t, int ns, int max_steps, float drop, tr_result *res)
             for (size_t i = 0; i < (size_t)nact * nH; i++)
                 H[i] *= hm[i];
         }
-        nn_gemm_ex(t->avx2, H, (size_t)nH, nact, w->pk_up, nH, C, w->sc, (size_t)C, 0, w->tmp);
+        tr__gemm_ex(t, H, (size_t)nH, nact, w->pk_up, nH, C, w->sc, (size_t)C, 0);
         float mn = INFINITY;
         for (int j = 0; j < nact; j++) {
             float *z = w->sc + (size_t)j * C;
@@ -175,12 +175,11 @@ void tr__parse_back(tr_trainer *t)
     int nH = t->d.nH, C = t->d.C, S = w->S_used, F = TR_NF * TR_HP * nH;
     if (!S)
         return;
-    nn_gemm_tn(t->avx2, w->H, (size_t)nH, S, nH, w->D, (size_t)C, C, t->G.up_w, (size_t)C,
-               w->tmp);
+    tr__gemm_tn(t, w->H, (size_t)nH, S, nH, w->D, (size_t)C, C, t->G.up_w, (size_t)C);
     for (int s = 0; s < S; s++)
         for (int k = 0; k < C; k++)
             t->G.up_b[k] += w->D[(size_t)s * C + k];
-    nn_gemm_ex(t->avx2, w->D, (size_t)C, S, w->pt_up, C, nH, w->dH, (size_t)nH, 0, w->tmp);
+    tr__gemm_ex(t, w->D, (size_t)C, S, w->pt_up, C, nH, w->dH, (size_t)nH, 0);
     int masked = w->drop_on;
     for (int s = 0; s < S; s++) {
         float dv[2 * 256] = {0};

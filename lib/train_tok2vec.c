@@ -215,8 +215,7 @@ AI void forward_body(tr_trainer *t, float drop, int avx2)
             else
                 VLOOP(W, x[i] = ((r0[i] + r1[i]) + r2[i]) + r3[i]);
         }
-    nn_gemm_ex(t->avx2, w->X0, 4 * W, (int)U, w->pk_mix, (int)(4 * W), (int)(3 * W), w->T,
-               3 * W, 0, w->tmp);
+    tr__gemm_ex(t, w->X0, 4 * W, (int)U, w->pk_mix, (int)(4 * W), (int)(3 * W), w->T, 3 * W, 0);
     for (size_t u = 0; u < U; u++)
         maxout_ln(avx2, (int)W, w->T + u * 3 * W, P->mix_b, P->mix_g, P->mix_beta,
                   w->mix_wh + u * W, w->mix_xh + u * W, w->mix_rs + u, w->mix_y + u * W);
@@ -233,8 +232,7 @@ AI void forward_body(tr_trainer *t, float drop, int avx2)
     memset(X + (R + 1) * W, 0, sizeof(float) * W);
     for (int k = 0; k < d->depth; k++) {
         float *Xn = X + (R + 2) * W, *mk = drop > 0 ? w->mk + k * R * W : NULL;
-        nn_gemm_ex(t->avx2, X, W, (int)R, w->pk_cnn[k], (int)(3 * W), (int)(3 * W), w->T,
-                   3 * W, 0, w->tmp);
+        tr__gemm_ex(t, X, W, (int)R, w->pk_cnn[k], (int)(3 * W), (int)(3 * W), w->T, 3 * W, 0);
         if (mk) {
             char name[32];
             snprintf(name, sizeof name, "conv%d_ln", k % 100);
@@ -290,10 +288,9 @@ AI void backward_body(tr_trainer *t, const float *d_tok, int avx2)
             const float *restrict p = dP + r * 3 * W;
             VLOOP(3 * W, gb[i] += p[i]);
         }
-        nn_gemm_tn(t->avx2, X, W, (int)R, (int)(3 * W), dP, 3 * W, (int)(3 * W), G->cnn_w[k],
-                   3 * W, w->tmp);
-        nn_gemm_ex(t->avx2, dP, 3 * W, (int)R, w->pt_cnn[k], (int)(3 * W), (int)(3 * W),
-                   w->dwin, 3 * W, 0, w->tmp);
+        tr__gemm_tn(t, X, W, (int)R, (int)(3 * W), dP, 3 * W, (int)(3 * W), G->cnn_w[k], 3 * W);
+        tr__gemm_ex(t, dP, 3 * W, (int)R, w->pt_cnn[k], (int)(3 * W), (int)(3 * W),
+                    w->dwin, 3 * W, 0);
         /* ExtractWindow backward: row i's window is rows i-1, i, i+1 */
         for (size_t r = 0; r < R; r++) {
             float *restrict dx = dX + (r + 1) * W;
@@ -330,11 +327,9 @@ AI void backward_body(tr_trainer *t, const float *d_tok, int avx2)
         const float *restrict p = dP + u * 3 * W;
         VLOOP(3 * W, gb[i] += p[i]);
     }
-    nn_gemm_tn(t->avx2, w->X0, 4 * W, (int)U, (int)(4 * W), dP, 3 * W, (int)(3 * W), G->mix_w,
-               3 * W, w->tmp);
+    tr__gemm_tn(t, w->X0, 4 * W, (int)U, (int)(4 * W), dP, 3 * W, (int)(3 * W), G->mix_w, 3 * W);
     float *dX0 = w->dwin;
-    nn_gemm_ex(t->avx2, dP, 3 * W, (int)U, w->pt_mix, (int)(3 * W), (int)(4 * W), dX0, 4 * W, 0,
-               w->tmp);
+    tr__gemm_ex(t, dP, 3 * W, (int)U, w->pt_mix, (int)(3 * W), (int)(4 * W), dX0, 4 * W, 0);
     for (size_t u = 0; u < U; u++)
         for (int f = 0; f < 4; f++) {
             float *restrict gx = dX0 + u * 4 * W + f * W;

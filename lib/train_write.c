@@ -3,34 +3,37 @@
  * (as spaCy saves them; the current ones before any update) packed as the
  * engine reads them (model.h), the trainer's classes and labels, a META
  * line naming the base, and the base model's tokenizer and lexical
- * sections unchanged.  Deterministic: the same trainer state, the same
- * bytes.
+ * sections unchanged.  Up to 80 classes the file is format 1 (the output
+ * layer 80 wide, as every earlier nerd reads it); more make it format 2
+ * (the width rounded up to NN_CLS_ALIGN, in the TENSORS header).
+ * Deterministic: the same trainer state, the same bytes.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "train_int.h"
 
-#define TENSOR_HDR 64 /* bytes before the floats (model.c) */
-
 static int tensors(const tr_trainer *t, unsigned char **out, size_t *len)
 {
     tr_tensors S;
     tr__views(t, t->blk_t[0] ? t->avg : t->p, &S);
-    size_t offs[64];
-    size_t nfl = model__tensor_layout(t->d.rows, offs, 64);
-    size_t n = TENSOR_HDR + nfl * sizeof(float);
+    size_t offs[MODEL_N_TENSORS];
+    int cols = NN_CLS_WIDTH(t->d.C);
+    size_t nfl = model__tensor_layout(t->d.rows, cols, offs, MODEL_N_TENSORS);
+    size_t n = MODEL_TENSOR_HDR + nfl * sizeof(float);
     unsigned char *b = calloc(1, n);
     if (!b)
         return TR_ENOMEM;
-    uint32_t hdr[TENSOR_HDR / 4] = {0};
+    uint32_t hdr[MODEL_TENSOR_HDR / 4] = {0};
     for (int f = 0; f < 4; f++) {
         hdr[f] = t->d.rows[f];
         hdr[4 + f] = t->d.seeds[f];
     }
     hdr[8] = (uint32_t)t->d.C;
+    if (cols != NN_CLS_PAD) /* format 2: the output layer's width */
+        hdr[9] = (uint32_t)cols;
     memcpy(b, hdr, sizeof hdr);
-    float *fl = (float *)(void *)(b + TENSOR_HDR);
+    float *fl = (float *)(void *)(b + MODEL_TENSOR_HDR);
     int k = 0;
     size_t W = NN_W;
     for (int f = 0; f < 4; f++)
@@ -50,7 +53,7 @@ static int tensors(const tr_trainer *t, unsigned char **out, size_t *len)
     memcpy(fl + offs[k++], S.low_pad, sizeof(float) * NN_LOWER);
     float *uw = fl + offs[k++], *ub = fl + offs[k++];
     for (int h = 0; h < NN_H; h++)
-        memcpy(uw + h * NN_CLS_PAD, S.up_w + (size_t)h * t->d.C, sizeof(float) * (size_t)t->d.C);
+        memcpy(uw + (size_t)h * cols, S.up_w + (size_t)h * t->d.C, sizeof(float) * (size_t)t->d.C);
     memcpy(ub, S.up_b, sizeof(float) * (size_t)t->d.C);
     *out = b;
     *len = n;
@@ -65,7 +68,7 @@ int tr_export(const tr_trainer *t, void **out, size_t *len)
         *len = 0;
     if (!t || !out || !len || !t->base)
         return TR_EINVAL;
-    if (t->d.W != NN_W || t->d.nH != NN_H || t->d.depth != NN_DEPTH || t->d.C > NN_CLS_PAD)
+    if (t->d.W != NN_W || t->d.nH != NN_H || t->d.depth != NN_DEPTH || t->d.C > NN_NCLASS_MAX)
         return TR_EMODEL;
     model_blob sec[SEC_COUNT_];
     memset(sec, 0, sizeof sec);
@@ -102,7 +105,8 @@ int tr_export(const tr_trainer *t, void **out, size_t *len)
         sec[SEC_CLASSES] = (model_blob){cls, ncls};
         sec[SEC_LABELS] = (model_blob){lab, nlab};
         sec[SEC_META] = (model_blob){t->about, strlen(t->about) + 1};
-        rc = model__assemble(sec, out, len) ? TR_ENOMEM : TR_OK;
+        uint32_t version = NN_CLS_WIDTH(t->d.C) == NN_CLS_PAD ? MODEL_VERSION : MODEL_VERSION_WIDE;
+        rc = model__assemble(sec, version, out, len) ? TR_ENOMEM : TR_OK;
     }
     free(ten);
     free(cls);

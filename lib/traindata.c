@@ -37,7 +37,7 @@ const char *td_strerror(int err)
 }
 
 static const char *const FMTS[TD_FMT_COUNT] = {"auto", "conll", "json", "spacy", "tuples",
-                                               "spans"};
+                                               "spans", "text"};
 
 int td_format_parse(const char *name)
 {
@@ -554,7 +554,9 @@ int td_read_mem(td_corpus *c, const char *name, const char *buf, size_t len,
     int fmt = r.o.format;
     if (fmt == TD_FMT_AUTO)
         fmt = td__is_json(buf, len) ? TD_FMT_JSON : TD_FMT_CONLL;
-    rc = fmt == TD_FMT_CONLL ? td__read_conll(&r, buf, len) : td__read_json(&r, buf, len, fmt);
+    rc = fmt == TD_FMT_CONLL  ? td__read_conll(&r, buf, len)
+         : fmt == TD_FMT_TEXT ? td__read_text(&r, buf, len)
+                              : td__read_json(&r, buf, len, fmt);
     free(r.d.text);
     free(r.d.spans);
     free(r.d.miss);
@@ -660,7 +662,7 @@ void td_corpus_stats(const td_corpus *c, td_stats *out)
  * Checks
  */
 
-int td_max_labels(void) { return (NN_CLS_PAD - 2) / 4; }
+int td_max_labels(void) { return (NN_NCLASS_MAX - 2) / 4; }
 
 static int in_list(const char *s, const char *const *l, int n)
 {

@@ -11,8 +11,9 @@
  * averages.  tr_write() writes the averaged parameters as an ordinary model
  * file.  Numerics, what matches spaCy and the choices: docs/training.md.
  *
- * Thread safety: a trainer is used by one thread at a time; the base model
- * must outlive it and is only read.
+ * Thread safety: a trainer is used by one thread at a time (with
+ * tr_config.threads > 1 it runs worker threads of its own inside
+ * tr_update); the base model must outlive it and is only read.
  */
 #ifndef NERD_TRAIN_H
 #define NERD_TRAIN_H
@@ -32,7 +33,7 @@ typedef enum tr_err {
     TR_ENOMEM,    /* out of memory */
     TR_EINVAL,    /* invalid argument */
     TR_ELABELS,   /* the label set does not fit the model format (64 labels,
-                     80 classes: 4 per label + 2) */
+                     258 classes: 4 per label + 2) */
     TR_ETAG,      /* a tag is not BILUO: B-X I-X L-X U-X O - (or !O, U-!X) */
     TR_ELABEL,    /* a tag names a label the trainer does not have */
     TR_EORACLE,   /* a document's tags admit no zero-cost action sequence
@@ -67,6 +68,8 @@ typedef struct tr_config {
     float grad_clip;     /* 0: none */
     int from_scratch;    /* 1: spaCy's initialisation of a new model (the
                             base only lends tokenizer and lexical tables) */
+    int threads;         /* threads of an update (0 or 1: the caller's only;
+                            at most 8): the results are the same bits */
 } tr_config;
 
 /* Fills *c with the defaults above (seed 0, fine-tuning). */
@@ -161,6 +164,13 @@ typedef struct tr_result {
  * TR_ENOMEM. */
 int tr_update(tr_trainer *t, const tr_doc *docs, size_t n_docs, float drop,
               float learn_rate, tr_result *out);
+
+/* Checks one document as tr_update() would read it, without an update
+ * (no random draw, no parameter touched): its tokens, its tags against
+ * the trainer's labels, and that the tags admit a zero-cost action
+ * sequence.  out (may be NULL): tokens, and on a tag error the token.
+ * TR_OK, TR_EINVAL, TR_ETAG, TR_ELABEL, TR_EORACLE, TR_EBIG, TR_ENOMEM. */
+int tr_check(tr_trainer *t, const tr_doc *doc, tr_result *out);
 
 /* The model file of the averaged parameters (the current ones before any
  * update), in memory: *out (malloc'd, 64-byte aligned; free() it) of *len

@@ -82,10 +82,13 @@ typedef enum td_format {
     TD_FMT_SPACY,   /* spaCy v2 JSON training format */
     TD_FMT_TUPLES,  /* ["text", {"entities": [...]}] */
     TD_FMT_SPANS,   /* annotation tools: {"text", "spans"|...}, Label Studio tasks */
+    TD_FMT_TEXT,    /* raw text, no annotation: a document per line (a line
+                     * opening a JSON object: its "text"); never auto */
     TD_FMT_COUNT
 } td_format;
 
-/* "auto", "conll", "json", "spacy", "tuples", "spans" -> td_format, or -1. */
+/* "auto", "conll", "json", "spacy", "tuples", "spans", "text" -> td_format,
+ * or -1. */
 int td_format_parse(const char *name);
 /* The name of a td_format ("?" if out of range). */
 const char *td_format_name(int fmt);
@@ -272,7 +275,8 @@ typedef struct td_unit {
 
 /* The units of a file: *out (malloc'd; free it) and *n.  by_doc: CoNLL
  * documents (-DOCSTART- / "# newdoc" delimited) instead of sentences;
- * JSON records are units either way.  *fmt: TD_FMT_CONLL, or the JSON
+ * JSON records and the lines of raw text (TD_FMT_TEXT, non-blank lines)
+ * are units either way.  *fmt: TD_FMT_CONLL, TD_FMT_TEXT, or the JSON
  * layout (TD_FMT_JSON); *array: 1 when the records are the elements of one
  * JSON array (to write them back as one).  Lines of -DOCSTART- are not
  * part of sentence units.  TD_OK, TD_ESYNTAX (broken JSON framing),

@@ -7,7 +7,7 @@ FCC = clang
 FFLAGS = -std=c11 -g -O1 -Iinclude -Ilib -Iplatform -fsanitize=fuzzer,address,undefined \
          -fno-sanitize-recover=undefined -Wall -Wextra -Werror
 LIB_SRC = lib/hash.c lib/unicode.c lib/tokenizer.c lib/tokfuse.c lib/model.c lib/features.c \
-          lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_score.c \
+          lib/traindata.c lib/td_conll.c lib/td_json.c lib/td_text.c lib/td_score.c \
           lib/nn.c lib/ner.c lib/http.c lib/uniq.c lib/pipe.c platform/clock.c platform/envlimit.c platform/template.c platform/template_eval.c platform/template_api.c platform/template_auth.c platform/template_ddb.c platform/template_layer.c platform/langrt.c platform/layers.c platform/loop.c platform/runtime.c platform/envlog.c platform/process.c platform/rtapi.c platform/conn.c platform/apigw.c platform/apigw_v1.c platform/jsonw.c \
           platform/authorizer.c platform/az_event.c platform/az_policy.c
 TARGETS = fuzz_extract fuzz_model fuzz_http fuzz_template fuzz_runtime_api fuzz_apigw fuzz_apigw_v1 fuzz_handler
@@ -28,14 +28,14 @@ TARGETS += fuzz_ddb_response
 # the products API's parsers (function/products/pjson.c: POST bodies, exact
 # decimals, items, paging tokens)
 TARGETS += fuzz_products
-# the training-data readers (lib/traindata.c, td_conll.c, td_json.c), one
+# the training-data readers (lib/traindata.c, td_conll.c, td_json.c, td_text.c), one
 # target per format, sharing tests/fuzz/fuzz_traindata.h
-TD_TARGETS = fuzz_td_conll fuzz_td_spacy fuzz_td_tuples fuzz_td_spans
+TD_TARGETS = fuzz_td_conll fuzz_td_spacy fuzz_td_tuples fuzz_td_spans fuzz_td_text
 TARGETS += $(TD_TARGETS)
 # the trainer's update on arbitrary documents and tags (lib/train*.c)
 TARGETS += fuzz_train
 TRAIN_SRC = lib/model_write.c lib/nn_grad.c lib/train.c lib/train_oracle.c lib/train_net.c \
-            lib/train_tok2vec.c lib/train_parser.c lib/train_write.c
+            lib/train_tok2vec.c lib/train_parser.c lib/train_write.c lib/train_pool.c
 JWT_SRC = platform/jwt.c platform/jwt_keys.c platform/jwt_claims.c platform/jsonw.c
 # the DynamoDB service: its request decoder with the operations, and its
 # expressions (platform/ddb_*.c, SQLite)

@@ -8,26 +8,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "check_model.h"
 #include "model.h"
 #include "nerd/ner.h"
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc((size_t)n);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
 
 static int load_mem(const unsigned char *p, size_t n)
 {
@@ -44,7 +27,7 @@ int main(void)
     if (!path)
         path = "models/en_core_web_sm-2.2.5.nerd";
     size_t n;
-    unsigned char *good = slurp(path, &n);
+    unsigned char *good = check_slurp(path, &n);
     CHECK(good != NULL, "read %s", path);
     if (!good)
         return check_done("test_model");
@@ -110,8 +93,10 @@ int main(void)
     memcpy(bad, "GGUF\0\0\0\0", 8);
     CHECK(load_mem(bad, n) == NER_EMAGIC, "bad magic");
     memcpy(bad, good, n);
-    bad[8] = 2;
-    CHECK(load_mem(bad, n) == NER_EVERSION, "version 2");
+    bad[8] = 3;
+    CHECK(load_mem(bad, n) == NER_EVERSION, "version 3");
+    bad[8] = 2; /* format 2 without an output layer width (test_model_wide) */
+    CHECK(load_mem(bad, n) == NER_ECORRUPT, "version 2 without a width");
     /* a section pointing outside the file */
     memcpy(bad, good, n);
     model_section s;

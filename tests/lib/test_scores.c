@@ -38,33 +38,27 @@ static int same_with_scores(ner_ctx *c, const char *text, size_t len, size_t *n_
     return ok;
 }
 
+typedef struct scored {
+    ner_ctx *c;
+    const char *path;
+    size_t ents, bad;
+} scored;
+
+static void score_text(void *ud, const char *text, size_t len)
+{
+    scored *s = ud;
+    size_t n = 0;
+    if (!same_with_scores(s->c, text, len, &n) && s->bad++ < 3)
+        fprintf(stderr, "%s: scores wrong for %.200s\n", s->path, text);
+    s->ents += n;
+}
+
 static void reference_file(ner_ctx *c, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    CHECK(f != NULL, "open %s", path);
-    if (!f)
-        return;
-    char *line = NULL;
-    size_t cap = 0, ents = 0, texts = 0, bad = 0;
-    ssize_t r;
-    while ((r = getline(&line, &cap, f)) > 0) {
-        json_error_t je;
-        json_t *j = json_loadb(line, (size_t)r, 0, &je);
-        json_t *t = json_object_get(j, "text");
-        size_t n = 0;
-        if (json_is_string(t)) {
-            texts++;
-            if (!same_with_scores(c, json_string_value(t), json_string_length(t), &n) &&
-                bad++ < 3)
-                fprintf(stderr, "%s: scores wrong for %.200s\n", path, json_string_value(t));
-            ents += n;
-        }
-        json_decref(j);
-    }
-    free(line);
-    fclose(f);
-    printf("test_scores: %s: %zu texts, %zu entities scored\n", path, texts, ents);
-    CHECK(texts > 0 && bad == 0, "%s: %zu of %zu texts with wrong scores", path, bad, texts);
+    scored s = {c, path, 0, 0};
+    long texts = check_each_text(path, score_text, &s);
+    printf("test_scores: %s: %ld texts, %zu entities scored\n", path, texts, s.ents);
+    CHECK(texts > 0 && s.bad == 0, "%s: %zu of %ld texts with wrong scores", path, s.bad, texts);
 }
 
 int main(void)

@@ -6,7 +6,8 @@
  *   tr_export's bytes), the base model's sections unchanged when written
  *   without an update, the same seed giving the same bytes and another
  *   seed other bytes;
- * - training from scratch: spaCy's class order, a small batch learnt;
+ * - training from scratch: spaCy's class order, a small batch learnt, also
+ *   with over 80 classes (a format 2 file);
  * - errors: bad tags, unknown labels, too many labels, bad arguments, a
  *   failed update changing nothing, a batch without gold being no update;
  *   tr_tokenize. */
@@ -244,6 +245,30 @@ static void test_write(const ner_model *m, const char *batch_path)
     }
     CHECK(olen[0] == olen[1] && out[0] && out[1] && !memcmp(out[0], out[1], olen[0]),
           "the same seed gives the same bytes");
+    /* threads: the same bits.  The batch six times over (over 128 rows),
+     * so every product is split (by rows, and the weight gradients by
+     * their rows), besides the packing and the optimizer's blocks. */
+    batch big = b;
+    for (size_t i = b.n; i < 8 && i < 6 * b.n; i++)
+        big.docs[i] = b.docs[i % b.n];
+    big.n = 6 * b.n < 8 ? 6 * b.n : 8;
+    void *th[2] = {NULL, NULL};
+    size_t thlen[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        cfg.seed = 7;
+        cfg.threads = i ? 2 : 1;
+        rc = tr_new(m, &cfg, NULL, NULL, 0, &t);
+        CHECK(rc == 0, "tr_new threads %d", cfg.threads);
+        if (!rc)
+            th[i] = train_bytes(t, &big, 3, 0.2f, 0, &thlen[i]);
+        tr_free(t);
+    }
+    CHECK(thlen[0] == thlen[1] && th[0] && th[1] && !memcmp(th[0], th[1], thlen[0]),
+          "two threads give the same bytes as one");
+    free(th[0]);
+    free(th[1]);
+    cfg.threads = 9;
+    CHECK(tr_new(m, &cfg, NULL, NULL, 0, &t) == TR_EINVAL && !t, "9 threads refused");
     CHECK(olen[0] == olen[2] && out[2] && memcmp(out[0], out[2], olen[0]) != 0,
           "another seed gives other bytes");
     for (int i = 0; i < 3; i++)
@@ -251,18 +276,26 @@ static void test_write(const ner_model *m, const char *batch_path)
     json_decref(j);
 }
 
-static void test_scratch(const ner_model *m, const char *tiny_path)
+/* A new model's trainer (seed 3) for labels[0..n) of frequencies freqs. */
+static tr_trainer *scratch(const ner_model *m, const char *const *labels, const uint64_t *freqs,
+                           size_t n)
 {
-    const char *labels[2] = {"LOC", "PER"};
-    uint64_t freqs[2] = {3, 5};
     tr_config cfg;
     tr_config_default(&cfg);
     cfg.from_scratch = 1;
     cfg.seed = 3;
-    tr_trainer *t;
-    int rc = tr_new(m, &cfg, labels, freqs, 2, &t);
-    CHECK(rc == 0, "tr_new scratch: %s", tr_strerror(rc));
-    if (rc)
+    tr_trainer *t = NULL;
+    int rc = tr_new(m, &cfg, labels, freqs, n, &t);
+    CHECK(rc == 0, "tr_new scratch, %zu labels: %s", n, tr_strerror(rc));
+    return t;
+}
+
+static void test_scratch(const ner_model *m, const char *tiny_path)
+{
+    const char *labels[2] = {"LOC", "PER"};
+    uint64_t freqs[2] = {3, 5};
+    tr_trainer *t = scratch(m, labels, freqs, 2);
+    if (!t)
         return;
     /* spaCy's class order: by frequency (PER 5, LOC 3), U- after them */
     char order[256] = "";
@@ -300,12 +333,67 @@ static void test_scratch(const ner_model *m, const char *tiny_path)
     json_decref(j);
 }
 
+/* Over 80 classes (21 labels: 86): the model file is format 2, its output
+ * layer 88 wide, and it loads and extracts as the 80-wide one does. */
+static void test_scratch_wide(const ner_model *m, const char *tiny_path)
+{
+    static char names[19][16];
+    const char *labels[21] = {"LOC", "PER"};
+    uint64_t freqs[21] = {3, 5};
+    for (int i = 0; i < 19; i++) {
+        snprintf(names[i], sizeof names[i], "X%d", i);
+        labels[2 + i] = names[i];
+        freqs[2 + i] = 1;
+    }
+    tr_trainer *t = scratch(m, labels, freqs, 21);
+    CHECK(t && t->d.C == 86, "21 labels: 86 classes");
+    if (!t)
+        return;
+    json_error_t je;
+    json_t *j = json_load_file(tiny_path, 0, &je);
+    batch b;
+    batch_from_json(&b, json_object_get(j, "docs"), json_object_get(j, "tags"));
+    size_t len = 0;
+    unsigned char *buf = train_bytes(t, &b, 42, 0, 0.01f, &len);
+    uint32_t version = 0;
+    if (buf)
+        memcpy(&version, buf + 8, 4);
+    CHECK(version == MODEL_VERSION_WIDE, "86 classes: format %u", version);
+    ner_model *w = NULL;
+    CHECK(buf && ner_model_load_mem(buf, len, &w) == 0, "the wide model loads");
+    if (w) {
+        char ents[512];
+        CHECK(w->t.up_cols == 88 && w->n_classes == 86 && ner_model_nlabels(w) == 21,
+              "88 columns, 86 classes, 21 labels");
+        ents_of(w, "Ann Lee flew to New York City from Rome .", ents, sizeof ents);
+        CHECK(!strcmp(ents, "0-7:PER 16-29:LOC 35-39:LOC"), "trained, 21 labels: '%s'", ents);
+    }
+    ner_model_free(w);
+    free(buf);
+    tr_free(t);
+    json_decref(j);
+    /* up to 80 classes the file stays format 1 (what every nerd reads) */
+    t = scratch(m, labels, freqs, 19);
+    buf = NULL;
+    version = 0;
+    CHECK(t && t->d.C == 78 && tr_export(t, (void **)&buf, &len) == 0, "19 labels");
+    if (buf)
+        memcpy(&version, buf + 8, 4);
+    CHECK(version == MODEL_VERSION, "78 classes: format %u", version);
+    free(buf);
+    tr_free(t);
+}
+
 static void test_errors(const ner_model *m)
 {
     tr_trainer *t = NULL;
     const char *dup[2] = {"X", "X"}, *bang[1] = {"!X"}, *empty[1] = {""}, *two[2] = {"A", "B"};
-    const char *many[20] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J",
-                            "K", "L", "M", "N", "O2", "P", "Q", "R", "S", "T"};
+    static char names[70][16];
+    const char *many[70];
+    for (int i = 0; i < 70; i++) {
+        snprintf(names[i], sizeof names[i], "X%d", i);
+        many[i] = names[i];
+    }
     tr_config sc;
     tr_config_default(&sc);
     sc.from_scratch = 1;
@@ -315,11 +403,16 @@ static void test_errors(const ner_model *m)
     CHECK(tr_new(m, NULL, bang, NULL, 1, &t) == TR_EINVAL, "label !X");
     CHECK(tr_new(m, NULL, empty, NULL, 1, &t) == TR_EINVAL, "empty label");
     CHECK(tr_new(m, &sc, NULL, NULL, 0, &t) == TR_EINVAL, "scratch without labels");
-    CHECK(tr_new(m, &sc, many, NULL, 20, &t) == TR_ELABELS, "scratch, 20 labels: 82 classes");
-    CHECK(tr_new(m, &sc, many, NULL, 19, &t) == TR_OK && t && t->d.C == 78, "scratch, 19 labels");
+    CHECK(tr_new(m, &sc, many, NULL, 65, &t) == TR_ELABELS, "scratch, 65 labels: 262 classes");
+    CHECK(tr_new(m, &sc, many, NULL, 64, &t) == TR_OK && t && t->d.C == 258, "scratch, 64 labels");
     tr_free(t);
-    CHECK(tr_new(m, NULL, two, NULL, 2, &t) == TR_ELABELS, "fine-tuning, 2 new labels: 82");
-    CHECK(tr_new(m, NULL, two, NULL, 1, &t) == TR_OK && t, "fine-tuning, 1 new label");
+    /* the base has 18 labels: 46 new make 64 */
+    CHECK(tr_new(m, NULL, many, NULL, 47, &t) == TR_ELABELS, "fine-tuning, 47 new labels: 65");
+    CHECK(tr_new(m, NULL, many, NULL, 46, &t) == TR_OK && t && t->d.C == 258,
+          "fine-tuning, 46 new labels");
+    tr_free(t);
+    CHECK(tr_new(m, NULL, two, NULL, 2, &t) == TR_OK && t && t->d.C == 82,
+          "fine-tuning, 2 new labels");
     tr_free(NULL);
     if (!t)
         return;
@@ -414,6 +507,7 @@ int main(void)
     test_oracle(m, "tests/data/trainer/oracle.cases");
     test_write(m, "tests/data/trainer/sm225_batch.json");
     test_scratch(m, "tests/data/trainer/tiny.json");
+    test_scratch_wide(m, "tests/data/trainer/tiny.json");
     test_errors(m);
     ner_ctx_free(c);
     ner_model_free(m);
