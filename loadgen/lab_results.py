@@ -23,6 +23,9 @@ import re
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results import fmt, load, provider_totals  # noqa: E402  (loadgen/results.py)
+
 TASKS = {
     "task2": {
         "title": "Task 2: the first load test (128 MB)",
@@ -130,14 +133,6 @@ def log_summary(path):
 
 # ---- run folders --------------------------------------------------------------
 
-def load(d, name, kind="json"):
-    p = os.path.join(d, name)
-    if not os.path.exists(p):
-        return None
-    with open(p, encoding="utf-8") as f:
-        return json.load(f) if kind == "json" else f.read()
-
-
 def run(runs, rid):
     d = os.path.join(runs, rid)
     s = load(d, "summary.json")
@@ -147,30 +142,9 @@ def run(runs, rid):
          "limits": (load(d, "limits.txt", "text") or "").strip(),
          "loadavg": (load(d, "loadavg.txt", "text") or "").strip(),
          "log": load(d, "log_summary.json") or {}}
-    p1 = load(d, "provider_metrics.json")
-    if p1:
-        series = [x for f in p1["functions"].values() for x in f]
-        e["inv"] = sum(x["Invocations"] for x in series)
-        e["conc"] = max((x["ConcurrentExecutions"] for x in series), default=0)
-        e["thr"] = sum(x["Throttles"] for x in series)
-        e["err"] = sum(x["Errors"] for x in series)
-        e["cold_window"] = sum(x["ColdStarts"] for x in series)
-    p60 = load(d, "provider_60s.json")
-    if p60:
-        m = [x["DurationP95"] for f in p60["functions"].values() for x in f if x["Invocations"]]
-        e["p95_min"] = (min(m), max(m)) if m else None
+    e.update(provider_totals(load(d, "provider_metrics.json"), load(d, "provider_60s.json")))
     e["throttled"] = int(s.get("status", {}).get("429", 0))
     return e
-
-
-def fmt(v, nd=2):
-    if v is None:
-        return "—"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.{nd}f}"
 
 
 def param(e, name):

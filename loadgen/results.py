@@ -19,7 +19,6 @@ import os
 import platform
 import re
 import sys
-import time
 
 # The study's own figures (Locust's tables, whole main window; ms).  Rows
 # without a table in the study have only its description.
@@ -60,12 +59,29 @@ def load(d, name, kind="json"):
         return f.read()
 
 
+def provider_totals(p1, p60):
+    """The provider's figures for a run's window, from the platform's
+    metrics at 1 s (p1) and 60 s (p60) resolution; either may be None."""
+    e = {}
+    if p1:
+        series = [x for f in p1["functions"].values() for x in f]
+        e["inv"] = sum(x["Invocations"] for x in series)
+        e["conc"] = max((x["ConcurrentExecutions"] for x in series), default=0)
+        e["thr"] = sum(x["Throttles"] for x in series)
+        e["err"] = sum(x["Errors"] for x in series)
+        e["cold_window"] = sum(x["ColdStarts"] for x in series)
+    if p60:
+        m = [x["DurationP95"] for f in p60["functions"].values() for x in f if x["Invocations"]]
+        e["p95_min"] = (min(m), max(m)) if m else None
+    return e
+
+
 def fmt(v, nd=2):
     if v is None:
         return "—"
     if isinstance(v, int):
         return f"{v:,}"
-    if v >= 100:
+    if abs(v) >= 100:
         return f"{v:,.0f}"
     return f"{v:.{nd}f}"
 
@@ -90,16 +106,7 @@ def experiment(runs, eid):
          "init_max": max(inits) if inits else None, "provisioned": prov_inits,
          "warm_max": max((float(r["max_ms"]) for r in ps if r["phase"] == "warmup"), default=None),
          "limits": (load(d, "limits.txt", "text") or "").strip()}
-    if p1:
-        series = [x for f in p1["functions"].values() for x in f]
-        e["inv"] = sum(x["Invocations"] for x in series)
-        e["conc"] = max((x["ConcurrentExecutions"] for x in series), default=0)
-        e["thr"] = sum(x["Throttles"] for x in series)
-        e["err"] = sum(x["Errors"] for x in series)
-        e["cold_window"] = sum(x["ColdStarts"] for x in series)
-    if p60:
-        m = [x["DurationP95"] for f in p60["functions"].values() for x in f if x["Invocations"]]
-        e["p95_min"] = (min(m), max(m)) if m else None
+    e.update(provider_totals(p1, p60))
     return e
 
 

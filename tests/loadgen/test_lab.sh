@@ -5,10 +5,10 @@
 # Checks: one run folder per task with its parameters (task 4's provisioned
 # concurrency is task 3's peak ConcurrentExecutions, task 5 adds the reserved
 # one), the platform log summarised (a REPORT line per request, cold starts
-# only without provisioned concurrency), and the page's figures taken from
-# the folders; with a second runtime's folders (copies standing in for the
-# Python function) the C against Python table and its cost per million
-# requests.  About 25 s; loopback only.
+# without provisioned concurrency, and with it at most the users above the
+# provisioned ones), and the page's figures taken from the folders; with a
+# second runtime's folders (copies standing in for the Python function) the
+# C against Python table and its cost per million requests.  About 25 s; loopback only.
 . tests/lib.sh
 PRODUCTS=$(dirname "$NERD")/functions/products/bootstrap
 [ -x "$PRODUCTS" ] || give_up "no $PRODUCTS (make all)"
@@ -36,8 +36,8 @@ for t in (2, 3, 4, 5):
     assert 0 < d["p50"] <= d["p95"] <= d["p99"] <= d["max"], d
     if t < 4:
         assert lg["cold_starts"] >= 1 and lg["provisioned_inits"] == 0, (t, lg)
-    else:
-        assert lg["cold_starts"] == 0 and lg["provisioned_inits"] == peak, (t, lg)
+    else:  # more users in flight at once than task 3's sampled peak meet cold starts
+        assert lg["provisioned_inits"] == peak and lg["cold_starts"] <= 100 - peak, (t, peak, lg)
     assert open(f"{runs}/c-task{t}/limits.txt").read().startswith("limits:")
 PY
 /usr/bin/python3 loadgen/lab_results.py "$runs" "$tmp/lab.md" 2> /dev/null && ok || bad "lab_results.py"
