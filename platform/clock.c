@@ -1,5 +1,5 @@
 /*
- * Clocks and request ids for the platform (see clock.h).
+ * Clocks, HTTP dates and request ids for the platform (see clock.h).
  */
 #define _GNU_SOURCE
 #include "clock.h"
@@ -23,6 +23,20 @@ long long clk_epoch_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *clk_http_date(void)
+{
+    static _Thread_local time_t last;
+    static _Thread_local char cached[64];
+    time_t t = time(NULL);
+    if (t != last) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        last = t;
+    }
+    return cached;
 }
 
 static _Thread_local uint64_t rng[4];

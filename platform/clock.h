@@ -19,6 +19,11 @@ long long clk_epoch_ms(void);
 /* Fills buf[0..n) with pseudo-random bytes.  Thread-safe (per-thread state). */
 void clk_random(void *buf, size_t n);
 
+/* The current time as an HTTP Date header value ("Sun, 06 Nov 1994
+ * 08:49:37 GMT"), formatted at most once a second per thread.  The string
+ * is the calling thread's own and stays valid until its next call. */
+const char *clk_http_date(void);
+
 /* Writes a random RFC 4122 version-4 UUID and a NUL into out. */
 void clk_uuid4(char out[37]);
 

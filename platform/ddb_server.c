@@ -80,33 +80,18 @@ static void request_id(char out[53])
     out[52] = 0;
 }
 
-static void http_date(char out[64])
-{
-    static __thread time_t last;
-    static __thread char cached[64];
-    time_t t = time(NULL);
-    if (t != last) {
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        last = t;
-    }
-    memcpy(out, cached, 64);
-}
-
 #define HEAD_MAX 512
 
 /* The answer's head into head[HEAD_MAX]; its length. */
 static size_t head_of(char *head, int status, const char *ctype, const char *body, size_t bl,
                       int keep)
 {
-    char rid[53], date[64];
+    char rid[53];
     request_id(rid);
-    http_date(date);
     return (size_t)snprintf(head, HEAD_MAX, "HTTP/1.1 %d %s\r\nx-amzn-RequestId: %s\r\n"
                             "x-amz-crc32: %u\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                             "Date: %s\r\n%s\r\n", status, http_reason(status), rid,
-                            (unsigned)crc32(0, (const Bytef *)body, (uInt)bl), ctype, bl, date,
+                            (unsigned)crc32(0, (const Bytef *)body, (uInt)bl), ctype, bl, clk_http_date(),
                             keep ? "" : "Connection: close\r\n");
 }
 

@@ -60,19 +60,10 @@ void gw_reply(gw_req *r, int status, const apigw_response *resp, const char *bod
     }
     if (!have_ct)
         n += (size_t)snprintf(head + n, sizeof head - n, "content-type: application/json\r\n");
-    static __thread time_t date_t;
-    static __thread char date[64];
-    time_t t = time(NULL);
-    if (t != date_t) {
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        date_t = t;
-    }
     n += (size_t)snprintf(head + n, sizeof head - n,
                           "content-length: %zu\r\n%s%s%sdate: %s\r\n%s\r\n", blen,
                           r->rid[0] ? "apigw-requestid: " : "", r->rid, r->rid[0] ? "\r\n" : "",
-                          date, r->keep ? "" : "connection: close\r\n");
+                          clk_http_date(), r->keep ? "" : "connection: close\r\n");
     if (n >= sizeof head) {
         n = (size_t)snprintf(head, sizeof head, "HTTP/1.1 500 Internal Server Error\r\n"
                              "content-length: 0\r\nconnection: close\r\n\r\n");
